@@ -1,0 +1,105 @@
+"""One error family for everything a user can cause; each error draws its own caret line."""
+
+from __future__ import annotations
+
+from enum import IntEnum
+from typing import NamedTuple
+
+
+class ExitStatus(IntEnum):
+    """Exit codes of SPEC §6."""
+
+    SUCCESS = 0
+    EVAL_ERROR = 1  # domain, overflow, infinite derivative, failed check
+    USAGE_ERROR = 2  # bad syntax, unknown name or function, missing/extra/bad value
+
+
+class Span(NamedTuple):
+    """Half-open character range [start, end) in the program text."""
+
+    start: int
+    end: int
+
+
+class BpropError(ValueError):
+    """Base for every error a user can cause; carries the source and the span to underline."""
+
+    kind = "error"
+    status = ExitStatus.USAGE_ERROR
+
+    def __init__(
+        self,
+        message: str,
+        source: str | None = None,
+        span: Span | None = None,
+        hint: str | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.source = source
+        self.span = span
+        self.hint = hint
+
+    def position(self) -> dict[str, int] | None:
+        """Line and column (both 1-based) of the span's start, for scripts."""
+        if self.source is None or self.span is None:
+            return None
+        line, col, _ = _locate(self.source, self.span.start)
+        return {"offset": self.span.start, "line": line, "column": col}
+
+    def __str__(self) -> str:
+        lines = [f"{self.kind}: {self.message}"]
+        if self.source is not None and self.span is not None:
+            lines.extend(caret_lines(self.source, self.span))
+        if self.hint:
+            lines.append(f"hint: {self.hint}")
+        return "\n".join(lines)
+
+
+class ParseError(BpropError):
+    kind = "syntax error"
+
+
+class NameResolutionError(BpropError):
+    kind = "name error"
+
+
+class ValueBindingError(BpropError):
+    kind = "value error"
+
+
+class EvalError(BpropError):
+    kind = "evaluation error"
+    status = ExitStatus.EVAL_ERROR
+
+
+_SHOWN = 76  # characters of a source line shown around the caret (fits 80 columns)
+
+
+def _locate(source: str, offset: int) -> tuple[int, int, tuple[int, int]]:
+    """(line, column, (line_start, line_end)) of `offset`, 1-based."""
+    line_start = source.rfind("\n", 0, offset) + 1
+    line_end = source.find("\n", offset)
+    if line_end == -1:
+        line_end = len(source)
+    line = source.count("\n", 0, line_start) + 1
+    return line, offset - line_start + 1, (line_start, line_end)
+
+
+def caret_lines(source: str, span: Span) -> list[str]:
+    """The offending source line (clipped to fit a terminal) with `^^^` under the span."""
+    line, col, (lo, hi) = _locate(source, span.start)
+    text = source[lo:hi]
+    start = span.start - lo
+    width = max(1, min(span.end, hi) - span.start)
+    # Clip long lines to a window around the caret so the message stays one screen wide.
+    if len(text) > _SHOWN:
+        left = max(0, min(start - _SHOWN // 2, len(text) - _SHOWN))
+        text = text[left : left + _SHOWN]
+        prefix = "..." if left > 0 else ""
+        start = start - left + len(prefix)
+        text = prefix + text
+        width = min(width, _SHOWN - start + len(prefix))
+    text = "".join(ch if ch.isprintable() else "?" for ch in text)
+    where = [f"  at line {line}, column {col}:"] if source.count("\n") else []
+    return [*where, "  " + text, "  " + " " * start + "^" * max(1, width)]
