@@ -1,0 +1,101 @@
+"""Forward and reverse-mode passes over a Graph: plain loops, no recursion, never prints."""
+
+from __future__ import annotations
+
+import math
+from typing import Mapping
+
+from .errors import EvalError
+from .graph import CONST, INPUT, Graph, Node, _num
+from .trace import BackwardStep, NodeRecord, Trace
+
+_MATH_ERRORS = (OverflowError, ValueError, ZeroDivisionError)
+
+
+def _fail(graph: Graph, node: Node, problem: str, xs: list[float]) -> EvalError:
+    labels = [graph.label(i) for i in node.inputs]
+    shown = ", ".join(f"{lab} = {_num(x)}" for lab, x in zip(labels, xs) if lab != _num(x))
+    where = f"node {node.id} = {node.gate.expression(labels)}"
+    return EvalError(f"{where}: {problem}" + (f" ({shown})" if shown else ""), graph.source, node.span)
+
+
+def forward(graph: Graph, inputs: Mapping[str, float]) -> list[float]:
+    """Value of every node, in node order; raises EvalError naming the node that failed."""
+    values: list[float] = []
+    for node in graph.nodes:
+        if node.op == INPUT:
+            values.append(float(inputs[node.id]))
+            continue
+        if node.op == CONST:
+            values.append(node.value)
+            continue
+        gate = node.gate
+        xs = [values[i] for i in node.inputs]
+        problem = gate.domain(*xs) if gate.domain else None
+        if problem is None:
+            try:
+                out = gate.forward(*xs)
+            except _MATH_ERRORS:
+                out = math.inf
+            if not math.isfinite(out):
+                problem = "overflow: the result is too large for double precision"
+        if problem is not None:
+            raise _fail(graph, node, problem, xs)
+        values.append(out)
+    return values
+
+
+def backward(graph: Graph, values: list[float], seed: float = 1.0) -> Trace:
+    """Reverse sweep from the output: every local derivative, product and sum, as a Trace."""
+    nodes = graph.nodes
+    grads = [0.0] * len(nodes)
+    grads[graph.output] = seed
+    live = [False] * len(nodes)  # nodes the output depends on; others get no products
+    live[graph.output] = True
+    steps: list[BackwardStep] = []
+    notes: dict[int, str] = {}
+    for index in range(graph.output, -1, -1):  # node order is topological, so reverse it
+        node = nodes[index]
+        if not live[index] or node.op in (INPUT, CONST):
+            continue
+        gate = node.gate
+        xs = [values[i] for i in node.inputs]
+        try:
+            local = gate.local(*xs, values[index])
+        except _MATH_ERRORS:
+            local = (math.inf,) * len(xs)
+        if gate.kink is not None and (note := gate.kink(*xs, values[index])):
+            notes[index] = note
+        upstream = grads[index]
+        labels = [graph.label(i) for i in node.inputs]
+        for k, (parent, d) in enumerate(zip(node.inputs, local)):
+            if d is None or nodes[parent].op == CONST:
+                continue  # constants need no gradient
+            if not math.isfinite(d):
+                raise _fail(graph, node, f"the local derivative with respect to {labels[k]} is infinite", xs)
+            product = upstream * d
+            if not math.isfinite(product):
+                raise _fail(graph, node, "overflow in the chain-rule product", xs)
+            live[parent] = True
+            grads[parent] += product  # gradients add where a value fans out
+            steps.append(BackwardStep(node.id, nodes[parent].id, upstream, d, product, grads[parent],
+                                      gate.formula(k, labels, node.id)))
+    records = tuple(
+        NodeRecord(
+            n.id, n.op, tuple(nodes[i].id for i in n.inputs), values[i], grads[i], n.text,
+            n.id if n.op == INPUT else graph.label(i) if n.op == CONST
+            else n.gate.expression([graph.label(j) for j in n.inputs]),
+            notes.get(i),
+        )
+        for i, n in enumerate(nodes)
+    )
+    return Trace(
+        expression=graph.source,
+        output=nodes[graph.output].id,
+        value=values[graph.output],
+        inputs={name: values[i] for name, i in graph.inputs.items()},
+        gradients={name: grads[i] for name, i in graph.inputs.items()},
+        nodes=records,
+        backward=tuple(steps),
+        seed=seed,
+    )

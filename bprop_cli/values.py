@@ -1,0 +1,82 @@
+"""Input values: NAME=VALUE arguments, where VALUE is a number or a constant expression."""
+
+from __future__ import annotations
+
+import difflib
+from typing import Iterable, Mapping
+
+from .errors import BpropError, ValueBindingError
+from .gates import CONSTANTS, FUNCTIONS
+from .graph import CONST, Graph, build_graph
+from .parser import parse_expression
+from .syntax import Program
+
+
+def constant_value(text: str, name: str = "") -> float:
+    """Evaluate a constant expression such as '-2', '1/3' or '-pi/4' with bprop's own parser."""
+    what = f"the value of {name}" if name else "a value"
+    if not text.strip():
+        raise ValueBindingError(f"{what} is empty", hint=f"write {name or 'x'}=-2 or {name or 'x'}=1/3")
+    try:
+        expr = parse_expression(text)
+        graph = build_graph(Program((expr,), text))
+    except BpropError as err:
+        raise ValueBindingError(f"{what}, {text!r}, is not a number: {err.message}", hint=err.hint) from None
+    if graph.inputs or graph.nodes[graph.output].op != CONST:
+        names = ", ".join(graph.inputs)
+        raise ValueBindingError(
+            f"{what}, {text!r}, must be a number or a constant expression, but it uses {names}",
+            hint="values may use numbers, pi and e, as in w=-pi/4",
+        )
+    return graph.nodes[graph.output].value
+
+
+def parse_assignments(args: Iterable[str]) -> dict[str, str]:
+    """Split NAME=VALUE arguments; refuse anything else with a message that says what to type."""
+    out: dict[str, str] = {}
+    for arg in args:
+        name, eq, value = arg.partition("=")
+        name = name.strip()
+        if eq and not name:
+            raise ValueBindingError(
+                f"{arg!r} has no name before '='",
+                hint="write each input as one argument without spaces, as in x=3",
+            )
+        if not eq:
+            raise ValueBindingError(
+                f"expected NAME=VALUE, got {arg!r}",
+                hint="give each input as one argument without spaces around '=', as in x=-2",
+            )
+        if not name.isidentifier() or not name.isascii():
+            raise ValueBindingError(f"{name!r} in {arg!r} is not a variable name")
+        if name in out:
+            raise ValueBindingError(f"{name} is given a value twice ({name}={out[name]} and {arg})")
+        out[name] = value
+    return out
+
+
+def bind(graph: Graph, given: Mapping[str, float | str]) -> dict[str, float]:
+    """Check that every variable has a value and every value names a variable; return floats."""
+    wanted = list(graph.inputs)
+    missing = [name for name in wanted if name not in given]
+    for name in given:
+        if name in graph.inputs:
+            continue
+        if name in CONSTANTS or name in FUNCTIONS:
+            kind = "constant" if name in CONSTANTS else "function"
+            raise ValueBindingError(f"{name} is a {kind}, not a variable: it cannot be given a value")
+        # A typo usually names a variable that has no value yet.
+        close = difflib.get_close_matches(name, missing, n=1, cutoff=0.5) or difflib.get_close_matches(name, wanted, n=1)
+        hint = f"did you mean {close[0]}?" if close else (
+            f"the variables are {', '.join(wanted)}" if wanted else "the program has no variables")
+        raise ValueBindingError(f"{name} is not a variable of the program", hint=hint)
+    if missing:
+        example = " ".join(f"{m}=1" for m in missing)
+        raise ValueBindingError(
+            f"no value given for {', '.join(missing)}",
+            hint=f"add {example} (every variable needs a value)",
+        )
+    return {
+        name: value if isinstance(value, (int, float)) and not isinstance(value, bool) else constant_value(str(value), name)
+        for name, value in ((n, given[n]) for n in wanted)
+    }
