@@ -1,0 +1,118 @@
+"""Rich tables that read like the hand walkthroughs: forward pass, backward pass, gradients."""
+
+from __future__ import annotations
+
+from rich import box
+from rich.console import Group, RenderableType
+from rich.table import Table
+from rich.text import Text
+
+from ..trace import Trace
+from . import num
+
+HEAD = 40  # rows shown before a long table is summarised
+TAIL = 10  # rows shown after the gap
+
+
+def _window(n: int, all_rows: bool) -> tuple[range, range]:
+    if all_rows or n <= HEAD + TAIL + 5:
+        return range(n), range(0)
+    return range(HEAD), range(n - TAIL, n)
+
+
+def _table() -> Table:
+    return Table(box=box.SIMPLE_HEAD, pad_edge=False, show_edge=False)
+
+
+def _heading(title: str) -> Text:
+    return Text("\n" + title, style="bold")
+
+
+def _gap(table: Table, hidden: int) -> None:
+    table.add_row(Text(f"... {hidden:,} more rows (--all-rows shows every row) ...", style="dim"))
+
+
+def _fill(table: Table, rows: list[tuple[Text | str, ...]], all_rows: bool) -> None:
+    head, tail = _window(len(rows), all_rows)
+    for i in head:
+        table.add_row(*rows[i])
+    if tail:
+        _gap(table, len(rows) - len(head) - len(tail))
+        for i in tail:
+            table.add_row(*rows[i])
+
+
+def forward_table(trace: Trace, all_rows: bool = False) -> Table:
+    table = _table()
+    table.add_column("node", style="cyan", no_wrap=True)
+    table.add_column("computes", overflow="fold")
+    table.add_column("value", justify="right", style="green")
+    table.add_column(f"d{trace.output}/dnode", justify="right", style="red")
+    rows = [
+        (Text(n.id + (" *" if n.note else "")), Text("input" if n.op == "input" else n.expression),
+         Text(num(n.value)), Text(num(n.grad)))
+        for n in trace.nodes if n.op != "const"
+    ]
+    _fill(table, rows, all_rows)
+    return table
+
+
+def backward_table(trace: Trace, all_rows: bool = False) -> Table:
+    out = trace.output
+    table = _table()
+    table.add_column("gate", style="cyan", overflow="fold")
+    table.add_column("local derivative", overflow="fold")
+    table.add_column("upstream * local = product", overflow="fold")
+    fan_in = trace.fan_in()
+    meet = any(k > 1 for k in fan_in.values())
+    if meet:
+        table.add_column("sum where gradients meet", justify="right", overflow="fold", style="red")
+    seen: dict[str, int] = {}
+    rows: list[tuple[Text | str, ...]] = []
+    expression = {n.id: n.expression for n in trace.nodes}
+    last_node = None
+    for s in trace.backward:
+        local = num(s.local)
+        formula = s.formula if s.formula == local else f"{s.formula} = {local}"
+        seen[s.input] = seen.get(s.input, 0) + 1
+        total = ""
+        if fan_in[s.input] > 1:  # gradients meet here: show the running sum
+            total = f"{num(s.total)} ({seen[s.input]} of {fan_in[s.input]})"
+        gate = "" if s.node == last_node else f"{s.node} = {expression[s.node]}"
+        last_node = s.node
+        rows.append((Text(gate), Text(f"d{s.node}/d{s.input} = {formula}"),
+                     Text(f"{num(s.upstream)} * {num(s.local)} = {num(s.product)}"), *([Text(total)] * meet)))
+    _fill(table, rows, all_rows)
+    return table
+
+
+def gradient_table(trace: Trace) -> Table:
+    table = _table()
+    table.add_column("input", style="cyan")
+    table.add_column("value", justify="right")
+    table.add_column(f"gradient d{trace.output}/d(input)", justify="right", style="bold red")
+    for name, g in trace.gradients.items():
+        table.add_row(Text(name), Text(num(trace.inputs[name])), Text(num(g)))
+    return table
+
+
+def render_table(trace: Trace, all_rows: bool = False) -> RenderableType:
+    program = trace.expression.strip()
+    if len(program) > 300:
+        program = program[:300] + f" ... ({len(program):,} characters)"
+    at = ", ".join(f"{name} = {num(v)}" for name, v in trace.inputs.items())
+    out = trace.output
+    parts: list[RenderableType] = [Text(program, style="bold")]
+    if at:
+        parts.append(Text(f"at {at}"))
+    parts += [_heading("Forward pass: values, and each node's gradient"), forward_table(trace, all_rows)]
+    if trace.backward:
+        parts += [_heading(f"Backward pass: chain rule from d{out}/d{out} = {num(trace.seed)}"),
+                  backward_table(trace, all_rows)]
+    if trace.gradients:
+        parts += [_heading(f"Gradients of {out} = {num(trace.value)}"), gradient_table(trace)]
+    else:
+        parts.append(Text(f"{out} = {num(trace.value)} (no variables: nothing to differentiate)"))
+    notes = [f"* {n.id}: {n.note}" for n in trace.nodes if n.note]
+    parts += [Text(note, style="yellow") for note in notes]
+    return Group(*parts)
