@@ -1,0 +1,48 @@
+"""Every program in examples/ runs and gives the numbers its seed publishes."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from conftest import EXAMPLES, bprop, example_values
+
+# Published numbers (seed file in brackets); the perceptron is checked against its closed form.
+EXPECTED = {
+    "cs231n.bp": (-12, {"x": -4, "y": -4, "z": 3}),  # [000, 002]
+    "x1x2c.bp": (13, {"x1": 5, "x2": 2, "c": 1}),  # [004]
+    "sigmoid_neuron.bp": (0.7311, {"w0": -0.1966, "x0": 0.3932, "w1": -0.3932, "x1": -0.5898, "w2": 0.1966}),  # [000]
+    "sigmoid_neuron_fused.bp": (0.7311, {"w0": -0.1966, "x0": 0.3932, "w1": -0.3932, "x1": -0.5898, "w2": 0.1966}),
+    "micrograd_lecture.bp": (-8, {"a": 6, "b": -4, "c": -2, "f": 4}),
+}
+
+
+def test_examples_exist() -> None:
+    assert EXAMPLES, "no examples found"
+
+
+@pytest.mark.parametrize("path", EXAMPLES, ids=lambda p: p.name)
+def test_example_runs_and_matches(path) -> None:
+    r = bprop("eval", "-f", str(path), *example_values(path), "--json")
+    assert r.returncode == 0, r.stderr
+    data = json.loads(r.stdout)
+    if path.name == "perceptron_mse.bp":  # seed 001: dL/dwi = (yhat - y) * yhat * (1 - yhat) * xi
+        v = {k: float(x) for k, x in (a.split("=") for a in example_values(path))}
+        z = sum(v[f"w{i}"] * v[f"x{i}"] for i in range(1, 5)) + v["b"]
+        import math
+
+        yhat = 1 / (1 + math.exp(-z))
+        delta = (yhat - v["y"]) * yhat * (1 - yhat)
+        assert data["value"] == pytest.approx(0.5 * (yhat - v["y"]) ** 2)
+        for i in range(1, 5):
+            assert data["gradients"][f"w{i}"] == pytest.approx(delta * v[f"x{i}"])
+        assert data["gradients"]["b"] == pytest.approx(delta)
+        return
+    assert path.name in EXPECTED, f"add the published numbers for {path.name}"
+    value, grads = EXPECTED[path.name]
+    assert data["value"] == pytest.approx(value, abs=5e-5)
+    assert data["gradients"] == pytest.approx(grads, abs=5e-5)
+    # The table view of every example fits an 80-column terminal.
+    table = bprop("eval", "-f", str(path), *example_values(path))
+    assert table.returncode == 0 and max(map(len, table.stdout.splitlines())) <= 80
