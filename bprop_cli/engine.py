@@ -78,6 +78,8 @@ def backward(graph: Graph, values: list[float], seed: float = 1.0) -> Trace:
                 raise _fail(graph, node, "overflow in the chain-rule product", xs)
             live[parent] = True
             grads[parent] += product  # gradients add where a value fans out
+            if not math.isfinite(grads[parent]):
+                raise _fail(graph, node, f"overflow in the sum of the gradients of {labels[k]}", xs)
             steps.append(BackwardStep(node.id, nodes[parent].id, upstream, d, product, grads[parent],
                                       gate.formula(k, labels, node.id)))
     records = tuple(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from enum import IntEnum
 from typing import NamedTuple
 
@@ -100,6 +101,9 @@ def caret_lines(source: str, span: Span) -> list[str]:
         start = start - left + len(prefix)
         text = prefix + text
         width = min(width, _SHOWN - start + len(prefix))
-    text = "".join(ch if ch.isprintable() else "?" for ch in text)
+    # Invisible, combining and bidi-control characters would shift or reorder the line on
+    # screen, so they are shown as '?'; wide characters take two columns before the caret.
+    text = "".join(ch if ch.isprintable() and not unicodedata.combining(ch) else "?" for ch in text)
+    pad = start + sum(unicodedata.east_asian_width(ch) in "WF" for ch in text[:start])
     where = [f"  at line {line}, column {col}:"] if source.count("\n") else []
-    return [*where, "  " + text, "  " + " " * start + "^" * max(1, width)]
+    return [*where, "  " + text, "  " + " " * pad + "^" * max(1, width)]

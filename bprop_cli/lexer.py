@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from enum import Enum
 from typing import Iterator, NamedTuple
 
@@ -26,7 +27,8 @@ class Token(NamedTuple):
 
 # Order matters: the first alternative that matches wins.
 TOKEN_SPEC: list[tuple[str, str]] = [
-    ("NUMBER", r"(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?"),  # 3, 2.5, .5, 1e-3 (sign is an operator)
+    # ASCII digits only: \d would also take full-width and other scripts' digits.
+    ("NUMBER", r"(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?"),  # 3, 2.5, .5, 1e-3 (sign is an operator)
     ("NAME", r"[A-Za-z_][A-Za-z0-9_]*"),
     ("OP", r"\*\*|[-+*/^=(),]"),
     ("SEP", r"[;\n]"),
@@ -56,9 +58,23 @@ def tokenize(source: str) -> Iterator[Token]:
 
 def _stray(source: str, ch: str, pos: int) -> ParseError:
     hint = None
+    ascii_form = unicodedata.normalize("NFKC", ch)
     if ch in _LOOKALIKES:
         hint = f"use {_LOOKALIKES[ch]} instead of {ch!r}"
-    elif ch == "=" or ch == "<" or ch == ">":
-        hint = "bprop has no comparisons"
-    shown = repr(ch) if ch.isprintable() else f"U+{ord(ch):04X}"
-    return ParseError(f"unexpected character {shown}", source, Span(pos, pos + 1), hint)
+    elif ch in "<>!&|":
+        hint = "bprop has no comparisons or logic operators"
+    elif ascii_form != ch and ascii_form.isascii() and ascii_form.isprintable():
+        hint = f"use the plain {ascii_form!r} instead (this is a look-alike, e.g. a full-width character)"
+    elif unicodedata.category(ch) in ("Cf", "Zs", "Zl", "Zp") or unicodedata.combining(ch):
+        hint = "an invisible or combining character: delete it and retype the text around it"
+    elif ch in "'\"":
+        hint = "bprop has no strings; names and numbers are written without quotes"
+    return ParseError(f"unexpected character {show_char(ch)}", source, Span(pos, pos + 1), hint)
+
+
+def show_char(ch: str) -> str:
+    """A character as an error message shows it: quoted if it prints alone, else by code point."""
+    if ch.isprintable() and not unicodedata.combining(ch) and not ch.isspace():
+        return repr(ch)
+    name = unicodedata.name(ch, "")
+    return f"U+{ord(ch):04X}" + (f" ({name.lower()})" if name else "")

@@ -15,6 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from .errors import ParseError, Span
+from .gates import FUNCTIONS
 from .lexer import Token, TokenKind, tokenize
 from .syntax import Assign, Binary, Call, Expr, Name, Num, Program, Statement, Unary
 
@@ -92,6 +93,9 @@ class _Parser:
 
     def statement(self) -> Statement:
         first, second = self.peek(), self.peek(1)
+        third = self.peek(2)
+        if first.kind is TokenKind.NAME and second.text == "=" and third.text == "=" and third.start == second.end:
+            return self.expr()  # reports '==' at the operator
         if first.kind is TokenKind.NAME and second.text == "=":
             self.advance()
             self.advance()
@@ -193,7 +197,8 @@ class _Parser:
         after = pending[-1].token.text if pending else None
         if tok.kind is TokenKind.END or tok.kind is TokenKind.SEP:
             if after is not None and pending[-1].kind in ("infix", "prefix"):
-                return self.error(f"expected a value after '{after}', found {describe(tok)}", tok)
+                hint = "give the exponent, as in x**2 (or x^2)" if after in ("^", "**") else None
+                return self.error(f"expected a value after '{after}', found {describe(tok)}", tok, hint)
             return self.error(f"expected a value, found {describe(tok)}", tok)
         if tok.text == ")" and pending and pending[-1].kind == "paren":
             return self.error("empty parentheses '()'", tok, "put an expression inside, as in (x + y)")
@@ -218,6 +223,15 @@ class _Parser:
                     f"write {prev}*(...) to multiply; functions are called like exp(x)",
                 )
             return self.error("'(' right after a value", tok, f"write {prev}*(...) to multiply")
+        if tok.text == "=" and self.peek(1).text == "=":
+            return self.error(
+                "'==' compares two values, but bprop has no comparisons", tok,
+                "to name a value, write name = expression at the start of a statement",
+            )
+        if isinstance(last, Name) and last.id in FUNCTIONS and tok.kind in (TokenKind.NAME, TokenKind.NUMBER):
+            return self.error(
+                f"{last.id} is a function: its argument goes in parentheses", tok, f"write {last.id}({tok.text})",
+            )
         if tok.text == "=":
             return self.error(
                 "unexpected '='", tok,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import math
 from typing import Iterable, Mapping
 
 from .errors import BpropError, ValueBindingError
@@ -21,7 +22,8 @@ def constant_value(text: str, name: str = "") -> float:
         expr = parse_expression(text)
         graph = build_graph(Program((expr,), text))
     except BpropError as err:
-        raise ValueBindingError(f"{what}, {text!r}, is not a number: {err.message}", hint=err.hint) from None
+        raise ValueBindingError(f"{what}, {text!r}, is not a number: {err.message}",
+                                hint=_unit_hint(text) or err.hint) from None
     if graph.inputs or graph.nodes[graph.output].op != CONST:
         names = ", ".join(graph.inputs)
         raise ValueBindingError(
@@ -34,7 +36,9 @@ def constant_value(text: str, name: str = "") -> float:
 def parse_assignments(args: Iterable[str]) -> dict[str, str]:
     """Split NAME=VALUE arguments; refuse anything else with a message that says what to type."""
     out: dict[str, str] = {}
-    for arg in args:
+    args = list(args)
+    for i, arg in enumerate(args):
+        _spaced_assignment(args, i)
         name, eq, value = arg.partition("=")
         name = name.strip()
         if eq and not name:
@@ -53,6 +57,34 @@ def parse_assignments(args: Iterable[str]) -> dict[str, str]:
             raise ValueBindingError(f"{name} is given a value twice ({name}={out[name]} and {arg})")
         out[name] = value
     return out
+
+
+def _spaced_assignment(args: list[str], i: int) -> None:
+    """Refuse 'x = 3' typed with spaces (three arguments, or 'x' '=3', or 'x=' '3')."""
+    arg, nxt = args[i], args[i + 1] if i + 1 < len(args) else None
+    pieces = None
+    if arg.isidentifier() and nxt is not None and nxt.startswith("="):
+        pieces = [arg, nxt] + ([args[i + 2]] if nxt == "=" and i + 2 < len(args) else [])
+    elif arg.endswith("=") and arg[:-1].strip().isidentifier() and nxt is not None and "=" not in nxt:
+        pieces = [arg, nxt]
+    if pieces:
+        joined = "".join(p.strip() for p in pieces)
+        raise ValueBindingError(
+            f"{' '.join(pieces)!r} is {len(pieces)} separate arguments",
+            hint=f"write {joined} as one argument, with no spaces around '='",
+        )
+
+
+def _unit_hint(text: str) -> str | None:
+    """'3cm' or '2.5 kg': a number followed by a word is most likely a unit."""
+    head = text.strip().rstrip("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ_ ")
+    if head and head != text.strip():
+        try:
+            float(head)
+        except ValueError:
+            return None
+        return f"values have no units: write just the number, {head.strip()}"
+    return None
 
 
 def bind(graph: Graph, given: Mapping[str, float | str]) -> dict[str, float]:
@@ -76,7 +108,11 @@ def bind(graph: Graph, given: Mapping[str, float | str]) -> dict[str, float]:
             f"no value given for {', '.join(missing)}",
             hint=f"add {example} (every variable needs a value)",
         )
-    return {
+    out = {
         name: value if isinstance(value, (int, float)) and not isinstance(value, bool) else constant_value(str(value), name)
         for name, value in ((n, given[n]) for n in wanted)
     }
+    for name, value in out.items():
+        if not math.isfinite(value):  # NaN or infinity from an API caller or a JSON file
+            raise ValueBindingError(f"the value of {name} is {value}; values must be finite numbers")
+    return out
