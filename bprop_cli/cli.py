@@ -89,10 +89,18 @@ def _root(
     """bprop: see every step of backpropagation, for any expression."""
 
 
-def _stderr_console():  # type: ignore[no-untyped-def]
+def _console(stderr: bool = False):  # type: ignore[no-untyped-def]
+    """Rich picks colour only for a terminal (FORCE_COLOR forces it, TERM=dumb drops it);
+    NO_COLOR (any non-empty value) wins over both and removes every escape, bold included."""
     from rich.console import Console
 
-    return Console(stderr=True, highlight=False, soft_wrap=True)
+    plain = bool(os.environ.get("NO_COLOR"))
+    return Console(stderr=stderr, highlight=False, soft_wrap=stderr, no_color=plain,
+                   **({"color_system": None} if plain else {}))
+
+
+def _stderr_console():  # type: ignore[no-untyped-def]
+    return _console(stderr=True)
 
 
 @contextmanager
@@ -118,10 +126,11 @@ def error_boundary(json_errors: bool = False, traceback: bool = False) -> Iterat
         raise typer.Exit(int(ExitStatus.USAGE_ERROR)) from None
 
 
-def _write(text: str) -> None:
+def _write(text: str, flush: bool = True) -> None:
     try:
         sys.stdout.write(text + "\n")
-        sys.stdout.flush()
+        if flush:
+            sys.stdout.flush()
     except BrokenPipeError:  # e.g. `| head`: the reader has gone; stop quietly
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         raise typer.Exit(0) from None
@@ -152,11 +161,14 @@ def eval_(
         help="The program ('-' reads it from stdin), then a value for every variable, e.g. x=-2 w=-pi/4.",
     ),
     file: Optional[Path] = typer.Option(None, "-f", "--file", help="Read the program from FILE; then every argument is NAME=VALUE."),
-    fmt: Format = typer.Option(Format.table, "--format", help="table (for people), plain (one fact per line) or json."),
+    fmt: Format = typer.Option(Format.table, "--format", help="table (for people), plain (one fact per line), json, markdown, csv or tsv (one row per node; per input row with --batch)."),
     as_json: bool = typer.Option(False, "--json", help="Same as --format json."),
     seed: float = typer.Option(1.0, "--seed-grad", help="Gradient of the output to start the backward pass from."),
     all_rows: bool = typer.Option(False, "--all-rows", help="Print every row of long tables instead of a summary."),
     traceback: bool = typer.Option(False, "--traceback", hidden=True, help="Show Python tracebacks (for debugging bprop)."),
+    grad: Optional[str] = typer.Option(None, "--grad", metavar="NAME", help="Print only d(output)/d(NAME), as a bare number."),
+    values_file: Optional[Path] = typer.Option(None, "--values", metavar="FILE.json", help='Values from a JSON object, e.g. {"x": -2, "w": "-pi/4"}.'),
+    batch: Optional[str] = typer.Option(None, "--batch", metavar="FILE", help="Evaluate at every row of FILE (CSV with a header, or JSON Lines; '-' is stdin)."),
 ) -> None:
     """Run the forward and backward passes and show every step."""
     fmt = Format.json if as_json else fmt
@@ -166,9 +178,130 @@ def eval_(
 
         positional = list(args or [])
         program = None if file is not None or not positional else positional.pop(0)
+        if batch == "-" and program == "-":
+            raise ValueBindingError("the program and the batch cannot both come from standard input",
+                                    hint="give the program as an argument or with -f FILE")
         source = _read_program(program, file)
-        trace = run(source, parse_assignments(positional), seed=seed)
+        given = _given_values(values_file, parse_assignments(positional), seed)
+        if batch is not None:
+            from .batch import Batch, BatchReader
+
+            with _open_batch(batch) as stream:
+                reader = BatchReader(stream, batch)
+                job = Batch(source, given, reader.columns, seed=seed)
+                raise typer.Exit(_run_batch(job, reader, fmt, grad, stream))
+        trace = run(source, given, seed=seed)
+        if grad is not None:
+            from .render import full
+
+            _write(full(_gradient(trace, grad)))
+            return
     _show(trace, fmt, all_rows)
+
+
+def _given_values(path: Path | None, args: dict[str, str], seed: float) -> dict[str, object]:
+    """Values from --values FILE, then NAME=VALUE arguments (an argument wins over the file)."""
+    import math
+
+    if not math.isfinite(seed):
+        raise ValueBindingError(f"--seed-grad must be a finite number, not {seed}")
+    if path is None:
+        return dict(args)
+    from .batch import load_values
+
+    return {**load_values(path), **args}
+
+
+def _gradient(trace, name: str) -> float:  # type: ignore[no-untyped-def]
+    """The gradient --grad asks for: of an input, or of any node by its id."""
+    if name in trace.gradients:
+        return trace.gradients[name]
+    ids = [n.id for n in trace.nodes if n.op != "const"]
+    if name in ids:
+        return trace.node(name).grad
+    import difflib
+
+    close = difflib.get_close_matches(name, [*trace.gradients, *ids], n=1)
+    hint = f"did you mean {close[0]}?" if close else f"the inputs are {', '.join(trace.gradients) or 'none'}"
+    raise ValueBindingError(f"--grad {name}: the program has no input or node called {name}", hint=hint)
+
+
+@contextmanager
+def _open_batch(name: str):  # type: ignore[no-untyped-def]
+    if name == "-":
+        if sys.stdin is None:
+            raise ValueBindingError("--batch - reads standard input, but there is none")
+        yield sys.stdin
+        return
+    try:
+        stream = open(name, encoding="utf-8", newline="")
+    except OSError as err:
+        raise ValueBindingError(f"cannot read the batch file {name!r}: {err.strerror or err}") from None
+    with stream:
+        try:
+            yield stream
+        except UnicodeDecodeError:
+            raise ValueBindingError(f"the batch file {name!r} is not UTF-8 text") from None
+
+
+MAX_ROW_MESSAGES = 20  # bad rows reported one by one; beyond that only counted
+
+
+def _run_batch(job, reader, fmt: Format, grad: str | None, stream) -> int:  # type: ignore[no-untyped-def]
+    """Stream one output row per input row; a bad row is reported on stderr and skipped.
+    Returns the exit code: 2 if any row had a bad value, else 1 if any failed to evaluate, else 0."""
+    from contextlib import nullcontext
+
+    from .errors import BpropError
+    from .render.rows import RowWriter
+
+    if grad is not None and grad not in job.inputs and grad not in {n.id for n in job.graph.nodes}:
+        from . import run
+
+        _gradient(run(job.graph.source, {x: 1.0 for x in job.inputs}), grad)  # raises with a did-you-mean
+    writer = RowWriter(fmt, job.inputs, job.output, [grad] if grad else job.inputs)
+    for text in writer.header():
+        _write(text)
+    # Keep up with a producer on a pipe; a regular file is written in big blocks instead.
+    flush_each = not (hasattr(stream, "fileno") and os.path.isfile(f"/proc/self/fd/{stream.fileno()}"))
+    err_console = _console(stderr=True)
+    total = _file_size(stream)
+    status, bad = 0, 0
+    bar = nullcontext(lambda done, rows: None)
+    if err_console.is_terminal and total > 64 * 1024:
+        from .render.progress import progress_bar
+
+        bar = progress_bar(total, err_console)
+    with bar as update:
+        for row in reader:
+            try:
+                if row.error is not None:
+                    raise row.error
+                out = writer.row(row.number, job.evaluate(row.values))
+            except BpropError as err:
+                bad += 1
+                status = max(status, int(err.status))
+                if bad <= MAX_ROW_MESSAGES:
+                    err_console.print(f"row {row.number} (line {row.line}): {err}", markup=False)
+                out = writer.error(row.number, row.line, err)
+            if out is not None:
+                _write(out, flush=flush_each)
+            if row.number % 500 == 0:
+                update(reader.consumed, row.number)
+    if bad > MAX_ROW_MESSAGES:
+        err_console.print(f"... and {bad - MAX_ROW_MESSAGES:,} more bad rows ({bad:,} in all)", markup=False)
+    sys.stdout.flush()
+    return status
+
+
+def _file_size(stream) -> int:  # type: ignore[no-untyped-def]
+    try:
+        st = os.fstat(stream.fileno())
+    except (OSError, ValueError, AttributeError):
+        return 0
+    import stat
+
+    return st.st_size if stat.S_ISREG(st.st_mode) else 0
 
 
 def _show(trace, fmt: Format, all_rows: bool) -> None:  # type: ignore[no-untyped-def]
@@ -180,13 +313,19 @@ def _show(trace, fmt: Format, all_rows: bool) -> None:  # type: ignore[no-untype
         from .render.plain import render_plain
 
         _write("\n".join(render_plain(trace)))
-    else:
-        from rich.console import Console
+    elif fmt is Format.markdown:
+        from .render.markdown import render_markdown
 
+        _write(render_markdown(trace))
+    elif fmt in (Format.csv, Format.tsv):
+        from .render.delimited import SEPARATORS, render_delimited
+
+        _write(render_delimited(trace, SEPARATORS[fmt.value]))
+    else:
         from .render.table import render_table
 
         try:
-            Console(highlight=False).print(render_table(trace, all_rows))
+            _console().print(render_table(trace, all_rows))
         except BrokenPipeError:
             _write("")
 

@@ -9,6 +9,9 @@ class Format(str, Enum):
     table = "table"
     plain = "plain"
     json = "json"
+    markdown = "markdown"
+    csv = "csv"
+    tsv = "tsv"
 
 
 def num(x: float) -> str:

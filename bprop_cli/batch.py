@@ -1,0 +1,222 @@
+"""Values from files: a JSON object of NAME: value, and batches of many rows (CSV, TSV or JSON
+Lines) read one row at a time, so a batch of any length runs in constant memory.
+
+The program is parsed and lowered once; each row only binds values and runs both passes.
+Never prints: the CLI decides what a row's result or error looks like.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, Iterator, Mapping
+
+from .engine import backward, forward
+from .errors import BpropError, ValueBindingError
+from .graph import Graph, build_graph
+from .parser import parse
+from .trace import Trace
+from .values import bind, constant_value
+
+Value = float | str
+_PLAIN_NUMBER = re.compile(r"\s*[-+]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][-+]?[0-9]+)?\s*")
+
+
+def _no_constants(name: str) -> float:
+    raise ValueError(f"{name} is not a number bprop accepts (values must be finite)")
+
+
+def _json_value(name: str, value: object, where: str) -> Value:
+    if isinstance(value, bool) or not isinstance(value, (int, float, str)):
+        raise ValueBindingError(
+            f"{where}: the value of {name} must be a number or a string such as \"-pi/4\", not {json.dumps(value)}"
+        )
+    if isinstance(value, int):
+        value = float(value)  # a huge JSON integer: refuse it here, not as an OverflowError later
+    return value
+
+
+def _as_value(value: object) -> Value:
+    if isinstance(value, float) and not math.isfinite(value):
+        raise ValueBindingError(f"{value} is not a finite number")
+    return value  # type: ignore[return-value]
+
+
+def load_values(path: Path) -> dict[str, Value]:
+    """A JSON file holding one object {"x": -2, "w": "-pi/4"}; anything else is a usage error."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as err:
+        raise ValueBindingError(f"cannot read the values file {str(path)!r}: {getattr(err, 'strerror', None) or err}") from None
+    try:
+        data = json.loads(text, parse_constant=_no_constants)
+    except (ValueError, RecursionError) as err:
+        raise ValueBindingError(f"the values file {str(path)!r} is not valid JSON: {err}",
+                                hint='write one object, as in {"x": -2, "y": 5}') from None
+    if not isinstance(data, dict):
+        raise ValueBindingError(f"the values file {str(path)!r} must hold one JSON object of NAME: value",
+                                hint='as in {"x": -2, "y": 5}')
+    try:
+        return {name: _as_value(_json_value(name, v, str(path))) for name, v in data.items()}
+    except OverflowError:
+        raise ValueBindingError(f"{str(path)!r} holds a number too large for double precision") from None
+
+
+@dataclass(frozen=True, slots=True)
+class Row:
+    """One data row: its 1-based number (header not counted), the line it starts on, and either
+    its values or the error that reading it raised."""
+
+    number: int
+    line: int
+    values: dict[str, Value] | None = None
+    error: BpropError | None = None
+
+
+class _Counting:
+    """Iterates over a text stream's lines and remembers how many characters it has read."""
+
+    def __init__(self, stream: IO[str]) -> None:
+        self.stream = stream
+        self.consumed = 0
+        self.line = 0
+
+    def __iter__(self) -> Iterator[str]:
+        for text in self.stream:
+            self.consumed += len(text)
+            self.line += 1
+            yield text
+
+
+def batch_kind(name: str, first_line: str) -> str:
+    """'jsonl', 'csv' or 'tsv': from the file's extension, else from its first line."""
+    suffix = Path(name).suffix.lower()
+    if suffix in (".jsonl", ".ndjson", ".json"):
+        return "jsonl"
+    if suffix in (".tsv", ".tab"):
+        return "tsv"
+    if suffix == ".csv":
+        return "csv"
+    stripped = first_line.lstrip("\ufeff \t")
+    if stripped.startswith("{"):
+        return "jsonl"
+    return "tsv" if "\t" in first_line else "csv"
+
+
+class BatchReader:
+    """Rows of a batch file, one at a time; `consumed` tells how far into the stream it is."""
+
+    def __init__(self, stream: IO[str], name: str) -> None:
+        first = stream.readline()
+        self.kind = batch_kind(name, first)
+        self.source = _Counting(stream)
+        self.source.consumed = len(first)
+        self.first = first
+        self.columns: list[str] = []
+        if self.kind != "jsonl":
+            self.columns = self._header(first)
+
+    @property
+    def consumed(self) -> int:
+        return self.source.consumed
+
+    def _header(self, first: str) -> list[str]:
+        if not first.strip():
+            raise ValueBindingError("the batch file is empty: it needs a header row of variable names, as in x,y,z")
+        sep = "\t" if self.kind == "tsv" else ","
+        names = [n.strip().lstrip("\ufeff") for n in next(csv.reader([first], delimiter=sep))]
+        for k, name in enumerate(names, 1):
+            if not name.isidentifier() or not name.isascii():
+                raise ValueBindingError(
+                    f"column {k} of the batch header, {name!r}, is not a variable name",
+                    hint="the first row names the variables, as in x,y,z",
+                )
+        dup = next((n for n in names if names.count(n) > 1), None)
+        if dup:
+            raise ValueBindingError(f"the batch header names {dup} twice")
+        return names
+
+    def __iter__(self) -> Iterator[Row]:
+        if self.kind == "jsonl":
+            yield from self._json_rows()
+        else:
+            yield from self._csv_rows()
+
+    def _csv_rows(self) -> Iterator[Row]:
+        reader = csv.reader(self.source, delimiter="\t" if self.kind == "tsv" else ",")
+        number = 0
+        try:
+            for cells in reader:
+                line = self.source.line + 1  # the header was line 1
+                if not cells or all(not c.strip() for c in cells):
+                    continue  # blank lines are not rows
+                number += 1
+                if len(cells) != len(self.columns):
+                    yield Row(number, line, error=ValueBindingError(
+                        f"{len(cells)} field{'s' * (len(cells) != 1)} where the header has {len(self.columns)}"
+                        f" ({', '.join(self.columns)})"))
+                    continue
+                yield Row(number, line, dict(zip(self.columns, (c.strip() for c in cells))))
+        except csv.Error as err:
+            raise ValueBindingError(f"the batch file is not valid CSV at line {self.source.line + 1}: {err}") from None
+
+    def _json_rows(self) -> Iterator[Row]:
+        number = 0
+        lines = iter(self.source)
+        text, line = self.first, 1
+        while True:
+            if text.strip():
+                number += 1
+                yield self._json_row(text, number, line)
+            text = next(lines, None)  # type: ignore[arg-type]
+            if text is None:
+                return
+            line = self.source.line + 1
+
+    def _json_row(self, text: str, number: int, line: int) -> Row:
+        try:
+            data = json.loads(text, parse_constant=_no_constants)
+        except (ValueError, RecursionError) as err:
+            return Row(number, line, error=ValueBindingError(f"not valid JSON: {err}"))
+        if not isinstance(data, dict):
+            return Row(number, line, error=ValueBindingError('each line must be one JSON object, as in {"x": -2}'))
+        try:
+            return Row(number, line, {k: _as_value(_json_value(k, v, "this row")) for k, v in data.items()})
+        except BpropError as err:
+            return Row(number, line, error=err)
+        except OverflowError:
+            return Row(number, line, error=ValueBindingError("a number too large for double precision"))
+
+
+def _fast(values: Mapping[str, Value]) -> dict[str, Value]:
+    """Plain decimal numbers become floats at once; anything else goes through bprop's parser."""
+    return {k: float(v) if isinstance(v, str) and _PLAIN_NUMBER.fullmatch(v) else v for k, v in values.items()}
+
+
+class Batch:
+    """One program evaluated at many points: parsed and lowered once."""
+
+    def __init__(self, source: str, common: Mapping[str, Value], columns: list[str], seed: float = 1.0) -> None:
+        self.graph: Graph = build_graph(parse(source))
+        # Constant expressions such as "-pi/4" are worked out once, not once per row.
+        self.common = {k: constant_value(v, k) if isinstance(v, str) else v for k, v in _fast(common).items()}
+        self.seed = seed
+        if columns:  # a header: check the names once, before any row (missing or unknown variables)
+            bind(self.graph, {**{c: 0.0 for c in columns}, **{k: 0.0 for k in self.common}})
+
+    @property
+    def inputs(self) -> list[str]:
+        return list(self.graph.inputs)
+
+    @property
+    def output(self) -> str:
+        return self.graph.nodes[self.graph.output].id
+
+    def evaluate(self, values: Mapping[str, Value]) -> Trace:
+        """Both passes at one row's values (a row's own values win over the common ones)."""
+        bound = bind(self.graph, _fast({**self.common, **values}))
+        return backward(self.graph, forward(self.graph, bound), self.seed)

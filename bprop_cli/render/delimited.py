@@ -1,0 +1,27 @@
+"""CSV and TSV: one row per node (or, for a batch, one row per input row), full precision."""
+
+from __future__ import annotations
+
+import csv
+import io
+from typing import Iterable, Sequence
+
+from ..trace import Trace
+from . import full
+
+NODE_COLUMNS = ("id", "op", "inputs", "value", "grad", "expression", "note")
+SEPARATORS = {"csv": ",", "tsv": "\t"}
+
+
+def line(cells: Iterable[object], sep: str) -> str:
+    """One CSV/TSV record (no line end); floats at full precision, quoting only where needed."""
+    buf = io.StringIO()
+    csv.writer(buf, delimiter=sep, lineterminator="").writerow(full(c) if isinstance(c, float) else c for c in cells)
+    return buf.getvalue()
+
+
+def render_delimited(trace: Trace, sep: str) -> str:
+    """A header row, then every node in forward order: inputs are space-separated ids."""
+    rows: list[Sequence[object]] = [NODE_COLUMNS]
+    rows += [(n.id, n.op, " ".join(n.inputs), n.value, n.grad, n.expression, n.note or "") for n in trace.nodes]
+    return "\n".join(line(r, sep) for r in rows)
