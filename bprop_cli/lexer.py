@@ -43,8 +43,27 @@ _LOOKALIKES = {
 }
 
 
+_STRAY = re.compile(r"[^0-9A-Za-z_ \t\r\f\v\n;+\-*/^=(),.#]")  # cannot start any token
+
+
+def _first_stray(source: str) -> int | None:
+    """Offset of the first character outside a comment that no token can use, found by one
+    regex scan, so a bad character at the end of a huge program is refused at once."""
+    pos = 0
+    while (m := _STRAY.search(source, pos)) is not None:
+        line_start = source.rfind("\n", 0, m.start()) + 1
+        if "#" not in source[line_start : m.start()]:
+            return m.start()
+        pos = source.find("\n", m.start())  # in a comment: skip the rest of the line
+        if pos == -1:
+            return None
+    return None
+
+
 def tokenize(source: str) -> Iterator[Token]:
     """Yield the tokens of `source`, then one END token; raise ParseError on a stray character."""
+    if (bad := _first_stray(source)) is not None:
+        raise _stray(source, source[bad], bad)
     for m in _TOKEN_RE.finditer(source):
         kind = m.lastgroup
         if kind == "SKIP":
