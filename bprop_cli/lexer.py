@@ -39,7 +39,11 @@ _TOKEN_RE = re.compile("|".join(f"(?P<{kind}>{rx})" for kind, rx in TOKEN_SPEC),
 
 _LOOKALIKES = {
     "×": "*", "·": "*", "÷": "/", "−": "-", "–": "-", "—": "-", "²": "^2", "³": "^3",
-    "[": "(", "]": ")", "{": "(", "}": ")", "%": "a function or '/'", "!": "nothing: bprop has no factorial",
+    "[": "(", "]": ")", "{": "(", "}": ")",
+}
+_NOT_IN_BPROP = {
+    "%": "bprop has no remainder or percent operator (for a percentage, divide by 100)",
+    "!": "bprop has no factorial and no 'not'",
 }
 
 
@@ -80,6 +84,8 @@ def _stray(source: str, ch: str, pos: int) -> ParseError:
     ascii_form = unicodedata.normalize("NFKC", ch)
     if ch in _LOOKALIKES:
         hint = f"use {_LOOKALIKES[ch]} instead of {ch!r}"
+    elif ch in _NOT_IN_BPROP:
+        hint = _NOT_IN_BPROP[ch]
     elif ch in "<>!&|":
         hint = "bprop has no comparisons or logic operators"
     elif ascii_form != ch and ascii_form.isascii() and ascii_form.isprintable():

@@ -66,7 +66,10 @@ class _Parser:
         self.pos = 0
 
     def error(self, message: str, token: Token, hint: str | None = None) -> ParseError:
-        return ParseError(message, self.source, Span(token.start, max(token.end, token.start + 1)), hint)
+        start = token.start
+        if token.kind is TokenKind.END:  # point just past the last character, not at a blank last line
+            start = len(self.source.rstrip())
+        return ParseError(message, self.source, Span(start, max(token.end, start + 1)), hint)
 
     def peek(self, ahead: int = 0) -> Token:
         return self.tokens[min(self.pos + ahead, len(self.tokens) - 1)]
@@ -88,7 +91,9 @@ class _Parser:
             if tok.kind not in (TokenKind.SEP, TokenKind.END):  # pragma: no cover - expr() stops only there
                 raise self.error(f"unexpected {describe(tok)}", tok)
         if not statements:
-            raise ParseError("the program is empty: give an expression such as (x+y)*z", self.source, Span(0, 0))
+            blank = not self.source.strip()  # nothing to point at
+            raise ParseError("the program is empty: give an expression such as (x+y)*z", self.source,
+                             None if blank else Span(0, 0))
         return Program(tuple(statements), self.source)
 
     def statement(self) -> Statement:

@@ -22,8 +22,11 @@ def constant_value(text: str, name: str = "") -> float:
         expr = parse_expression(text)
         graph = build_graph(Program((expr,), text))
     except BpropError as err:
-        raise ValueBindingError(f"{what}, {text!r}, is not a number: {err.message}",
-                                hint=_unit_hint(text) or err.hint) from None
+        unit = _unit(text)
+        if unit:
+            raise ValueBindingError(f"{what}, {text!r}, has a unit ({unit[1]!r})",
+                                    hint=f"values have no units: write just the number, {name or 'x'}={unit[0]}") from None
+        raise ValueBindingError(f"{what}, {text!r}, is not a number: {err.message}", hint=err.hint) from None
     if graph.inputs or graph.nodes[graph.output].op != CONST:
         names = ", ".join(graph.inputs)
         raise ValueBindingError(
@@ -75,16 +78,16 @@ def _spaced_assignment(args: list[str], i: int) -> None:
         )
 
 
-def _unit_hint(text: str) -> str | None:
-    """'3cm' or '2.5 kg': a number followed by a word is most likely a unit."""
-    head = text.strip().rstrip("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ_ ")
-    if head and head != text.strip():
-        try:
-            float(head)
-        except ValueError:
-            return None
-        return f"values have no units: write just the number, {head.strip()}"
-    return None
+def _unit(text: str) -> tuple[str, str] | None:
+    """('3', 'cm') for '3cm' or '3 cm': a number followed by a word is most likely a unit."""
+    head = text.strip().rstrip("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ_ ").strip()
+    if not head or head == text.strip():
+        return None
+    try:
+        float(head)
+    except ValueError:
+        return None
+    return head, text.strip()[len(head):].strip()
 
 
 def bind(graph: Graph, given: Mapping[str, float | str]) -> dict[str, float]:
