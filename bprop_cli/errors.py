@@ -50,7 +50,7 @@ class BpropError(ValueError):
 
     def __str__(self) -> str:
         lines = [f"{self.kind}: {self.message}"]
-        if self.source is not None and self.span is not None:
+        if self.source and self.source.strip() and self.span is not None:  # a blank text has nothing to point at
             lines.extend(caret_lines(self.source, self.span))
         if self.hint:
             lines.append(f"hint: {self.hint}")

@@ -91,9 +91,7 @@ class _Parser:
             if tok.kind not in (TokenKind.SEP, TokenKind.END):  # pragma: no cover - expr() stops only there
                 raise self.error(f"unexpected {describe(tok)}", tok)
         if not statements:
-            blank = not self.source.strip()  # nothing to point at
-            raise ParseError("the program is empty: give an expression such as (x+y)*z", self.source,
-                             None if blank else Span(0, 0))
+            raise ParseError("the program is empty: give an expression such as (x+y)*z", self.source, Span(0, 0))
         return Program(tuple(statements), self.source)
 
     def statement(self) -> Statement:
