@@ -1,0 +1,96 @@
+"""Markdown, CSV and TSV output, --grad NAME and --values FILE.json."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from pathlib import Path
+
+import pytest
+
+from bprop_cli import run
+from bprop_cli.render.delimited import render_delimited
+from bprop_cli.render.markdown import cell, fence, render_markdown
+from conftest import bprop
+
+CS231N = ("(x+y)*z", "x=-2", "y=5", "z=-4")
+GOLDEN = Path(__file__).resolve().parent / "data" / "golden"
+
+
+def test_markdown_golden() -> None:
+    r = bprop("eval", *CS231N, "--format", "markdown")
+    assert r.returncode == 0 and r.stderr == ""
+    assert r.stdout == (GOLDEN / "cs231n.md").read_text()
+
+
+def test_markdown_tables_have_one_cell_per_column() -> None:
+    text = render_markdown(run("f = max(x, y) # a|b `c`", {"x": 1, "y": 1}))
+    for block in text.split("\n\n"):
+        rows = [line for line in block.splitlines() if line.startswith("| ")]
+        widths = {len(line.replace("\\|", "").split("|")) for line in rows}
+        assert len(widths) <= 1, block
+    assert "```text" in text and "a|b `c`" in text  # the program is shown verbatim in a code block
+    assert "\\*" in text  # the tie of max is marked
+
+
+def test_markdown_escaping() -> None:
+    assert cell("a|b\\c\nd") == "a\\|b\\\\c d"
+    assert fence("x ```` y")[0] == "`````text"
+
+
+def test_csv_one_row_per_node() -> None:
+    r = bprop("eval", *CS231N, "--format", "csv")
+    rows = list(csv.DictReader(io.StringIO(r.stdout)))
+    assert [row["id"] for row in rows] == ["x", "y", "v1", "z", "f"]
+    assert {row["id"]: float(row["grad"]) for row in rows} == {"x": -4, "y": -4, "v1": -4, "z": 3, "f": 1}
+    assert rows[2]["inputs"] == "x y" and rows[2]["expression"] == "x + y"
+
+
+def test_tsv_matches_csv() -> None:
+    trace = run("q = x + y; f = q * z", {"x": -2, "y": 5, "z": -4})
+    assert render_delimited(trace, "\t").replace("\t", ",") == render_delimited(trace, ",")
+
+
+@pytest.mark.parametrize("name, number", [("x", "-4.0"), ("z", "3.0"), ("v1", "-4.0")])
+def test_grad_prints_just_the_number(name: str, number: str) -> None:
+    r = bprop("eval", *CS231N, "--grad", name)
+    assert (r.returncode, r.stdout, r.stderr) == (0, number + "\n", "")
+
+
+def test_grad_of_an_unknown_name() -> None:
+    r = bprop("eval", *CS231N, "--grad", "zz")
+    assert r.returncode == 2 and r.stdout == ""
+    assert "no input or node called zz" in r.stderr and "did you mean z?" in r.stderr
+
+
+def test_values_file(tmp_path: Path) -> None:
+    values = tmp_path / "inputs.json"
+    values.write_text(json.dumps({"x": -2, "y": "10/2", "z": 7}))
+    r = bprop("eval", "(x+y)*z", "--values", str(values), "z=-4", "--json")  # an argument wins over the file
+    assert r.returncode == 0, r.stderr
+    data = json.loads(r.stdout)
+    assert data["inputs"] == {"x": -2.0, "y": 5.0, "z": -4.0} and data["gradients"]["z"] == 3.0
+
+
+@pytest.mark.parametrize(
+    "content, fragment",
+    [
+        ('{"x": NaN}', "not valid JSON"),
+        ("[1, 2]", "must hold one JSON object"),
+        ('{"x": true}', "must be a number or a string"),
+        ('{"x": 1e999}', "finite"),
+        ('{"x": "3cm"}', "has a unit"),
+        ("{", "not valid JSON"),
+    ],
+)
+def test_bad_values_file(tmp_path: Path, content: str, fragment: str) -> None:
+    values = tmp_path / "v.json"
+    values.write_text(content)
+    r = bprop("eval", "x", "--values", str(values))
+    assert r.returncode == 2 and fragment in r.stderr and "Traceback" not in r.stderr
+
+
+def test_missing_values_file() -> None:
+    r = bprop("eval", "x", "--values", "no/such/file.json")
+    assert r.returncode == 2 and "cannot read the values file" in r.stderr
