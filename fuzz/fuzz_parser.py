@@ -1,0 +1,44 @@
+"""Coverage-guided fuzzing of bprop's whole pipeline with atheris (run on demand, not in CI).
+
+    .venv/bin/pip install atheris
+    .venv/bin/python fuzz/fuzz_parser.py fuzz/corpus -max_total_time=300
+
+Any exception other than BpropError is a bug (a crash input is written as crash-*); so are NaN
+or infinity in a successful result, and unparse output that does not parse back to the same tree.
+"""
+
+from __future__ import annotations
+
+import math
+import sys
+
+import atheris
+
+with atheris.instrument_imports():
+    from bprop_cli import backward, bind, build_graph, forward, parse
+    from bprop_cli.errors import BpropError
+    from bprop_cli.render.json import render_json
+    from bprop_cli.syntax import sexpr
+    from bprop_cli.unparse import unparse_program
+
+
+def test_one_input(data: bytes) -> None:
+    text = data.decode("utf-8", errors="replace")
+    try:
+        program = parse(text)
+    except BpropError:
+        return
+    again = parse(unparse_program(program.statements))
+    assert [sexpr(s) for s in again.statements] == [sexpr(s) for s in program.statements], text
+    try:
+        graph = build_graph(program)
+        trace = backward(graph, forward(graph, bind(graph, {name: 0.7 for name in graph.inputs})))
+    except BpropError:
+        return
+    assert all(math.isfinite(n.value) and math.isfinite(n.grad) for n in trace.nodes), text
+    render_json(trace)  # refuses NaN
+
+
+if __name__ == "__main__":
+    atheris.Setup(sys.argv, test_one_input)
+    atheris.Fuzz()
