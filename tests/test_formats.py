@@ -94,3 +94,17 @@ def test_bad_values_file(tmp_path: Path, content: str, fragment: str) -> None:
 def test_missing_values_file() -> None:
     r = bprop("eval", "x", "--values", "no/such/file.json")
     assert r.returncode == 2 and "cannot read the values file" in r.stderr
+
+
+def test_progress_bar_leaves_stdout_alone(monkeypatch, capsys) -> None:  # type: ignore[no-untyped-def]
+    from rich.console import Console
+
+    from bprop_cli.render import progress
+
+    monkeypatch.setattr(progress, "SHOW_AFTER", 0.0)
+    shown = io.StringIO()
+    with progress.progress_bar(100, Console(file=shown, force_terminal=True, width=60)) as update:
+        update(10, 1)
+        print("1,-2.0")  # a batch row: must reach stdout, not the bar's console
+    assert capsys.readouterr().out == "1,-2.0\n"
+    assert "rows 1" in shown.getvalue()

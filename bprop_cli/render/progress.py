@@ -17,7 +17,8 @@ def progress_bar(total: int, console: Console) -> Iterator[Callable[[int, int], 
     """Yields update(done_chars, rows); the bar appears once the batch has run SHOW_AFTER seconds."""
     start = time.monotonic()
     progress = Progress(TextColumn("rows {task.fields[rows]:,}"), BarColumn(), TextColumn("{task.percentage:>3.0f}%"),
-                        TimeRemainingColumn(), console=console, transient=True)
+                        TimeRemainingColumn(), console=console, transient=True,
+                        redirect_stdout=False, redirect_stderr=False)  # results must stay on stdout
     task = progress.add_task("batch", total=total, rows=0)
     shown = False
 
