@@ -101,7 +101,7 @@ def batch_kind(name: str, first_line: str) -> str:
         return "tsv"
     if suffix == ".csv":
         return "csv"
-    stripped = first_line.lstrip("\ufeff \t")
+    stripped = first_line.lstrip(" \t")
     if stripped.startswith("{"):
         return "jsonl"
     return "tsv" if "\t" in first_line else "csv"
@@ -112,6 +112,7 @@ class BatchReader:
 
     def __init__(self, stream: IO[str], name: str) -> None:
         first = stream.readline()
+        first = first.removeprefix("\ufeff")  # a byte-order mark from a spreadsheet export
         self.kind = batch_kind(name, first)
         self.source = _Counting(stream)
         self.source.consumed = len(first)
@@ -128,7 +129,7 @@ class BatchReader:
         if not first.strip():
             raise ValueBindingError("the batch file is empty: it needs a header row of variable names, as in x,y,z")
         sep = "\t" if self.kind == "tsv" else ","
-        names = [n.strip().lstrip("\ufeff") for n in next(csv.reader([first], delimiter=sep))]
+        names = [n.strip() for n in next(csv.reader([first], delimiter=sep))]
         for k, name in enumerate(names, 1):
             if not name.isidentifier() or not name.isascii():
                 raise ValueBindingError(

@@ -263,12 +263,12 @@ def _run_batch(job, reader, fmt: Format, grad: str | None, stream) -> int:  # ty
     for text in writer.header():
         _write(text)
     # Keep up with a producer on a pipe; a regular file is written in big blocks instead.
-    flush_each = not (hasattr(stream, "fileno") and os.path.isfile(f"/proc/self/fd/{stream.fileno()}"))
-    err_console = _console(stderr=True)
     total = _file_size(stream)
+    flush_each = total is None
+    err_console = _console(stderr=True)
     status, bad = 0, 0
     bar = nullcontext(lambda done, rows: None)
-    if err_console.is_terminal and total > 64 * 1024:
+    if err_console.is_terminal and total is not None and total > 64 * 1024:
         from .render.progress import progress_bar
 
         bar = progress_bar(total, err_console)
@@ -294,14 +294,15 @@ def _run_batch(job, reader, fmt: Format, grad: str | None, stream) -> int:  # ty
     return status
 
 
-def _file_size(stream) -> int:  # type: ignore[no-untyped-def]
+def _file_size(stream) -> int | None:  # type: ignore[no-untyped-def]
+    """Size of a regular file; None for a pipe, a terminal or anything else."""
+    import stat
+
     try:
         st = os.fstat(stream.fileno())
     except (OSError, ValueError, AttributeError):
-        return 0
-    import stat
-
-    return st.st_size if stat.S_ISREG(st.st_mode) else 0
+        return None
+    return st.st_size if stat.S_ISREG(st.st_mode) else None
 
 
 def _show(trace, fmt: Format, all_rows: bool) -> None:  # type: ignore[no-untyped-def]
