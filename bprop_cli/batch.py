@@ -8,9 +8,13 @@ Never prints: the CLI decides what a row's result or error looks like.
 from __future__ import annotations
 
 import csv
+import difflib
 import json
 import math
+import os
 import re
+import stat
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Iterator, Mapping
@@ -221,3 +225,58 @@ class Batch:
         """Both passes at one row's values (a row's own values win over the common ones)."""
         bound = bind(self.graph, _fast({**self.common, **values}))
         return backward(self.graph, forward(self.graph, bound), self.seed)
+
+    def grad_columns(self, grad: str | None) -> list[str]:
+        """The gradients each output row shows: every input's, or only --grad NAME's."""
+        if grad is None:
+            return self.inputs
+        check_grad_name(grad, self.inputs, [n.id for n in self.graph.nodes if n.op != "const"])
+        return [grad]
+
+    def results(self, rows: Iterator[Row] | BatchReader) -> Iterator[tuple[Row, Trace | None, BpropError | None]]:
+        """(row, trace, None) for a good row, (row, None, error) for a bad one; never stops early."""
+        for row in rows:
+            if row.error is not None or row.values is None:
+                yield row, None, row.error
+                continue
+            try:
+                yield row, self.evaluate(row.values), None
+            except BpropError as err:
+                yield row, None, err
+
+
+def check_grad_name(name: str, inputs: list[str], ids: list[str]) -> None:
+    """--grad NAME must name an input or a node; otherwise a usage error with a did-you-mean."""
+    if name in ids or name in inputs:
+        return
+    close = difflib.get_close_matches(name, [*inputs, *ids], n=1)
+    hint = f"did you mean {close[0]}?" if close else f"the inputs are {', '.join(inputs) or 'none'}"
+    raise ValueBindingError(f"--grad {name}: the program has no input or node called {name}", hint=hint)
+
+
+@contextmanager
+def open_batch(name: str, stdin: IO[str] | None) -> Iterator[IO[str]]:
+    """The batch stream: the file `name`, or `stdin` for '-'."""
+    if name == "-":
+        if stdin is None:
+            raise ValueBindingError("--batch - reads standard input, but there is none")
+        yield stdin
+        return
+    try:
+        stream = open(name, encoding="utf-8", newline="")
+    except OSError as err:
+        raise ValueBindingError(f"cannot read the batch file {name!r}: {err.strerror or err}") from None
+    with stream:
+        try:
+            yield stream
+        except UnicodeDecodeError:
+            raise ValueBindingError(f"the batch file {name!r} is not UTF-8 text") from None
+
+
+def file_size(stream: IO[str]) -> int | None:
+    """Size of a regular file; None for a pipe, a terminal or anything else."""
+    try:
+        st = os.fstat(stream.fileno())
+    except (OSError, ValueError, AttributeError):
+        return None
+    return st.st_size if stat.S_ISREG(st.st_mode) else None

@@ -184,9 +184,9 @@ def eval_(
         source = _read_program(program, file)
         given = _given_values(values_file, parse_assignments(positional), seed)
         if batch is not None:
-            from .batch import Batch, BatchReader
+            from .batch import Batch, BatchReader, open_batch
 
-            with _open_batch(batch) as stream:
+            with open_batch(batch, sys.stdin) as stream:
                 reader = BatchReader(stream, batch)
                 job = Batch(source, given, reader.columns, seed=seed)
                 raise typer.Exit(_run_batch(job, reader, fmt, grad, stream))
@@ -214,34 +214,12 @@ def _given_values(path: Path | None, args: dict[str, str], seed: float) -> dict[
 
 def _gradient(trace, name: str) -> float:  # type: ignore[no-untyped-def]
     """The gradient --grad asks for: of an input, or of any node by its id."""
+    from .batch import check_grad_name
+
     if name in trace.gradients:
         return trace.gradients[name]
-    ids = [n.id for n in trace.nodes if n.op != "const"]
-    if name in ids:
-        return trace.node(name).grad
-    import difflib
-
-    close = difflib.get_close_matches(name, [*trace.gradients, *ids], n=1)
-    hint = f"did you mean {close[0]}?" if close else f"the inputs are {', '.join(trace.gradients) or 'none'}"
-    raise ValueBindingError(f"--grad {name}: the program has no input or node called {name}", hint=hint)
-
-
-@contextmanager
-def _open_batch(name: str):  # type: ignore[no-untyped-def]
-    if name == "-":
-        if sys.stdin is None:
-            raise ValueBindingError("--batch - reads standard input, but there is none")
-        yield sys.stdin
-        return
-    try:
-        stream = open(name, encoding="utf-8", newline="")
-    except OSError as err:
-        raise ValueBindingError(f"cannot read the batch file {name!r}: {err.strerror or err}") from None
-    with stream:
-        try:
-            yield stream
-        except UnicodeDecodeError:
-            raise ValueBindingError(f"the batch file {name!r} is not UTF-8 text") from None
+    check_grad_name(name, list(trace.gradients), [n.id for n in trace.nodes if n.op != "const"])
+    return trace.node(name).grad
 
 
 MAX_ROW_MESSAGES = 20  # bad rows reported one by one; beyond that only counted
@@ -252,19 +230,13 @@ def _run_batch(job, reader, fmt: Format, grad: str | None, stream) -> int:  # ty
     Returns the exit code: 2 if any row had a bad value, else 1 if any failed to evaluate, else 0."""
     from contextlib import nullcontext
 
-    from .errors import BpropError
+    from .batch import file_size
     from .render.rows import RowWriter
 
-    if grad is not None and grad not in job.inputs and grad not in {n.id for n in job.graph.nodes}:
-        from . import run
-
-        _gradient(run(job.graph.source, {x: 1.0 for x in job.inputs}), grad)  # raises with a did-you-mean
-    writer = RowWriter(fmt, job.inputs, job.output, [grad] if grad else job.inputs)
+    writer = RowWriter(fmt, job.inputs, job.output, job.grad_columns(grad))
     for text in writer.header():
         _write(text)
-    # Keep up with a producer on a pipe; a regular file is written in big blocks instead.
-    total = _file_size(stream)
-    flush_each = total is None
+    total = file_size(stream)  # None for a pipe: then flush every row to keep up with the producer
     err_console = _console(stderr=True)
     status, bad = 0, 0
     bar = nullcontext(lambda done, rows: None)
@@ -273,36 +245,21 @@ def _run_batch(job, reader, fmt: Format, grad: str | None, stream) -> int:  # ty
 
         bar = progress_bar(total, err_console)
     with bar as update:
-        for row in reader:
-            try:
-                if row.error is not None:
-                    raise row.error
-                out = writer.row(row.number, job.evaluate(row.values))
-            except BpropError as err:
+        for row, trace, err in job.results(reader):
+            if err is not None:
                 bad += 1
                 status = max(status, int(err.status))
                 if bad <= MAX_ROW_MESSAGES:
                     err_console.print(f"row {row.number} (line {row.line}): {err}", markup=False)
-                out = writer.error(row.number, row.line, err)
+            out = writer.row(row.number, trace) if trace is not None else writer.error(row.number, row.line, err)
             if out is not None:
-                _write(out, flush=flush_each)
+                _write(out, flush=total is None)
             if row.number % 500 == 0:
                 update(reader.consumed, row.number)
     if bad > MAX_ROW_MESSAGES:
         err_console.print(f"... and {bad - MAX_ROW_MESSAGES:,} more bad rows ({bad:,} in all)", markup=False)
     sys.stdout.flush()
     return status
-
-
-def _file_size(stream) -> int | None:  # type: ignore[no-untyped-def]
-    """Size of a regular file; None for a pipe, a terminal or anything else."""
-    import stat
-
-    try:
-        st = os.fstat(stream.fileno())
-    except (OSError, ValueError, AttributeError):
-        return None
-    return st.st_size if stat.S_ISREG(st.st_mode) else None
 
 
 def _show(trace, fmt: Format, all_rows: bool) -> None:  # type: ignore[no-untyped-def]
