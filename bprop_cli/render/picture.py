@@ -1,0 +1,171 @@
+"""The computational graph as a picture: the boxes, the wires, and what each wire carries.
+
+Every picture format (terminal, DOT, Mermaid, SVG/PNG) draws this one model, built only from
+a Trace. Constants are folded into their gate's symbol (`+1`, `^2`, `1/`); every wire carries
+the forward value of its source and the gradient that flows back along it (one chain-rule
+product), so a node used twice has two wires whose gradients add up to the node's gradient.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass, field
+
+from ..gates import GATES
+from ..trace import NodeRecord, Trace
+from . import num
+
+INPUT, GATE, OUTPUT, CONST, CUT = "input", "gate", "output", "const", "cut"
+
+# The seeds draw negation as a multiply-by-minus-one gate.
+SYMBOLS = {"neg": "*-1"}
+COMMUTATIVE = {"add", "mul"}
+
+DEFAULT_LIMIT = 60  # boxes drawn before a picture is summarised
+
+LEGEND_VALUE = "value (forward)"
+LEGEND_GRAD = "gradient (flowing back)"
+
+
+@dataclass(frozen=True, slots=True)
+class Box:
+    id: str
+    kind: str  # INPUT, GATE, OUTPUT, CONST (a constant output) or CUT (stands for hidden nodes)
+    symbol: str  # the gate's symbol with constants folded in; "" for inputs
+    value: float
+    grad: float
+    expression: str
+    note: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Wire:
+    source: str
+    target: str
+    value: float  # the source's forward value
+    grad: float  # the chain-rule product that flows back along this wire
+
+
+@dataclass(slots=True)
+class Picture:
+    expression: str
+    inputs: dict[str, float]
+    output: str
+    seed: float
+    boxes: list[Box]  # forward (topological) order
+    wires: list[Wire]
+    hidden: int = 0  # nodes left out to keep a large graph legible
+    _out: dict[str, list[Wire]] = field(default_factory=dict)
+
+    def box(self, id: str) -> Box:
+        return next(b for b in self.boxes if b.id == id)
+
+    def outgoing(self, id: str) -> list[Wire]:
+        """The wires leaving a box; more than one means its gradients add up here."""
+        if not self._out:
+            for wire in self.wires:
+                self._out.setdefault(wire.source, []).append(wire)
+        return self._out.get(id, [])
+
+    def incoming(self, id: str) -> list[Wire]:
+        return [w for w in self.wires if w.target == id]
+
+    def gradient_sum(self, id: str) -> str:
+        """How a fanned-out node's gradient is made: '3 + 3 + 1 = 7' ('' for a single use)."""
+        wires = self.outgoing(id)
+        if len(wires) < 2:
+            return ""
+        parts = " + ".join(num(w.grad) for w in wires).replace("+ -", "- ")
+        return f"{parts} = {num(self.box(id).grad)}"
+
+    def at(self) -> str:
+        return ", ".join(f"{name} = {num(v)}" for name, v in self.inputs.items())
+
+
+def symbol(node: NodeRecord, nodes: dict[str, NodeRecord]) -> str:
+    """A gate's symbol, with constant inputs written into it: '+', 'exp', '+1', '^2', '1/'."""
+    gate = GATES[node.op]
+    consts = [nodes[i].expression if nodes[i].op == CONST else None for i in node.inputs]
+    if gate.arity == 0:  # max, min
+        if not any(consts):
+            return gate.name
+        return f"{gate.name}({', '.join(c or '·' for c in consts)})"
+    if node.op in SYMBOLS:
+        return SYMBOLS[node.op]
+    bare = gate.show.format(*[""] * len(node.inputs)).replace(" ", "")
+    if bare.endswith("()"):
+        return bare[:-2]  # a function: exp, log, ...
+    if len(consts) == 2 and consts[1] is not None:
+        return bare + consts[1]  # x^2, x+1, x/2
+    if len(consts) == 2 and consts[0] is not None:
+        return bare + consts[0] if node.op in COMMUTATIVE else consts[0] + bare  # 1+x -> +1; 1/x -> 1/
+    return bare
+
+
+def _wire_grads(trace: Trace) -> dict[tuple[str, int], float]:
+    """The product flowing back along each (node, argument position): the engine records the
+    products of one node consecutively, in argument order, skipping constant arguments."""
+    steps: dict[str, list[float]] = {}
+    for step in trace.backward:
+        steps.setdefault(step.node, []).append(step.product)
+    nodes = {n.id: n for n in trace.nodes}
+    grads: dict[tuple[str, int], float] = {}
+    for node in trace.nodes:
+        products = iter(steps.get(node.id, ()))
+        for k, parent in enumerate(node.inputs):
+            if nodes[parent].op != CONST:
+                grads[(node.id, k)] = next(products, 0.0)
+    return grads
+
+
+def _kept(trace: Trace, limit: int) -> set[str]:
+    """The `limit` nodes nearest the output (breadth first), then unused ones while room is left."""
+    nodes = {n.id: n for n in trace.nodes}
+    drawn = [n.id for n in trace.nodes if n.op != CONST or n.id == trace.output]
+    if limit <= 0 or len(drawn) <= limit:
+        return set(drawn)
+    kept: set[str] = set()
+    queue = deque([trace.output])
+    while queue and len(kept) < limit:
+        id = queue.popleft()
+        if id in kept:
+            continue
+        kept.add(id)
+        queue.extend(i for i in nodes[id].inputs if nodes[i].op != CONST and i not in kept)
+    for id in drawn:
+        if len(kept) >= limit:
+            break
+        kept.add(id)
+    return kept
+
+
+def build_picture(trace: Trace, limit: int = DEFAULT_LIMIT) -> Picture:
+    """The picture of a trace; past `limit` boxes, far-away nodes are replaced by stubs."""
+    nodes = {n.id: n for n in trace.nodes}
+    kept = _kept(trace, limit)
+    wire_grads = _wire_grads(trace)
+    cut: set[str] = set()
+    wires: list[Wire] = []
+    for node in trace.nodes:
+        if node.id not in kept:
+            continue
+        for k, parent in enumerate(node.inputs):
+            if nodes[parent].op == CONST:
+                continue
+            if parent not in kept:
+                cut.add(parent)
+            wires.append(Wire(parent, node.id, nodes[parent].value, wire_grads[(node.id, k)]))
+    boxes: list[Box] = []
+    for node in trace.nodes:
+        if node.id in kept:
+            if node.id == trace.output:
+                kind = OUTPUT
+            else:
+                kind = INPUT if node.op == INPUT else CONST if node.op == CONST else GATE
+            sym = symbol(node, nodes) if node.op not in (INPUT, CONST) else ""
+            boxes.append(Box(node.id, kind, sym, node.value, node.grad, node.expression, node.note))
+        elif node.id in cut:
+            boxes.append(Box(node.id, CUT, "", node.value, node.grad, node.expression, node.note))
+    total = sum(1 for n in trace.nodes if n.op != CONST or n.id == trace.output)
+    hidden = total - len(kept) - len(cut)  # stubs show their own value and gradient
+    return Picture(trace.expression, dict(trace.inputs), trace.output, trace.seed, boxes, wires, hidden)
