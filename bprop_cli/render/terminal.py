@@ -18,6 +18,7 @@ from .picture import CONST, GATE, INPUT, OUTPUT, Box, Picture
 
 VALUE_STYLE = "green"
 GRAD_STYLE = "red"
+FOOTER = 12  # fan-out sums listed before the rest are counted
 MAX_DEPTH = 9  # deeper subtrees are drawn separately below, so lines stay within 80 columns
 
 UNICODE = {"tee": "├─ ", "last": "└─ ", "pipe": "│  ", "space": "   ", "sep": "│", "dot": "·"}
@@ -51,8 +52,9 @@ def _tree_lines(pic: Picture, glyphs: dict[str, str]) -> list[list[_Line]]:
     for wire in pic.wires:
         incoming.setdefault(wire.target, []).append(wire)
     boxes = {b.id: b for b in pic.boxes}
-    drawn: set[str] = set()
+    drawn: set[str] = set()  # expanded already, or queued to be expanded below
     trees: list[list[_Line]] = []
+    queued: set[str] = set()
     roots = deque([(pic.output, pic.seed)])
     while roots:
         root, root_grad = roots.popleft()
@@ -66,13 +68,17 @@ def _tree_lines(pic: Picture, glyphs: dict[str, str]) -> list[list[_Line]]:
             if len(pic.outgoing(id)) > 1 and id != root:
                 extra = f"of {num(box.grad)}"
             kids = incoming.get(id, [])
-            if id in drawn and kids:
-                lines.append(_Line(id, prefix, shape(box, glyphs), num(box.value), num(grad), _join(extra, "drawn above")))
+            if id in drawn and kids and depth:
+                where = "continued below" if id in queued else "drawn above"
+                lines.append(_Line(id, prefix, shape(box, glyphs), num(box.value), num(grad), _join(extra, where)))
                 continue
             if kids and depth >= MAX_DEPTH:
                 lines.append(_Line(id, prefix, shape(box, glyphs), num(box.value), num(grad), _join(extra, "continued below")))
                 roots.append((id, box.grad))
+                drawn.add(id)
+                queued.add(id)
                 continue
+            queued.discard(id)
             drawn.add(id)
             lines.append(_Line(id, prefix, shape(box, glyphs), num(box.value), num(grad), extra))
             for i in range(len(kids) - 1, -1, -1):  # pushed in reverse: first input drawn first
@@ -102,9 +108,9 @@ def render_graph(pic: Picture, ascii: bool = False, width: int = 80) -> Renderab
         left = 0  # too wide to align: let the columns follow the labels
     sep = f" {glyphs['sep']} "
 
-    program = pic.expression.strip().replace("\n", "; ")
-    if len(program) > 200:
-        program = program[:200] + " ..."
+    program = "; ".join(line.strip() for line in pic.expression.strip().splitlines() if line.strip())
+    if len(program) > width - 4:
+        program = program[: width - 8] + " ..."
     parts: list[RenderableType] = [Text(program, style="bold")]
     if pic.inputs:
         parts.append(Text(f"at {pic.at()}"))
@@ -126,14 +132,15 @@ def render_graph(pic: Picture, ascii: bool = False, width: int = 80) -> Renderab
             footer.append(f"{box.id}: {fan}")
     if footer:
         parts.append(Text("\ngradients add where a value is used more than once:"))
-        parts += [Text("  " + f, style=GRAD_STYLE) for f in footer]
+        parts += [Text("  " + f, style=GRAD_STYLE) for f in footer[:FOOTER]]
+        if len(footer) > FOOTER:
+            parts.append(Text(f"  ... and {len(footer) - FOOTER} more", style="dim"))
     unused = [b for b in pic.boxes if b.id not in reached]
     if unused:
         parts.append(Text(f"\nnot used by {pic.output} (gradient 0): " + ", ".join(
             f"{b.id} (input) = {num(b.value)}" if b.kind == INPUT else f"{b.id} = {b.expression} = {num(b.value)}" for b in unused)))
     if pic.hidden:
-        parts.append(Text(f"\n{pic.hidden:,} more nodes are not drawn (lines ending in '...' stand for them);"
-                          " --max-nodes 0 draws them all"))
+        parts.append(Text(f"\n{pic.hidden:,} more nodes not drawn ('...' stands for them; --max-nodes 0 draws all)"))
     notes = [f"* {b.id}: {b.note}" for b in pic.boxes if b.note]
     parts += [Text(n, style="yellow") for n in notes]
     return Group(*parts)
