@@ -50,20 +50,20 @@ def _box(pic: Picture, box: Box) -> str:
                 f'<br/><font point-size="9">{html(box.expression)}</font>>]')
     sym = f'<font point-size="16"><b>{html(box.symbol or box.expression)}</b></font>'
     label = f'{sym}<br/><font point-size="10">{html(box.id)}</font>{totals}{note}'
-    shape = "doublecircle" if box.kind == OUTPUT else "circle"
-    fill = "#fff4d6" if box.kind == OUTPUT else "#ffffff"
-    return f'{quoted(box.id)} [shape={shape}, style=filled, fillcolor="{fill}", margin=0.02, label=<{label}>]'
+    shape = "circle" if len(box.symbol) <= 3 else "ellipse"  # a long name would blow a circle up
+    extra = ', peripheries=2, fillcolor="#fff4d6"' if box.kind == OUTPUT else ', fillcolor="#ffffff"'
+    return f'{quoted(box.id)} [shape={shape}, style=filled{extra}, margin=0.02, label=<{label}>]'
 
 
 def render_dot(pic: Picture) -> str:
-    title = html(pic.expression.strip().replace("\n", "; ")[:200])
+    title = html(pic.title(160))
     at = html(pic.at())
     legend = (f'<font color="{VALUE_COLOUR}">green, above: {LEGEND_VALUE}</font>    '
               f'<font color="{GRAD_COLOUR}">red, below: {LEGEND_GRAD} d{html(pic.output)}/d(wire)</font>')
     hidden = f"<br/>{pic.hidden:,} more nodes not drawn (dashed boxes stand for them)" if pic.hidden else ""
     lines = [
         "digraph bprop {",
-        f'  graph [rankdir=LR, fontname="{FONT}", fontsize=12, labelloc=t, ordering=in, nodesep=0.35, ranksep=0.6,',
+        f'  graph [rankdir=LR, fontname="{FONT}", fontsize=12, labelloc=t, ordering=in, nodesep=0.45, ranksep=0.6,',
         f'         label=<<b>{title}</b>{"<br/>at " + at if at else ""}<br/>{legend}{hidden}<br/> >]',
         f'  node [fontname="{FONT}", fontsize=12, width=0.5]',
         f'  edge [fontname="{FONT}", fontsize=11, color="#555555", arrowsize=0.7]',

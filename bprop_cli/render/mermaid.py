@@ -40,9 +40,7 @@ def _node(key: str, box: Box, fan: str) -> str:
 
 def render_mermaid(pic: Picture) -> str:
     keys = {box.id: f"n{i}" for i, box in enumerate(pic.boxes)}
-    program = "; ".join(line.strip() for line in pic.expression.strip().splitlines() if line.strip())
-    if len(program) > 120:
-        program = program[:120] + " ..."
+    program = pic.title(120)
     at = f" at {pic.at()}" if pic.inputs else ""
     out = pic.output
     lines = [

@@ -78,6 +78,12 @@ class Picture:
         parts = " + ".join(num(w.grad) for w in wires).replace("+ -", "- ")
         return f"{parts} = {num(self.box(id).grad)}"
 
+    def title(self, limit: int) -> str:
+        """The program on one line, without comments, shortened to `limit` characters."""
+        lines = (line.split("#", 1)[0].strip() for line in self.expression.splitlines())
+        text = "; ".join(line for line in lines if line)
+        return text if len(text) <= limit else text[: max(limit - 4, 1)] + " ..."
+
     def at(self) -> str:
         return ", ".join(f"{name} = {num(v)}" for name, v in self.inputs.items())
 

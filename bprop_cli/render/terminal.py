@@ -108,10 +108,7 @@ def render_graph(pic: Picture, ascii: bool = False, width: int = 80) -> Renderab
         left = 0  # too wide to align: let the columns follow the labels
     sep = f" {glyphs['sep']} "
 
-    program = "; ".join(line.strip() for line in pic.expression.strip().splitlines() if line.strip())
-    if len(program) > width - 4:
-        program = program[: width - 8] + " ..."
-    parts: list[RenderableType] = [Text(program, style="bold")]
+    parts: list[RenderableType] = [Text(pic.title(width), style="bold")]
     if pic.inputs:
         parts.append(Text(f"at {pic.at()}"))
     parts.append(Text("[x] input  (op) gate  ((op)) output; each line is a wire into the line above it", style="dim"))
