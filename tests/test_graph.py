@@ -247,3 +247,10 @@ def test_large_graphs_are_summarised() -> None:
 def _neuron_args() -> tuple[str, ...]:
     program, values = SEEDS["neuron"]
     return (program, *(f"{k}={v}" for k, v in values.items()))
+
+
+def test_readme_shows_the_real_terminal_picture() -> None:
+    readme = (ROOT / "README.md").read_text()
+    section = readme.split("## Pictures of the graph", 1)[1]
+    block = section.split("```text\n", 1)[1].split("\n```", 1)[0]
+    assert block + "\n" == (GOLDEN / "cs231n.txt").read_text()

@@ -144,7 +144,8 @@ def render_graph(pic: Picture, ascii: bool = False, width: int = 80) -> Renderab
 
 
 def _text(line: _Line, left: int, vwidth: int, sep: str) -> Text:
-    text = Text(line.prefix, style="dim")
+    text = Text()
+    text.append(line.prefix, style="dim")
     label = line.label
     text.append(label, style="bold" if not line.prefix else "cyan")
     pad = left - len(line.prefix) - len(label) if left else 0
