@@ -49,9 +49,11 @@ def _box(pic: Picture, box: Box) -> str:
         return (f'{quoted(box.id)} [shape=box, style=dashed, label=<{name} ...{totals}'
                 f'<br/><font point-size="9">{html(box.expression)}</font>>]')
     sym = f'<font point-size="16"><b>{html(box.symbol or box.expression)}</b></font>'
-    label = f'{sym}<br/><font point-size="10">{html(box.id)}</font>{totals}{note}'
+    label = f'{sym}<br/><font point-size="10">{html(box.id)}</font>{note}'
     shape = "circle" if len(box.symbol) <= 3 else "ellipse"  # a long name would blow a circle up
     extra = ', peripheries=2, fillcolor="#fff4d6"' if box.kind == OUTPUT else ', fillcolor="#ffffff"'
+    if totals:  # beside the gate, so the circle stays the size of its symbol
+        extra += f", xlabel=<{totals.removeprefix('<br/>')}>"
     return f'{quoted(box.id)} [shape={shape}, style=filled{extra}, margin=0.02, label=<{label}>]'
 
 

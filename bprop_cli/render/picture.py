@@ -22,6 +22,7 @@ SYMBOLS = {"neg": "*-1"}
 COMMUTATIVE = {"add", "mul"}
 
 DEFAULT_LIMIT = 60  # boxes drawn before a picture is summarised
+SUM_TERMS = 4  # terms of a fan-out sum written out before it is shortened
 
 LEGEND_VALUE = "value (forward)"
 LEGEND_GRAD = "gradient (flowing back)"
@@ -36,6 +37,7 @@ class Box:
     grad: float
     expression: str
     note: str | None = None
+    uses: int = 0  # wires leaving this node in the whole graph, drawn or not
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,11 +74,18 @@ class Picture:
 
     def gradient_sum(self, id: str) -> str:
         """How a fanned-out node's gradient is made: '3 + 3 + 1 = 7' ('' for a single use)."""
-        wires = self.outgoing(id)
-        if len(wires) < 2:
+        box = self.box(id)
+        if box.uses < 2:
             return ""
-        parts = " + ".join(num(w.grad) for w in wires).replace("+ -", "- ")
-        return f"{parts} = {num(self.box(id).grad)}"
+        terms = [num(w.grad) for w in self.outgoing(id)]
+        if len(terms) > SUM_TERMS:  # keep the label short: first terms, last term, and the count
+            terms = [*terms[: SUM_TERMS - 1], "...", terms[-1]]
+        hidden = box.uses - len(self.outgoing(id))
+        if hidden:
+            terms.append(f"{hidden} wire{'s' * (hidden > 1)} not drawn")
+        parts = " + ".join(terms).replace("+ -", "- ")
+        count = f" ({box.uses} wires)" if box.uses > SUM_TERMS else ""
+        return f"{parts} = {num(box.grad)}{count}"
 
     def title(self, limit: int) -> str:
         """The program on one line, without comments, shortened to `limit` characters."""
@@ -161,6 +170,10 @@ def build_picture(trace: Trace, limit: int = DEFAULT_LIMIT) -> Picture:
             if parent not in kept:
                 cut.add(parent)
             wires.append(Wire(parent, node.id, nodes[parent].value, wire_grads[(node.id, k)]))
+    uses: dict[str, int] = {}
+    for node in trace.nodes:
+        for parent in node.inputs:
+            uses[parent] = uses.get(parent, 0) + 1
     boxes: list[Box] = []
     for node in trace.nodes:
         if node.id in kept:
@@ -169,9 +182,9 @@ def build_picture(trace: Trace, limit: int = DEFAULT_LIMIT) -> Picture:
             else:
                 kind = INPUT if node.op == INPUT else CONST if node.op == CONST else GATE
             sym = symbol(node, nodes) if node.op not in (INPUT, CONST) else ""
-            boxes.append(Box(node.id, kind, sym, node.value, node.grad, node.expression, node.note))
+            boxes.append(Box(node.id, kind, sym, node.value, node.grad, node.expression, node.note, uses.get(node.id, 0)))
         elif node.id in cut:
-            boxes.append(Box(node.id, CUT, "", node.value, node.grad, node.expression, node.note))
+            boxes.append(Box(node.id, CUT, "", node.value, node.grad, node.expression, node.note, uses.get(node.id, 0)))
     total = sum(1 for n in trace.nodes if n.op != CONST or n.id == trace.output)
     hidden = total - len(kept) - len(cut)  # stubs show their own value and gradient
     return Picture(trace.expression, dict(trace.inputs), trace.output, trace.seed, boxes, wires, hidden)

@@ -65,7 +65,7 @@ def _tree_lines(pic: Picture, glyphs: dict[str, str]) -> list[list[_Line]]:
             id, grad, prefix, child_prefix, depth = stack.pop()
             box = boxes[id]
             extra = ""
-            if len(pic.outgoing(id)) > 1 and id != root:
+            if box.uses > 1 and id != root:
                 extra = f"of {num(box.grad)}"
             kids = incoming.get(id, [])
             if id in drawn and kids and depth:
