@@ -8,8 +8,8 @@ gradients add up.
 
 from __future__ import annotations
 
-from .picture import CUT, INPUT, LEGEND_GRAD, LEGEND_VALUE, OUTPUT, Box, Picture
 from . import num
+from .picture import CUT, INPUT, LEGEND_GRAD, LEGEND_VALUE, OUTPUT, Box, Picture
 
 VALUE_COLOUR = "#1a7f37"  # green
 GRAD_COLOUR = "#cf222e"  # red

@@ -22,7 +22,8 @@ def draw_image(dot_text: str, path: Path, kind: str) -> None:
         done = subprocess.run([exe, f"-T{kind}", "-o", str(path)], input=dot_text.encode("utf-8"),
                               capture_output=True, timeout=TIMEOUT)
     except subprocess.TimeoutExpired:
-        raise OutputError(f"Graphviz took longer than {TIMEOUT} s to draw {path.name}; try a smaller --max-nodes") from None
+        raise OutputError(
+            f"Graphviz took longer than {TIMEOUT} s to draw {path.name}; try a smaller --max-nodes") from None
     except OSError as err:
         raise OutputError(f"cannot run Graphviz's dot: {err.strerror or err}") from None
     if done.returncode != 0:

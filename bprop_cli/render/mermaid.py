@@ -10,8 +10,8 @@ trace's ids.
 
 from __future__ import annotations
 
-from .picture import CUT, INPUT, OUTPUT, Box, Picture
 from . import num
+from .picture import CUT, INPUT, OUTPUT, Box, Picture
 
 VALUE_COLOUR = "#1a7f37"
 GRAD_COLOUR = "#cf222e"
@@ -43,9 +43,10 @@ def render_mermaid(pic: Picture) -> str:
     program = pic.title(120)
     at = f" at {pic.at()}" if pic.inputs else ""
     out = pic.output
+    legend = f"Green arrows: forward value. Red dotted: gradient d{out}/d(wire) flowing back."
     lines = [
         "flowchart LR",
-        f"  legend>{text(f'{program}{at}. Green arrows: forward value. Red dotted: gradient d{out}/d(wire) flowing back.')}]",
+        f"  legend>{text(f'{program}{at}. {legend}')}]",
     ]
     if pic.hidden:
         lines.append(f"  hidden>{text(f'{pic.hidden} more nodes not drawn; boxes ending in ... stand for them')}]")

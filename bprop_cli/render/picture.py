@@ -58,9 +58,12 @@ class Picture:
     wires: list[Wire]
     hidden: int = 0  # nodes left out to keep a large graph legible
     _out: dict[str, list[Wire]] = field(default_factory=dict)
+    _index: dict[str, Box] = field(default_factory=dict)
 
     def box(self, id: str) -> Box:
-        return next(b for b in self.boxes if b.id == id)
+        if not self._index:
+            self._index.update((b.id, b) for b in self.boxes)
+        return self._index[id]
 
     def outgoing(self, id: str) -> list[Wire]:
         """The wires leaving a box; more than one means its gradients add up here."""
@@ -68,9 +71,6 @@ class Picture:
             for wire in self.wires:
                 self._out.setdefault(wire.source, []).append(wire)
         return self._out.get(id, [])
-
-    def incoming(self, id: str) -> list[Wire]:
-        return [w for w in self.wires if w.target == id]
 
     def gradient_sum(self, id: str) -> str:
         """How a fanned-out node's gradient is made: '3 + 3 + 1 = 7' ('' for a single use)."""
@@ -182,9 +182,11 @@ def build_picture(trace: Trace, limit: int = DEFAULT_LIMIT) -> Picture:
             else:
                 kind = INPUT if node.op == INPUT else CONST if node.op == CONST else GATE
             sym = symbol(node, nodes) if node.op not in (INPUT, CONST) else ""
-            boxes.append(Box(node.id, kind, sym, node.value, node.grad, node.expression, node.note, uses.get(node.id, 0)))
         elif node.id in cut:
-            boxes.append(Box(node.id, CUT, "", node.value, node.grad, node.expression, node.note, uses.get(node.id, 0)))
+            kind, sym = CUT, ""
+        else:
+            continue
+        boxes.append(Box(node.id, kind, sym, node.value, node.grad, node.expression, node.note, uses.get(node.id, 0)))
     total = sum(1 for n in trace.nodes if n.op != CONST or n.id == trace.output)
     hidden = total - len(kept) - len(cut)  # stubs show their own value and gradient
     return Picture(trace.expression, dict(trace.inputs), trace.output, trace.seed, boxes, wires, hidden)

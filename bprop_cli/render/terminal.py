@@ -66,14 +66,15 @@ def _tree_lines(pic: Picture, glyphs: dict[str, str]) -> list[list[_Line]]:
             box = boxes[id]
             extra = ""
             if box.uses > 1 and id != root:
-                extra = f"of {num(box.grad)}"
+                extra = f"share of {num(box.grad)}"
             kids = incoming.get(id, [])
             if id in drawn and kids and depth:
                 where = "continued below" if id in queued else "drawn above"
                 lines.append(_Line(id, prefix, shape(box, glyphs), num(box.value), num(grad), _join(extra, where)))
                 continue
             if kids and depth >= MAX_DEPTH:
-                lines.append(_Line(id, prefix, shape(box, glyphs), num(box.value), num(grad), _join(extra, "continued below")))
+                where = _join(extra, "continued below")
+                lines.append(_Line(id, prefix, shape(box, glyphs), num(box.value), num(grad), where))
                 roots.append((id, box.grad))
                 drawn.add(id)
                 queued.add(id)
@@ -135,7 +136,8 @@ def render_graph(pic: Picture, ascii: bool = False, width: int = 80) -> Renderab
     unused = [b for b in pic.boxes if b.id not in reached]
     if unused:
         parts.append(Text(f"\nnot used by {pic.output} (gradient 0): " + ", ".join(
-            f"{b.id} (input) = {num(b.value)}" if b.kind == INPUT else f"{b.id} = {b.expression} = {num(b.value)}" for b in unused)))
+            f"{b.id} (input) = {num(b.value)}" if b.kind == INPUT else f"{b.id} = {b.expression} = {num(b.value)}"
+            for b in unused)))
     if pic.hidden:
         parts.append(Text(f"\n{pic.hidden:,} more nodes not drawn ('...' stands for them; --max-nodes 0 draws all)"))
     notes = [f"* {b.id}: {b.note}" for b in pic.boxes if b.note]
