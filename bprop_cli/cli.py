@@ -19,6 +19,8 @@ from typer.core import TyperCommand
 from . import __version__
 from .errors import BpropError, ExitStatus, ValueBindingError
 from .render import Format
+from .render.graph import GraphFormat
+from .render.picture import DEFAULT_LIMIT
 
 EVAL_EXAMPLES = """\
 Examples:
@@ -156,19 +158,83 @@ def eval_(
     as_json: bool = typer.Option(False, "--json", help="Same as --format json."),
     seed: float = typer.Option(1.0, "--seed-grad", help="Gradient of the output to start the backward pass from."),
     all_rows: bool = typer.Option(False, "--all-rows", help="Print every row of long tables instead of a summary."),
+    graph: bool = typer.Option(False, "--graph", help="Also draw the graph (as `bprop graph` does) after the tables."),
     traceback: bool = typer.Option(False, "--traceback", hidden=True, help="Show Python tracebacks (for debugging bprop)."),
 ) -> None:
     """Run the forward and backward passes and show every step."""
     fmt = Format.json if as_json else fmt
     with error_boundary(json_errors=fmt is Format.json, traceback=traceback):
-        from . import run
-        from .values import parse_assignments
-
-        positional = list(args or [])
-        program = None if file is not None or not positional else positional.pop(0)
-        source = _read_program(program, file)
-        trace = run(source, parse_assignments(positional), seed=seed)
+        if graph and fmt is not Format.table:
+            raise BpropError(f"--graph draws beside the tables, not with --format {fmt.value}",
+                             hint="for a picture file use: bprop graph EXPR NAME=VALUE... -o graph.svg (or .dot, .mmd)")
+        trace = _trace(args, file, seed)
     _show(trace, fmt, all_rows)
+    if graph:
+        _write("")
+        _picture(trace, DEFAULT_LIMIT)
+
+
+def _trace(args: Optional[List[str]], file: Optional[Path], seed: float = 1.0):  # type: ignore[no-untyped-def]
+    """Read the program (EXPR, '-' or -f FILE) and its NAME=VALUE arguments; run both passes."""
+    from . import run
+    from .values import parse_assignments
+
+    positional = list(args or [])
+    program = None if file is not None or not positional else positional.pop(0)
+    source = _read_program(program, file)
+    return run(source, parse_assignments(positional), seed=seed)
+
+
+GRAPH_EXAMPLES = """\
+Examples:
+
+  bprop graph "(x+y)*z" x=-2 y=5 z=-4
+
+  bprop graph "(x+y)*z" x=-2 y=5 z=-4 --format dot > g.dot
+
+  bprop graph "(x+y)*z" x=-2 y=5 z=-4 --format mermaid
+
+  bprop graph "1/(1+exp(-(w0*x0+w1*x1+w2)))" w0=2 x0=-1 w1=-3 x1=-2 w2=-3 -o neuron.svg
+"""
+
+
+@app.command("graph", cls=ExpressionFirstCommand, epilog=GRAPH_EXAMPLES)
+def graph_(
+    args: Optional[List[str]] = typer.Argument(
+        None, metavar="EXPR [NAME=VALUE]...",
+        help="The program ('-' reads it from stdin), then a value for every variable, e.g. x=-2 w=-pi/4.",
+    ),
+    file: Optional[Path] = typer.Option(None, "-f", "--file", help="Read the program from FILE; then every argument is NAME=VALUE."),
+    fmt: Optional[GraphFormat] = typer.Option(None, "--format", help="terminal (default), dot or mermaid, on stdout."),
+    output: Optional[Path] = typer.Option(
+        None, "-o", "--output", help="Write the picture to FILE: .svg or .png (needs Graphviz), .dot, .mmd or .txt."),
+    max_nodes: int = typer.Option(DEFAULT_LIMIT, "--max-nodes", help="Summarise larger graphs (0: draw every node)."),
+    traceback: bool = typer.Option(False, "--traceback", hidden=True, help="Show Python tracebacks (for debugging bprop)."),
+) -> None:
+    """Draw the computational graph: every wire's value (green) and gradient (red)."""
+    with error_boundary(traceback=traceback):
+        trace = _trace(args, file)
+        if output is not None:
+            from .render.graph import write_graph
+
+            write_graph(trace, output, fmt, max_nodes)
+            return
+    if fmt in (GraphFormat.dot, GraphFormat.mermaid):
+        from .render.graph import graph_text
+        from .render.picture import build_picture
+
+        _write(graph_text(build_picture(trace, max_nodes), fmt.value).rstrip("\n"))
+    else:
+        _picture(trace, max_nodes)
+
+
+def _picture(trace, max_nodes: int) -> None:  # type: ignore[no-untyped-def]
+    from .render.graph import terminal_picture
+
+    try:
+        terminal_picture(trace, max_nodes)
+    except BrokenPipeError:
+        _write("")
 
 
 def _show(trace, fmt: Format, all_rows: bool) -> None:  # type: ignore[no-untyped-def]

@@ -103,3 +103,10 @@ def caret_lines(source: str, span: Span) -> list[str]:
     text = "".join(ch if ch.isprintable() else "?" for ch in text)
     where = [f"  at line {line}, column {col}:"] if source.count("\n") else []
     return [*where, "  " + text, "  " + " " * start + "^" * max(1, width)]
+
+
+class OutputError(BpropError):
+    """A well-formed request whose result cannot be written (missing program, unwritable file)."""
+
+    kind = "error"
+    status = ExitStatus.EVAL_ERROR
