@@ -19,6 +19,8 @@ from typer.core import TyperCommand
 from . import __version__
 from .errors import BpropError, ExitStatus, ValueBindingError
 from .render import Format
+from .render.graph import GraphFormat
+from .render.picture import DEFAULT_LIMIT
 
 EVAL_EXAMPLES = """\
 Examples:
@@ -165,6 +167,7 @@ def eval_(
     as_json: bool = typer.Option(False, "--json", help="Same as --format json."),
     seed: float = typer.Option(1.0, "--seed-grad", help="Gradient of the output to start the backward pass from."),
     all_rows: bool = typer.Option(False, "--all-rows", help="Print every row of long tables instead of a summary."),
+    graph: bool = typer.Option(False, "--graph", help="Also draw the graph (as `bprop graph` does) after the tables."),
     traceback: bool = typer.Option(False, "--traceback", hidden=True, help="Show Python tracebacks (for debugging bprop)."),
     grad: Optional[str] = typer.Option(None, "--grad", metavar="NAME", help="Print only d(output)/d(NAME), as a bare number."),
     values_file: Optional[Path] = typer.Option(None, "--values", metavar="FILE.json", help='Values from a JSON object, e.g. {"x": -2, "w": "-pi/4"}.'),
@@ -173,30 +176,106 @@ def eval_(
     """Run the forward and backward passes and show every step."""
     fmt = Format.json if as_json else fmt
     with error_boundary(json_errors=fmt is Format.json, traceback=traceback):
-        from . import run
-        from .values import parse_assignments
-
-        positional = list(args or [])
-        program = None if file is not None or not positional else positional.pop(0)
-        if batch == "-" and program == "-":
-            raise ValueBindingError("the program and the batch cannot both come from standard input",
-                                    hint="give the program as an argument or with -f FILE")
-        source = _read_program(program, file)
-        given = _given_values(values_file, parse_assignments(positional), seed)
+        if graph and fmt is not Format.table:
+            raise BpropError(f"--graph draws beside the tables, not with --format {fmt.value}",
+                             hint="for a picture file use: bprop graph EXPR NAME=VALUE... -o graph.svg (or .dot, .mmd)")
         if batch is not None:
-            from .batch import Batch, BatchReader, open_batch
-
-            with open_batch(batch, sys.stdin) as stream:
-                reader = BatchReader(stream, batch)
-                job = Batch(source, given, reader.columns, seed=seed)
-                raise typer.Exit(_run_batch(job, reader, fmt, grad, stream))
-        trace = run(source, given, seed=seed)
+            raise typer.Exit(_batch(args, file, seed, values_file, batch, fmt, grad))
+        trace = _trace(args, file, seed, values_file)
         if grad is not None:
             from .render import full
 
             _write(full(_gradient(trace, grad)))
             return
     _show(trace, fmt, all_rows)
+    if graph:
+        _write("")
+        _picture(trace, DEFAULT_LIMIT)
+
+
+def _trace(args: Optional[List[str]], file: Optional[Path], seed: float = 1.0,
+           values_file: Optional[Path] = None):  # type: ignore[no-untyped-def]
+    """Read the program (EXPR, '-' or -f FILE) and its NAME=VALUE arguments; run both passes."""
+    from . import run
+
+    source, given = _program_and_values(args, file, seed, values_file)
+    return run(source, given, seed=seed)
+
+
+def _program_and_values(args: Optional[List[str]], file: Optional[Path], seed: float, values_file: Optional[Path],
+                        batch: Optional[str] = None) -> tuple[str, dict[str, object]]:
+    from .values import parse_assignments
+
+    positional = list(args or [])
+    program = None if file is not None or not positional else positional.pop(0)
+    if batch == "-" and program == "-":
+        raise ValueBindingError("the program and the batch cannot both come from standard input",
+                                hint="give the program as an argument or with -f FILE")
+    source = _read_program(program, file)
+    return source, _given_values(values_file, parse_assignments(positional), seed)
+
+
+def _batch(args, file, seed, values_file, name: str, fmt: Format, grad: str | None) -> int:  # type: ignore[no-untyped-def]
+    """--batch: the program once, then one output row per input row; returns the exit code."""
+    from .batch import Batch, BatchReader, open_batch
+
+    source, given = _program_and_values(args, file, seed, values_file, batch=name)
+    with open_batch(name, sys.stdin) as stream:
+        reader = BatchReader(stream, name)
+        job = Batch(source, given, reader.columns, seed=seed)
+        return _run_batch(job, reader, fmt, grad, stream)
+
+
+GRAPH_EXAMPLES = """\
+Examples:
+
+  bprop graph "(x+y)*z" x=-2 y=5 z=-4
+
+  bprop graph "(x+y)*z" x=-2 y=5 z=-4 --format dot > g.dot
+
+  bprop graph "(x+y)*z" x=-2 y=5 z=-4 --format mermaid
+
+  bprop graph "1/(1+exp(-(w0*x0+w1*x1+w2)))" w0=2 x0=-1 w1=-3 x1=-2 w2=-3 -o neuron.svg
+"""
+
+
+@app.command("graph", cls=ExpressionFirstCommand, epilog=GRAPH_EXAMPLES)
+def graph_(
+    args: Optional[List[str]] = typer.Argument(
+        None, metavar="EXPR [NAME=VALUE]...",
+        help="The program ('-' reads it from stdin), then a value for every variable, e.g. x=-2 w=-pi/4.",
+    ),
+    file: Optional[Path] = typer.Option(None, "-f", "--file", help="Read the program from FILE; then every argument is NAME=VALUE."),
+    fmt: Optional[GraphFormat] = typer.Option(None, "--format", help="terminal (default), dot or mermaid, on stdout."),
+    output: Optional[Path] = typer.Option(
+        None, "-o", "--output", help="Write the picture to FILE: .svg or .png (needs Graphviz), .dot, .mmd or .txt."),
+    max_nodes: int = typer.Option(DEFAULT_LIMIT, "--max-nodes", help="Summarise larger graphs (0: draw every node)."),
+    traceback: bool = typer.Option(False, "--traceback", hidden=True, help="Show Python tracebacks (for debugging bprop)."),
+) -> None:
+    """Draw the computational graph: every wire's value (green) and gradient (red)."""
+    with error_boundary(traceback=traceback):
+        trace = _trace(args, file)
+        if output is not None:
+            from .render.graph import write_graph
+
+            write_graph(trace, output, fmt, max_nodes)
+            return
+    if fmt in (GraphFormat.dot, GraphFormat.mermaid):
+        from .render.graph import graph_text
+        from .render.picture import build_picture
+
+        _write(graph_text(build_picture(trace, max_nodes), fmt.value).rstrip("\n"))
+    else:
+        _picture(trace, max_nodes)
+
+
+def _picture(trace, max_nodes: int) -> None:  # type: ignore[no-untyped-def]
+    from .render.graph import terminal_picture
+
+    try:
+        terminal_picture(trace, max_nodes)
+    except BrokenPipeError:
+        _write("")
 
 
 def _given_values(path: Path | None, args: dict[str, str], seed: float) -> dict[str, object]:

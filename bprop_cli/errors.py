@@ -107,3 +107,10 @@ def caret_lines(source: str, span: Span) -> list[str]:
     pad = start + sum(unicodedata.east_asian_width(ch) in "WF" for ch in text[:start])
     where = [f"  at line {line}, column {col}:"] if source.count("\n") else []
     return [*where, "  " + text, "  " + " " * pad + "^" * max(1, width)]
+
+
+class OutputError(BpropError):
+    """A well-formed request whose result cannot be written (missing program, unwritable file)."""
+
+    kind = "error"
+    status = ExitStatus.EVAL_ERROR

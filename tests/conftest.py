@@ -30,6 +30,24 @@ def example_values(path: Path) -> list[str]:
     return first.removeprefix("# at:").split()
 
 
+def assert_json_invariants(data: dict) -> None:
+    """SPEC §5: ids unique and topological, product == upstream * local, grad == sum of products in."""
+    ids = [n["id"] for n in data["nodes"]]
+    assert len(ids) == len(set(ids))
+    position = {i: k for k, i in enumerate(ids)}
+    for node in data["nodes"]:
+        assert all(position[i] < position[node["id"]] for i in node["inputs"])
+    incoming: dict[str, float] = {}
+    for step in data["backward"]:
+        assert step["product"] == step["upstream"] * step["local"]
+        incoming[step["input"]] = incoming.get(step["input"], 0.0) + step["product"]
+    for node in data["nodes"]:
+        expected = data["seed"] if node["id"] == data["output"] else incoming.get(node["id"], 0.0)
+        assert node["grad"] == pytest.approx(expected, rel=1e-15, abs=0)
+    assert data["output"] in position and data["value"] == data["nodes"][position[data["output"]]]["value"]
+    assert data["gradients"] == {name: data["nodes"][position[name]]["grad"] for name in data["inputs"]}
+
+
 @pytest.fixture
 def run_cli():
     return bprop

@@ -7,6 +7,7 @@ import math
 import pytest
 
 from bprop_cli import EvalError, run
+from conftest import assert_json_invariants
 from bprop_cli.errors import NameResolutionError, ValueBindingError
 
 SEED_CASES = [
@@ -190,17 +191,4 @@ def test_deeply_nested_program() -> None:
 
 def test_json_invariants() -> None:
     trace = run("a = x*y; b = a + x; sigmoid(b) * a - max(x, y)", {"x": 0.5, "y": -1.5})
-    data = trace.to_dict()
-    ids = [n["id"] for n in data["nodes"]]
-    assert len(ids) == len(set(ids))
-    position = {i: k for k, i in enumerate(ids)}
-    for node in data["nodes"]:
-        assert all(position[i] < position[node["id"]] for i in node["inputs"])  # topological
-    incoming: dict[str, float] = {}
-    for step in data["backward"]:
-        assert step["product"] == step["upstream"] * step["local"]
-        incoming[step["input"]] = incoming.get(step["input"], 0.0) + step["product"]
-    for node in data["nodes"]:
-        expected = data["seed"] if node["id"] == data["output"] else incoming.get(node["id"], 0.0)
-        assert node["grad"] == pytest.approx(expected, rel=1e-15, abs=0)
-    assert data["gradients"] == {name: data["nodes"][position[name]]["grad"] for name in data["inputs"]}
+    assert_json_invariants(trace.to_dict())

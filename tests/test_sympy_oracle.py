@@ -1,10 +1,12 @@
-"""Hypothesis-generated expressions: gradients agree with sympy's derivative of the same tree.
+"""Hypothesis-generated expressions: gradients agree with sympy's derivative of the same tree,
+and the JSON invariants of SPEC §5 hold.
 
 The sympy expression is built from bprop's syntax tree, never from text.
 """
 
 from __future__ import annotations
 
+import json
 import math
 
 import pytest
@@ -16,6 +18,7 @@ sympy = pytest.importorskip("sympy")
 from bprop_cli import EvalError, run  # noqa: E402
 from bprop_cli.parser import parse  # noqa: E402
 from bprop_cli.syntax import Assign, Binary, Call, Name, Num, Unary  # noqa: E402
+from conftest import assert_json_invariants  # noqa: E402
 
 VARS = ("x", "y", "z")
 SYMBOLS = {v: sympy.Symbol(v, real=True) for v in VARS}
@@ -65,6 +68,7 @@ def test_gradients_match_sympy(text: str, at: dict[str, float]) -> None:
         trace = run(text, used)
     except EvalError:
         assume(False)  # domain edges are tested separately
+    assert_json_invariants(json.loads(json.dumps(trace.to_dict())))
     expr = to_sympy(tree)
     subs = {SYMBOLS[v]: sympy.Float(val, 30) for v, val in used.items()}
     expected_value = complex(expr.evalf(30, subs=subs))

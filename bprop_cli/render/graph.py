@@ -1,0 +1,74 @@
+"""Which picture to make, and where it goes: the CLI's one entry point for graph pictures."""
+
+from __future__ import annotations
+
+from enum import Enum
+from io import StringIO
+from pathlib import Path
+
+from ..errors import BpropError, OutputError
+from ..trace import Trace
+from .picture import DEFAULT_LIMIT, Picture, build_picture
+
+
+class GraphFormat(str, Enum):
+    terminal = "terminal"
+    dot = "dot"
+    mermaid = "mermaid"
+
+
+# -o FILE: the suffix picks the picture.
+SUFFIXES = {".svg": "svg", ".png": "png", ".dot": "dot", ".gv": "dot", ".mmd": "mermaid", ".txt": "terminal"}
+WIDTH = 80
+
+
+def graph_text(pic: Picture, fmt: str) -> str:
+    """DOT, Mermaid, or the terminal drawing as plain ASCII text (for files and pipes)."""
+    if fmt == "dot":
+        from .dot import render_dot
+
+        return render_dot(pic)
+    if fmt == "mermaid":
+        from .mermaid import render_mermaid
+
+        return render_mermaid(pic)
+    from rich.console import Console
+
+    from .terminal import render_graph
+
+    buffer = StringIO()
+    Console(file=buffer, width=WIDTH, color_system=None, highlight=False).print(render_graph(pic, ascii=True))
+    return buffer.getvalue()
+
+
+def write_graph(trace: Trace, path: Path, fmt: GraphFormat | None, limit: int = DEFAULT_LIMIT) -> None:
+    """Write the picture to `path`; its suffix (.svg .png .dot .gv .mmd .txt) chooses the format."""
+    kind = SUFFIXES.get(path.suffix.lower())
+    if kind is None:
+        raise BpropError(f"cannot tell which picture to write from the name {path.name!r}",
+                         hint="end the file name in " + ", ".join(SUFFIXES))
+    if fmt is not None and fmt.value != kind and not (fmt is GraphFormat.dot and kind in ("svg", "png")):
+        raise BpropError(f"--format {fmt.value} does not match -o {path.name}",
+                         hint="leave out --format: the file's suffix picks the picture")
+    pic = build_picture(trace, limit)
+    if kind in ("svg", "png"):
+        from .dot import render_dot
+        from .image import draw_image
+
+        draw_image(render_dot(pic), path, kind)
+        return
+    try:
+        path.write_text(graph_text(pic, kind), encoding="utf-8")
+    except OSError as err:
+        raise OutputError(f"cannot write {str(path)!r}: {err.strerror or err}") from None
+
+
+def terminal_picture(trace: Trace, limit: int = DEFAULT_LIMIT):  # type: ignore[no-untyped-def]
+    """Print the terminal drawing: colour and box-drawing characters only on a colour terminal."""
+    from rich.console import Console
+
+    from .terminal import render_graph
+
+    console = Console(highlight=False)
+    plain = console.no_color or console.color_system is None
+    console.print(render_graph(build_picture(trace, limit), ascii=plain, width=min(console.width, 120)))
