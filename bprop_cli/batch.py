@@ -133,7 +133,10 @@ class BatchReader:
         if not first.strip():
             raise ValueBindingError("the batch file is empty: it needs a header row of variable names, as in x,y,z")
         sep = "\t" if self.kind == "tsv" else ","
-        names = [n.strip() for n in next(csv.reader([first], delimiter=sep))]
+        try:
+            names = [n.strip() for n in next(csv.reader([first], delimiter=sep))]
+        except csv.Error as err:  # e.g. a lone carriage return or a NUL in the header
+            raise ValueBindingError(f"the batch file's header row is not valid CSV: {err}") from None
         for k, name in enumerate(names, 1):
             if not name.isidentifier() or not name.isascii():
                 raise ValueBindingError(

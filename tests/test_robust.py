@@ -205,3 +205,19 @@ def test_batch_common_values_and_tsv(tmp_path) -> None:  # type: ignore[no-untyp
 def test_stdin_program_and_stdin_batch_conflict() -> None:
     r = bprop("eval", "-", "--batch", "-", stdin="x\n")
     assert r.returncode == 2 and "cannot both come from standard input" in r.stderr
+
+
+@pytest.mark.parametrize("text", ["c\r;x", "x\x00\n1\n", 'x\n"1\n', "x\n1\r2\n"], ids=["lone-cr", "nul", "open-quote", "cr-in-row"])
+def test_malformed_batch_text_is_a_usage_error(text: str) -> None:
+    """Found by fuzzing: the csv module's own errors must become bprop errors."""
+    import io
+
+    from bprop_cli.batch import Batch, BatchReader
+
+    try:
+        reader = BatchReader(io.StringIO(text), "-")
+        results = list(Batch("x*y", {"y": 1.0}, reader.columns).results(reader))
+    except BpropError as err:
+        assert int(err.status) == 2 and str(err)
+    else:
+        assert all(trace is not None or err is not None for _, trace, err in results)
