@@ -1,7 +1,8 @@
 """Coverage-guided fuzzing of bprop's whole pipeline with atheris (run on demand, not in CI).
 
-    .venv/bin/pip install atheris
-    .venv/bin/python fuzz/fuzz_parser.py fuzz/corpus -max_total_time=300
+    .venv/bin/pip install -e ".[fuzz]"
+    mkdir -p /tmp/bprop-fuzz && cp fuzz/corpus/* /tmp/bprop-fuzz/
+    .venv/bin/python fuzz/fuzz_parser.py /tmp/bprop-fuzz -dict=fuzz/bprop.dict -max_total_time=300
 
 Any exception other than BpropError is a bug (a crash input is written as crash-*); so are NaN
 or infinity in a successful result, and unparse output that does not parse back to the same tree.
