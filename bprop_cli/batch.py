@@ -227,7 +227,7 @@ class Batch:
     def evaluate(self, values: Mapping[str, Value]) -> Trace:
         """Both passes at one row's values (a row's own values win over the common ones)."""
         bound = bind(self.graph, _fast({**self.common, **values}))
-        return backward(self.graph, forward(self.graph, bound), self.seed)
+        return backward(self.graph, forward(self.graph, bound), self.seed, explain=False)
 
     def grad_columns(self, grad: str | None) -> list[str]:
         """The gradients each output row shows: every input's, or only --grad NAME's."""

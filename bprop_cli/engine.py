@@ -45,8 +45,11 @@ def forward(graph: Graph, inputs: Mapping[str, float]) -> list[float]:
     return values
 
 
-def backward(graph: Graph, values: list[float], seed: float = 1.0) -> Trace:
-    """Reverse sweep from the output: every local derivative, product and sum, as a Trace."""
+def backward(graph: Graph, values: list[float], seed: float = 1.0, *, explain: bool = True) -> Trace:
+    """Reverse sweep from the output: every local derivative, product and sum, as a Trace.
+
+    explain=False keeps only values and gradients (no steps, no formulas): for batches of many rows.
+    """
     nodes = graph.nodes
     grads = [0.0] * len(nodes)
     grads[graph.output] = seed
@@ -67,25 +70,26 @@ def backward(graph: Graph, values: list[float], seed: float = 1.0) -> Trace:
         if gate.kink is not None and (note := gate.kink(*xs, values[index])):
             notes[index] = note
         upstream = grads[index]
-        labels = [graph.label(i) for i in node.inputs]
+        labels = [graph.label(i) for i in node.inputs] if explain else [""] * len(xs)
         for k, (parent, d) in enumerate(zip(node.inputs, local)):
             if d is None or nodes[parent].op == CONST:
                 continue  # constants need no gradient
             if not math.isfinite(d):
-                raise _fail(graph, node, f"the local derivative with respect to {labels[k]} is infinite", xs)
+                raise _fail(graph, node, f"the local derivative with respect to {graph.label(parent)} is infinite", xs)
             product = upstream * d
             if not math.isfinite(product):
                 raise _fail(graph, node, "overflow in the chain-rule product", xs)
             live[parent] = True
             grads[parent] += product  # gradients add where a value fans out
             if not math.isfinite(grads[parent]):
-                raise _fail(graph, node, f"overflow in the sum of the gradients of {labels[k]}", xs)
-            steps.append(BackwardStep(node.id, nodes[parent].id, upstream, d, product, grads[parent],
-                                      gate.formula(k, labels, node.id)))
+                raise _fail(graph, node, f"overflow in the sum of the gradients of {graph.label(parent)}", xs)
+            if explain:
+                steps.append(BackwardStep(node.id, nodes[parent].id, upstream, d, product, grads[parent],
+                                          gate.formula(k, labels, node.id)))
     records = tuple(
         NodeRecord(
             n.id, n.op, tuple(nodes[i].id for i in n.inputs), values[i], grads[i], n.text,
-            n.id if n.op == INPUT else graph.label(i) if n.op == CONST
+            "" if not explain else n.id if n.op == INPUT else graph.label(i) if n.op == CONST
             else n.gate.expression([graph.label(j) for j in n.inputs]),
             notes.get(i),
         )

@@ -221,3 +221,18 @@ def test_malformed_batch_text_is_a_usage_error(text: str) -> None:
         assert int(err.status) == 2 and str(err)
     else:
         assert all(trace is not None or err is not None for _, trace, err in results)
+
+
+def test_batch_rows_match_the_full_trace() -> None:
+    """A batch skips the explanation (steps, formulas) but must give the same numbers as `run`."""
+    from bprop_cli import run
+    from bprop_cli.batch import Batch
+    from conftest import EXAMPLES, example_values
+    from bprop_cli.values import parse_assignments
+
+    assert EXAMPLES
+    for path in EXAMPLES:
+        source, values = path.read_text(), parse_assignments(example_values(path))
+        full, lean = run(source, values), Batch(source, {}, []).evaluate(values)
+        assert (lean.value, lean.gradients) == (full.value, full.gradients), path.name
+        assert [n.grad for n in lean.nodes] == [n.grad for n in full.nodes]
