@@ -122,6 +122,9 @@ class BatchReader:
         self.source.consumed = len(first)
         self.first = first
         self.columns: list[str] = []
+        if first.lstrip().startswith("["):
+            raise ValueBindingError("a JSON batch is JSON Lines, one object per line, not a JSON array",
+                                    hint='write {"x": 1, "y": 2} on line 1, {"x": 3, "y": 4} on line 2, ...')
         if self.kind != "jsonl":
             self.columns = self._header(first)
 

@@ -236,3 +236,8 @@ def test_batch_rows_match_the_full_trace() -> None:
         full, lean = run(source, values), Batch(source, {}, []).evaluate(values)
         assert (lean.value, lean.gradients) == (full.value, full.gradients), path.name
         assert [n.grad for n in lean.nodes] == [n.grad for n in full.nodes]
+
+
+def test_json_array_batch_says_json_lines() -> None:
+    r = bprop("eval", "x", "--batch", "-", stdin='[{"x": 1}, {"x": 2}]\n')
+    assert r.returncode == 2 and "JSON Lines, one object per line" in r.stderr and r.stdout == ""
