@@ -29,8 +29,28 @@ Examples:
 
   echo "x1*x2 + c" | bprop eval - x1=2 x2=5 c=3 --format plain
 
-  bprop eval -f examples/sigmoid_neuron.bp w0=2 x0=-1 w1=-3 x1=-2 w2=-3
+  bprop eval --example sigmoid-neuron
+
+  bprop eval "sigmoid(w0*x0+w1*x1+w2)" w0=2 x0=-1 w1=-3 x1=-2 w2=-3 --expand
 """
+
+EXPLAIN_EXAMPLES = """\
+Examples:
+
+  bprop explain "(x+y)*z" x=-2 y=5 z=-4
+
+  bprop explain "sigmoid(w0*x0+w1*x1+w2)" w0=2 x0=-1 w1=-3 x1=-2 w2=-3 --expand
+
+  bprop explain                       (topics, gates and examples)
+
+  bprop explain chain-rule            (a topic; or a gate: bprop explain mul)
+
+  bprop explain --example sigmoid-neuron
+"""
+
+
+EXAMPLE_HELP = "Run a built-in example (bprop examples lists them); arguments NAME=VALUE change its inputs."
+EXPAND_HELP = "Expand composite gates (sigmoid, tanh, softplus, subtraction) into primitive gates."
 
 
 class ExpressionFirstCommand(TyperCommand):
@@ -156,19 +176,88 @@ def eval_(
     as_json: bool = typer.Option(False, "--json", help="Same as --format json."),
     seed: float = typer.Option(1.0, "--seed-grad", help="Gradient of the output to start the backward pass from."),
     all_rows: bool = typer.Option(False, "--all-rows", help="Print every row of long tables instead of a summary."),
+    example: Optional[str] = typer.Option(None, "--example", help=EXAMPLE_HELP),
+    expand: bool = typer.Option(False, "--expand", help=EXPAND_HELP),
     traceback: bool = typer.Option(False, "--traceback", hidden=True, help="Show Python tracebacks (for debugging bprop)."),
 ) -> None:
     """Run the forward and backward passes and show every step."""
     fmt = Format.json if as_json else fmt
     with error_boundary(json_errors=fmt is Format.json, traceback=traceback):
         from . import run
-        from .values import parse_assignments
+
+        source, values = _program_and_values(list(args or []), file, example)
+        trace = run(source, values, seed=seed, expand=expand)
+    _show(trace, fmt, all_rows)
+
+
+def _program_and_values(positional: list[str], file: Path | None, example: str | None) -> tuple[str, dict[str, str]]:
+    """The program (from EXPR, '-', -f FILE or --example NAME) and its NAME=VALUE arguments."""
+    from .values import parse_assignments
+
+    if example is not None:
+        from .catalog import example as builtin
+
+        if file is not None:
+            raise ValueBindingError("give either --example or -f FILE, not both")
+        chosen = builtin(example)
+        return chosen.program, {**parse_assignments(chosen.values), **parse_assignments(positional)}
+    program = None if file is not None or not positional else positional.pop(0)
+    return _read_program(program, file), parse_assignments(positional)
+
+
+@app.command("explain", cls=ExpressionFirstCommand, epilog=EXPLAIN_EXAMPLES)
+def explain(
+    args: Optional[List[str]] = typer.Argument(
+        None, metavar="[EXPR NAME=VALUE... | TOPIC | GATE]",
+        help="A program and its values to narrate, or a topic or gate name; nothing lists them all.",
+    ),
+    file: Optional[Path] = typer.Option(None, "-f", "--file", help="Read the program from FILE; then every argument is NAME=VALUE."),
+    example: Optional[str] = typer.Option(None, "--example", help=EXAMPLE_HELP),
+    expand: bool = typer.Option(False, "--expand", help=EXPAND_HELP),
+    traceback: bool = typer.Option(False, "--traceback", hidden=True, help="Show Python tracebacks (for debugging bprop)."),
+) -> None:
+    """Tutor: narrate backpropagation step by step, or explain a topic or a gate."""
+    with error_boundary(traceback=traceback):
+        from .lessons import index, is_topic_like, lesson
 
         positional = list(args or [])
-        program = None if file is not None or not positional else positional.pop(0)
-        source = _read_program(program, file)
-        trace = run(source, parse_assignments(positional), seed=seed)
-    _show(trace, fmt, all_rows)
+        if file is None and example is None and len(positional) <= 1 and (not positional or is_topic_like(positional[0])):
+            blocks = lesson(positional[0]) if positional else index()
+        else:
+            from . import run
+            from .tutor import narrate
+
+            source, values = _program_and_values(positional, file, example)
+            blocks = narrate(run(source, values, expand=expand), expand=expand)
+    _tell(blocks)
+
+
+@app.command("examples")
+def examples_() -> None:
+    """List the built-in worked examples. Example: bprop eval --example sigmoid-neuron"""
+    from .catalog import examples
+    from .tutor import Block
+
+    _tell([
+        Block("title", "Built-in examples (the seeds' worked examples)"),
+        Block("step", "", 0, "", tuple((e.name, e.description) for e in examples().values())),
+        Block("try", "bprop eval --example sigmoid-neuron\nbprop explain --example cs231n"),
+    ])
+
+
+def _tell(blocks) -> None:  # type: ignore[no-untyped-def]
+    """Lessons and walkthroughs: Rich on a colour terminal, plain text within 80 columns otherwise."""
+    from rich.console import Console
+
+    console = Console(highlight=False)
+    if console.is_terminal and not console.no_color and not console.is_dumb_terminal:
+        from .render.story import story_rich
+
+        console.print(story_rich(blocks))
+    else:
+        from .render.story import story_plain
+
+        _write(story_plain(blocks, width=min(console.width, 80)).rstrip("\n"))
 
 
 def _show(trace, fmt: Format, all_rows: bool) -> None:  # type: ignore[no-untyped-def]

@@ -1,0 +1,250 @@
+"""The tutor's narration: a Trace told as numbered plain-English steps, worded from each gate's
+registry entry. Produces Blocks (data); renderers in render/story.py lay them out. Never prints.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from .gates import GATES, Gate
+from .render import num
+from .trace import BackwardStep, NodeRecord, Trace
+
+
+@dataclass(frozen=True, slots=True)
+class Block:
+    """One piece of a lesson or walkthrough.
+
+    kind: "title", "heading", "text", "code" (program lines), "step" (numbered; `node` is the
+    node it is about, `rows` are aligned (label, formula) pairs) or "try" (a command to run).
+    """
+
+    kind: str
+    text: str = ""
+    number: int = 0
+    node: str = ""
+    rows: tuple[tuple[str, str], ...] = ()
+
+
+_ID = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(?:@\d+)?")
+
+
+def substitute(formula: str, values: dict[str, float]) -> str:
+    """Write `formula` with every node id replaced by its value: 'z * -1/v7^2' -> '-4 * -1/1.36788^2'."""
+
+    def value(match: re.Match[str]) -> str:
+        name = match.group(0)
+        if name not in values:
+            return name
+        text = num(values[name])
+        inside = match.start() > 0 and formula[match.start() - 1] == "(" and formula[match.end():match.end() + 1] in (")", ",")
+        whole = match.start() == 0 and match.end() == len(formula)
+        return text if not text.startswith("-") or inside or whole else f"({text})"
+
+    return _ID.sub(value, formula)
+
+
+def generic_names(gate: Gate) -> list[str]:
+    """The names a gate's rule is written over: x for one input, a and b for two (x and c for a
+    constant power), a, b, c for max and min."""
+    if gate.arity == 1:
+        return ["x"]
+    if gate.arity == 0:
+        return ["a", "b", "c"]
+    return {"pow": ["x", "c"], "pow_var": ["x", "y"]}.get(gate.name, ["a", "b"])
+
+
+def gate_rules(gate: Gate) -> list[str]:
+    """The local-derivative rule of a gate as formulas, e.g. ['d(x * y)/dx = y', 'd(x * y)/dy = x']."""
+    names = generic_names(gate)
+    expression = gate.expression(names)
+    count = 1 if gate.arity == 0 else gate.arity
+    rules = []
+    for i in range(count):
+        formula = gate.formula(i, names, expression)
+        if formula:
+            rules.append(f"d({expression})/d{names[i]} = {formula}")
+    if gate.arity == 0:
+        rules.append("and the same for every other input")
+    return rules
+
+
+def expansion_gates(gate: Gate) -> list[str]:
+    """The primitive gates a composite gate expands into, in forward order (e.g. neg, exp, add, div)."""
+    from . import run
+
+    names = generic_names(gate)[: max(gate.arity, 1)]
+    trace = run(gate.expression(names), {n: 0.5 for n in names}, expand=True)
+    return [n.op for n in trace.nodes if n.op not in ("input", "const")]
+
+
+def fused_note(gate: Gate) -> str:
+    """Why one fused gate is cheaper than the chain of primitive gates it stands for."""
+    chain = expansion_gates(gate)
+    names = generic_names(gate)
+    return (
+        f"{gate.name} is a fused gate. Written out it is {gate.expand.format(*names)}: "
+        f"{len(chain)} primitive gates ({', '.join(chain)}), each with its own node to cache and "
+        f"its own chain-rule product. Fused, it is one node and one product, and its local "
+        f"derivative is a short formula over values already computed. Seed 003 makes the same "
+        f"point: a step without parameters can do its backward pass 'in one go'. "
+        f"Add --expand to see the chain."
+    )
+
+
+def _sentence(text: str) -> str:
+    text = text.strip()
+    return (text[0].upper() + text[1:]) if text else text
+
+
+def _at(trace: Trace) -> str:
+    return ", ".join(f"{name} = {num(v)}" for name, v in trace.inputs.items())
+
+
+def _header(trace: Trace, expand: bool) -> list[Block]:
+    program = trace.expression.strip()
+    lines = [line.rstrip() for line in program.splitlines() if line.strip() and not line.startswith("# at:")]
+    blocks = [Block("title", f"Backpropagation, step by step, at {_at(trace)}" if trace.inputs
+                    else "Backpropagation, step by step")]
+    blocks.append(Block("code", "\n".join(lines)))
+    if expand:
+        used = [g for g in GATES.values() if g.expand and re.search(rf"\b{g.name}\s*\(", program)]
+        if "-" in program and any(n.op == "neg" for n in trace.nodes):
+            used.append(GATES["sub"])
+        if used:
+            shown = "; ".join(f"{g.expression(generic_names(g))} = {g.expand.format(*generic_names(g))}"
+                              for g in used)
+            blocks.append(Block("text", f"Composite gates are expanded into primitive gates: {shown}."))
+    return blocks
+
+
+def _forward(trace: Trace, start: int) -> list[Block]:
+    values = {n.id: n.value for n in trace.nodes}
+    blocks = [Block("heading", "Forward pass: compute every node from its inputs")]
+    number = start
+    if trace.inputs:
+        blocks.append(Block("step", f"Start from the inputs: {_at(trace)}.", number))
+        number += 1
+    for n in trace.nodes:
+        if n.op in ("input", "const"):
+            continue
+        shown = substitute(n.expression, values)
+        equation = f"{n.id} = {n.expression}" + ("" if shown == num(n.value) else f" = {shown}")
+        equation += f" = {num(n.value)}"
+        tail = " (the output)" if n.id == trace.output else ""
+        blocks.append(Block("step", equation + tail, number, n.id))
+        number += 1
+    return blocks
+
+
+def _gate_step(trace: Trace, node: NodeRecord, steps: list[BackwardStep], number: int,
+               values: dict[str, float], fan_in: dict[str, int], seen: dict[str, int], told: set[str]) -> Block:
+    out = trace.output
+    gate = GATES[node.op]
+    upstream = steps[0].upstream
+    article = "an" if gate.name[0] in "aeiou" else "a"
+    text = (f"{node.id} = {node.expression} is {article} {gate.name} gate: {gate.pattern}. "
+            f"Upstream gradient: d{out}/d{node.id} = {num(upstream)}.")
+    if gate.expand and gate.name not in told:  # composite gates left fused: say once why that is cheaper
+        told.add(gate.name)
+        text += " " + fused_note(gate)
+    if node.note:
+        text += f" Note: {node.note}."
+    rows: list[tuple[str, str]] = [("rule", "; ".join(gate_rules(gate)))]
+    for s in steps:
+        local = num(s.local)
+        formula = local_formula(s, values)
+        seen[s.input] = seen.get(s.input, 0) + 1
+        chain = f"d{out}/d{s.input} = {num(s.upstream)} * {local} = {num(s.product)}"
+        if fan_in[s.input] > 1:
+            chain = f"d{out}/d{s.input} += {num(s.upstream)} * {local} = {num(s.product)}" \
+                    f" (use {seen[s.input]} of {fan_in[s.input]})"
+        rows += [("local", formula), ("chain", chain)]
+    return Block("step", text, number, node.id, tuple(rows))
+
+
+def local_formula(step: BackwardStep, values: dict[str, float]) -> str:
+    """'dv6/dv5 = exp(v5) = exp(-1) = 0.367879': the rule, the numbers substituted, the value."""
+    formula = f"d{step.node}/d{step.input} = {step.formula}"
+    for extra in (substitute(step.formula, values), num(step.local)):
+        if not formula.endswith(f"= {extra}"):
+            formula += f" = {extra}"
+    return formula
+
+
+def _fan_out_step(trace: Trace, name: str, total: float, products: list[float], number: int) -> Block:
+    out = trace.output
+    terms = " + ".join(num(p) if p >= 0 or i == 0 else f"({num(p)})" for i, p in enumerate(products))
+    text = (f"{name} is used {len(products)} times, so {len(products)} gradients flow back to it, one "
+            f"along each use, and they add up (fan-out: gradients add).")
+    return Block("step", text, number, name, (("sum", f"d{out}/d{name} = {terms} = {num(total)}"),))
+
+
+def _backward(trace: Trace, start: int, expand: bool) -> list[Block]:
+    out = trace.output
+    blocks = [Block("heading", "Backward pass: the chain rule, from the output back to the inputs")]
+    number = start
+    if not trace.backward:
+        blocks.append(Block("step", "The output depends on no variable, so there is nothing to differentiate.",
+                            number, out))
+        return blocks
+    blocks.append(Block("step", f"Start at the output {out} with the gradient d{out}/d{out} = {num(trace.seed)}: "
+                        f"a nudge of {out} changes {out} by the same amount. Then visit the gates from the "
+                        f"output backwards; each one multiplies the gradient arriving from above by its local "
+                        f"derivative (the chain rule) and passes the product on to its inputs.", number, out))
+    number += 1
+    records = {n.id: n for n in trace.nodes}
+    values = {n.id: n.value for n in trace.nodes}
+    fan_in = trace.fan_in()
+    told: set[str] = set() if not expand else {g for g in GATES if GATES[g].expand}
+    seen: dict[str, int] = {}
+    products: dict[str, list[float]] = {}
+    groups: list[list[BackwardStep]] = []
+    for s in trace.backward:  # consecutive products of one gate form one step
+        if groups and groups[-1][0].node == s.node:
+            groups[-1].append(s)
+        else:
+            groups.append([s])
+    for group in groups:
+        node = records[group[0].node]
+        blocks.append(_gate_step(trace, node, group, number, values, fan_in, seen, told))
+        number += 1
+        for s in group:
+            products.setdefault(s.input, []).append(s.product)
+        done = dict.fromkeys(s.input for s in group if fan_in[s.input] > 1 and seen[s.input] == fan_in[s.input])
+        for name in done:
+            blocks.append(_fan_out_step(trace, name, records[name].grad, products[name], number))
+            number += 1
+    return blocks
+
+
+def _result(trace: Trace, start: int) -> list[Block]:
+    out = trace.output
+    blocks = [Block("heading", "Result: the gradients and what they mean")]
+    if not trace.gradients:
+        return blocks + [Block("step", f"{out} = {num(trace.value)}.", start, out)]
+    first, g = next(iter(trace.gradients.items()))
+    text = (f"{out} = {num(trace.value)}. Each gradient says how {out} responds to a small nudge of one "
+            f"input: for example, nudging {first} up by a small h changes {out} by about {_times_h(g)}.")
+    rows = tuple((f"d{out}/d{name} = {num(g)}", _meaning(out, name, g)) for name, g in trace.gradients.items())
+    return blocks + [Block("step", text, start, out, rows)]
+
+
+def _times_h(g: float) -> str:
+    return "0 (to first order)" if g == 0 else f"{num(g)}h"
+
+
+def _meaning(out: str, name: str, g: float) -> str:
+    if g == 0:
+        return f"{name} does not move {out} (to first order)"
+    return f"{name} + h moves {out} by about {num(g)}h"
+
+
+def narrate(trace: Trace, expand: bool = False) -> list[Block]:
+    """The walkthrough of `trace`: header, forward pass, backward pass, result, as numbered steps."""
+    blocks = _header(trace, expand)
+    forward = _forward(trace, 1)
+    backward = _backward(trace, 1 + sum(b.kind == "step" for b in forward), expand)
+    result = _result(trace, 1 + sum(b.kind == "step" for b in forward + backward))
+    return blocks + forward + backward + result
