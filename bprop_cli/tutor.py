@@ -105,13 +105,14 @@ def _at(trace: Trace) -> str:
 def _header(trace: Trace, expand: bool) -> list[Block]:
     program = trace.expression.strip()
     lines = [line.rstrip() for line in program.splitlines() if line.strip() and not line.startswith("# at:")]
-    blocks = [Block("title", f"Backpropagation, step by step, at {_at(trace)}" if trace.inputs
-                    else "Backpropagation, step by step")]
+    blocks = [Block("title", "Backpropagation, step by step")]
     blocks.append(Block("code", "\n".join(lines)))
     if expand:
-        used = [g for g in GATES.values() if g.expand and re.search(rf"\b{g.name}\s*\(", program)]
-        if "-" in program and any(n.op == "neg" for n in trace.nodes):
-            used.append(GATES["sub"])
+        from .graph import build_graph
+        from .parser import parse
+
+        ops = {n.op for n in build_graph(parse(trace.expression)).nodes}  # the program as written
+        used = [g for g in GATES.values() if g.expand and g.name in ops]
         if used:
             shown = "; ".join(f"{g.expression(generic_names(g))} = {g.expand.format(*generic_names(g))}"
                               for g in used)

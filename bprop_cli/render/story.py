@@ -16,9 +16,13 @@ from ..tutor import Block
 INDENT = 5  # width of the step-number gutter, "12. "
 
 
+NBSP = "\u00a0"  # textwrap never breaks here: keeps "x = 2" and "df/dv = -4" on one line
+
+
 def _wrap(text: str, width: int, first: str, rest: str) -> list[str]:
-    return textwrap.wrap(text, width, initial_indent=first, subsequent_indent=rest,
-                         break_long_words=True, break_on_hyphens=False) or [first.rstrip()]
+    lines = textwrap.wrap(text.replace(" = ", f"{NBSP}={NBSP}"), width, initial_indent=first,
+                          subsequent_indent=rest, break_long_words=True, break_on_hyphens=False)
+    return [line.replace(NBSP, " ") for line in lines] or [first.rstrip()]
 
 
 STACK = 32  # labels wider than this go on a line of their own, the formula indented below
@@ -42,7 +46,8 @@ def story_plain(blocks: Iterable[Block], width: int = 80) -> str:
     lines: list[str] = []
     for b in blocks:
         if b.kind == "title":
-            lines += [b.text, "=" * min(len(b.text), width)]
+            title = _wrap(b.text, width, "", "")
+            lines += [*title, "=" * max(map(len, title))]
         elif b.kind == "heading":
             lines += ["", b.text, "-" * min(len(b.text), width)]
         elif b.kind == "code":
