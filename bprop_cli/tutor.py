@@ -145,7 +145,7 @@ def _gate_step(trace: Trace, node: NodeRecord, steps: list[BackwardStep], number
     gate = GATES[node.op]
     upstream = steps[0].upstream
     article = "an" if gate.name[0] in "aeiou" else "a"
-    text = (f"{node.id} = {node.expression} is {article} {gate.name} gate: {gate.pattern}. "
+    text = (f"{node.id} = {node.expression} is {article} {gate.name} gate. {_sentence(gate.pattern)}. "
             f"Upstream gradient: d{out}/d{node.id} = {num(upstream)}.")
     if gate.expand and gate.name not in told:  # composite gates left fused: say once why that is cheaper
         told.add(gate.name)

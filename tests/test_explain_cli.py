@@ -22,7 +22,7 @@ def _ok(*args: str, stdin: str | None = None) -> str:
 
 def test_explain_narrates_an_expression() -> None:
     out = _ok("explain", *CS231N)
-    for fragment in ("Forward pass", "v1 = x + y = (-2) + 5 = 3", "Backward pass", "f = v1 * z is a mul gate",
+    for fragment in ("Forward pass", "v1 = x + y = (-2) + 5 = 3", "Backward pass", "f = v1 * z is a mul gate. Multiply swaps",
                      "df/dv1 = z = -4", "df/dx = -4 * 1 = -4", "nudging x up by a small h changes f by about -4h"):
         assert fragment in out
 
@@ -114,3 +114,12 @@ def test_explain_evaluation_error_exits_1() -> None:
 def test_explain_help_shows_an_example() -> None:
     r = bprop("explain", "--help")
     assert r.returncode == 0 and 'bprop explain "(x+y)*z" x=-2 y=5 z=-4' in r.stdout
+
+
+def test_readme_shows_the_real_narration() -> None:
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+    block = next(b.split("\n```", 1)[0] for b in readme.split("```text\n")[1:]
+                 if b.startswith("Backpropagation, step by step"))
+    assert block == bprop("explain", *CS231N).stdout.rstrip("\n"), "regenerate the README's explain block"
