@@ -15,7 +15,7 @@ from typing import Callable
 from .errors import BpropError
 from .gates import GATES, Gate
 from .render import num
-from .tutor import Block, expansion_gates, fused_note, gate_rules, generic_names, local_formula, substitute
+from .tutor import Block, fused_note, gate_rules, generic_names, local_formula, substitute
 
 
 class UnknownTopic(BpropError):
@@ -240,8 +240,7 @@ def gate_lesson(gate: Gate) -> list[Block]:
     ]
     commands = [gate.example]
     if gate.expand:
-        blocks.append(Block("text", f"{fused_note(gate)} With --expand: "
-                                    f"{' -> '.join(expansion_gates(gate))}."))
+        blocks.append(Block("text", fused_note(gate)))
         commands.append((*gate.example, "--expand"))
     program, *values = gate.example
     trace = run(program, parse_assignments(values))

@@ -83,13 +83,15 @@ def fused_note(gate: Gate) -> str:
     """Why one fused gate is cheaper than the chain of primitive gates it stands for."""
     chain = expansion_gates(gate)
     names = generic_names(gate)
+    written = f"{gate.expression(names)} = {gate.expand.format(*names)}"
+    if len(chain) <= 2:  # a - b = a + -b: nothing to gain but fewer nodes
+        return f"With --expand it becomes {written}: {' and '.join(chain)} gates."
     return (
-        f"{gate.name} is a fused gate. Written out it is {gate.expand.format(*names)}: "
-        f"{len(chain)} primitive gates ({', '.join(chain)}), each with its own node to cache and "
-        f"its own chain-rule product. Fused, it is one node and one product, and its local "
-        f"derivative is a short formula over values already computed. Seed 003 makes the same "
-        f"point: a step without parameters can do its backward pass 'in one go'. "
-        f"Add --expand to see the chain."
+        f"Why fused: written out, {written} takes {len(chain)} primitive gates ({', '.join(chain)}), "
+        f"each a node to cache and a chain-rule product to compute. As one gate it is one node and "
+        f"one product, and its local derivative is a short formula over values the forward pass "
+        f"already computed (seed 003: a step without parameters can do its backward pass 'in one "
+        f"go'). Add --expand to see the chain."
     )
 
 
@@ -174,9 +176,15 @@ def local_formula(step: BackwardStep, values: dict[str, float]) -> str:
     return formula
 
 
+SUM_TERMS = 12  # longer sums of fan-out contributions are shown shortened in the middle
+
+
 def _fan_out_step(trace: Trace, name: str, total: float, products: list[float], number: int) -> Block:
     out = trace.output
-    terms = " + ".join(num(p) if p >= 0 or i == 0 else f"({num(p)})" for i, p in enumerate(products))
+    shown = [num(p) if p >= 0 or i == 0 else f"({num(p)})" for i, p in enumerate(products)]
+    if len(shown) > SUM_TERMS:  # a value used thousands of times: show the ends of the sum
+        shown = [*shown[:5], f"... ({len(shown) - 8} more)", *shown[-3:]]
+    terms = " + ".join(shown)
     text = (f"{name} is used {len(products)} times, so {len(products)} gradients flow back to it, one "
             f"along each use, and they add up (fan-out: gradients add).")
     return Block("step", text, number, name, (("sum", f"d{out}/d{name} = {terms} = {num(total)}"),))

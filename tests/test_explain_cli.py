@@ -45,7 +45,7 @@ def test_explain_without_arguments_lists_topics_gates_and_examples() -> None:
 
 
 @pytest.mark.parametrize("topic, fragment", [
-    ("mul", "Multiply swaps"), ("*", "Multiply swaps"), ("sigmoid", "neg -> exp -> add -> div"),
+    ("mul", "Multiply swaps"), ("*", "Multiply swaps"), ("sigmoid", "4 primitive gates (neg, exp, add, div)"),
     ("chain-rule", "df/dx = df/dq * dq/dx = -4 * 1 = -4"), ("Chain_Rule", "The chain rule"),
     ("fan-out", "df/dx = 1 + 3 + 3 = 7"), ("gradient-descent", "w <- w - a * dL/dw"),
 ])
@@ -57,7 +57,8 @@ def test_explain_topic_or_gate(topic: str, fragment: str) -> None:
 def test_explain_expand_shows_the_primitive_chain() -> None:
     fused = _ok("explain", "sigmoid(w0*x0+w1*x1+w2)", *NEURON)
     expanded = _ok("explain", "sigmoid(w0*x0+w1*x1+w2)", *NEURON, "--expand")
-    assert "sigmoid is a fused gate" in fused and "Add --expand" in fused
+    assert "Why fused: written out, sigmoid(x) = 1/(1 + exp(-x)) takes 4 primitive gates" in fused
+    assert "Add --expand" in fused
     assert "is a sigmoid gate" not in expanded
     for fragment in ("-1/1.36788^2 = -0.534447", "exp(-1) = 0.367879", "-0.196612 * -1 = 0.196612"):
         assert fragment in expanded
