@@ -214,6 +214,7 @@ def explain(
     file: Optional[Path] = typer.Option(None, "-f", "--file", help="Read the program from FILE; then every argument is NAME=VALUE."),
     example: Optional[str] = typer.Option(None, "--example", help=EXAMPLE_HELP),
     expand: bool = typer.Option(False, "--expand", help=EXPAND_HELP),
+    all_steps: bool = typer.Option(False, "--all-steps", help="Narrate every step of long programs instead of a summary."),
     traceback: bool = typer.Option(False, "--traceback", hidden=True, help="Show Python tracebacks (for debugging bprop)."),
 ) -> None:
     """Tutor: narrate backpropagation step by step, or explain a topic or a gate."""
@@ -228,7 +229,7 @@ def explain(
             from .tutor import narrate
 
             source, values = _program_and_values(positional, file, example)
-            blocks = narrate(run(source, values, expand=expand), expand=expand)
+            blocks = narrate(run(source, values, expand=expand), expand=expand, all_steps=all_steps)
     _tell(blocks)
 
 

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import partial
+from typing import Callable
 
 from .gates import GATES, Gate
 from .render import num
@@ -104,9 +106,15 @@ def _at(trace: Trace) -> str:
     return ", ".join(f"{name} = {num(v)}" for name, v in trace.inputs.items())
 
 
+LINE = 300  # longer program lines are shortened in the header
+
+
 def _header(trace: Trace, expand: bool) -> list[Block]:
     program = trace.expression.strip()
     lines = [line.rstrip() for line in program.splitlines() if line.strip() and not line.startswith("# at:")]
+    lines = [line if len(line) <= LINE else f"{line[:LINE - 30]} ... ({len(line):,} characters)" for line in lines]
+    if len(lines) > 25:  # a long program: its beginning and end are enough to recognise it
+        lines = [*lines[:20], f"... ({len(lines) - 25:,} more lines)", *lines[-5:]]
     blocks = [Block("title", "Backpropagation, step by step")]
     blocks.append(Block("code", "\n".join(lines)))
     if expand:
@@ -122,27 +130,31 @@ def _header(trace: Trace, expand: bool) -> list[Block]:
     return blocks
 
 
-def _forward(trace: Trace, start: int) -> list[Block]:
+# Each pass is built as a list of steps not yet written (thunks), so that a long pass only
+# spends time on the steps it shows.
+Later = Callable[[], Block]
+
+
+def _forward_step(n: NodeRecord, values: dict[str, float], output: str, number: int) -> Block:
+    shown = substitute(n.expression, values)
+    equation = f"{n.id} = {n.expression}" + ("" if shown == num(n.value) else f" = {shown}")
+    equation += f" = {num(n.value)}" + (" (the output)" if n.id == output else "")
+    return Block("step", equation, number, n.id)
+
+
+def _forward(trace: Trace, start: int) -> list[Later]:
     values = {n.id: n.value for n in trace.nodes}
-    blocks = [Block("heading", "Forward pass: compute every node from its inputs")]
-    number = start
+    steps: list[Later] = []
     if trace.inputs:
-        blocks.append(Block("step", f"Start from the inputs: {_at(trace)}.", number))
-        number += 1
+        steps.append(partial(Block, "step", f"Start from the inputs: {_at(trace)}.", start))
     for n in trace.nodes:
-        if n.op in ("input", "const"):
-            continue
-        shown = substitute(n.expression, values)
-        equation = f"{n.id} = {n.expression}" + ("" if shown == num(n.value) else f" = {shown}")
-        equation += f" = {num(n.value)}"
-        tail = " (the output)" if n.id == trace.output else ""
-        blocks.append(Block("step", equation + tail, number, n.id))
-        number += 1
-    return blocks
+        if n.op not in ("input", "const"):
+            steps.append(partial(_forward_step, n, values, trace.output, start + len(steps)))
+    return steps
 
 
-def _gate_step(trace: Trace, node: NodeRecord, steps: list[BackwardStep], number: int,
-               values: dict[str, float], fan_in: dict[str, int], seen: dict[str, int], told: set[str]) -> Block:
+def _gate_step(trace: Trace, node: NodeRecord, steps: list[BackwardStep], uses: list[int], number: int,
+               values: dict[str, float], fan_in: dict[str, int], told: set[str]) -> Block:
     out = trace.output
     gate = GATES[node.op]
     upstream = steps[0].upstream
@@ -155,15 +167,13 @@ def _gate_step(trace: Trace, node: NodeRecord, steps: list[BackwardStep], number
     if node.note:
         text += f" Note: {node.note}."
     rows: list[tuple[str, str]] = [("rule", "; ".join(gate_rules(gate)))]
-    for s in steps:
+    for s, use in zip(steps, uses):
         local = num(s.local)
-        formula = local_formula(s, values)
-        seen[s.input] = seen.get(s.input, 0) + 1
         chain = f"d{out}/d{s.input} = {num(s.upstream)} * {local} = {num(s.product)}"
         if fan_in[s.input] > 1:
             chain = f"d{out}/d{s.input} += {num(s.upstream)} * {local} = {num(s.product)}" \
-                    f" (use {seen[s.input]} of {fan_in[s.input]})"
-        rows += [("local", formula), ("chain", chain)]
+                    f" (use {use} of {fan_in[s.input]})"
+        rows += [("local", local_formula(s, values)), ("chain", chain)]
     return Block("step", text, number, node.id, tuple(rows))
 
 
@@ -181,28 +191,31 @@ SUM_TERMS = 12  # longer sums of fan-out contributions are shown shortened in th
 
 def _fan_out_step(trace: Trace, name: str, total: float, products: list[float], number: int) -> Block:
     out = trace.output
-    shown = [num(p) if p >= 0 or i == 0 else f"({num(p)})" for i, p in enumerate(products)]
-    if len(shown) > SUM_TERMS:  # a value used thousands of times: show the ends of the sum
-        shown = [*shown[:5], f"... ({len(shown) - 8} more)", *shown[-3:]]
-    terms = " + ".join(shown)
-    text = (f"{name} is used {len(products)} times, so {len(products)} gradients flow back to it, one "
+    uses = len(products)
+
+    def term(p: float, first: bool = False) -> str:
+        return num(p) if p >= 0 or first else f"({num(p)})"
+
+    if uses > SUM_TERMS:  # a value used thousands of times: show the ends of the sum
+        shown = [*(term(p, i == 0) for i, p in enumerate(products[:5])), f"... ({uses - 8:,} more)",
+                 *map(term, products[-3:])]
+    else:
+        shown = [term(p, i == 0) for i, p in enumerate(products)]
+    text = (f"{name} is used {uses} times, so {uses} gradients flow back to it, one "
             f"along each use, and they add up (fan-out: gradients add).")
-    return Block("step", text, number, name, (("sum", f"d{out}/d{name} = {terms} = {num(total)}"),))
+    return Block("step", text, number, name, (("sum", f"d{out}/d{name} = {' + '.join(shown)} = {num(total)}"),))
 
 
-def _backward(trace: Trace, start: int, expand: bool) -> list[Block]:
+def _backward(trace: Trace, start: int, expand: bool) -> list[Later]:
     out = trace.output
-    blocks = [Block("heading", "Backward pass: the chain rule, from the output back to the inputs")]
-    number = start
     if not trace.backward:
-        blocks.append(Block("step", "The output depends on no variable, so there is nothing to differentiate.",
-                            number, out))
-        return blocks
-    blocks.append(Block("step", f"Start at the output {out} with the gradient d{out}/d{out} = {num(trace.seed)}: "
-                        f"a nudge of {out} changes {out} by the same amount. Then visit the gates from the "
-                        f"output backwards; each one multiplies the gradient arriving from above by its local "
-                        f"derivative (the chain rule) and passes the product on to its inputs.", number, out))
-    number += 1
+        return [partial(Block, "step", "The output depends on no variable, so there is nothing to differentiate.",
+                        start, out)]
+    steps: list[Later] = [partial(
+        Block, "step", f"Start at the output {out} with the gradient d{out}/d{out} = {num(trace.seed)}: "
+        f"a nudge of {out} changes {out} by the same amount. Then visit the gates from the "
+        f"output backwards; each one multiplies the gradient arriving from above by its local "
+        f"derivative (the chain rule) and passes the product on to its inputs.", start, out)]
     records = {n.id: n for n in trace.nodes}
     values = {n.id: n.value for n in trace.nodes}
     fan_in = trace.fan_in()
@@ -216,16 +229,16 @@ def _backward(trace: Trace, start: int, expand: bool) -> list[Block]:
         else:
             groups.append([s])
     for group in groups:
-        node = records[group[0].node]
-        blocks.append(_gate_step(trace, node, group, number, values, fan_in, seen, told))
-        number += 1
+        uses = []
         for s in group:
+            seen[s.input] = seen.get(s.input, 0) + 1
+            uses.append(seen[s.input])
             products.setdefault(s.input, []).append(s.product)
-        done = dict.fromkeys(s.input for s in group if fan_in[s.input] > 1 and seen[s.input] == fan_in[s.input])
-        for name in done:
-            blocks.append(_fan_out_step(trace, name, records[name].grad, products[name], number))
-            number += 1
-    return blocks
+        steps.append(partial(_gate_step, trace, records[group[0].node], group, uses, start + len(steps),
+                             values, fan_in, told))
+        for name in dict.fromkeys(s.input for s in group if 1 < fan_in[s.input] == seen[s.input]):
+            steps.append(partial(_fan_out_step, trace, name, records[name].grad, products[name], start + len(steps)))
+    return steps
 
 
 def _result(trace: Trace, start: int) -> list[Block]:
@@ -250,10 +263,28 @@ def _meaning(out: str, name: str, g: float) -> str:
     return f"{name} + h moves {out} by about {num(g)}h"
 
 
-def narrate(trace: Trace, expand: bool = False) -> list[Block]:
-    """The walkthrough of `trace`: header, forward pass, backward pass, result, as numbered steps."""
-    blocks = _header(trace, expand)
+HEAD, TAIL = 40, 10  # steps kept at each end of a long pass unless every step is asked for
+
+
+def _window(heading: str, steps: list[Later], all_steps: bool) -> list[Block]:
+    blocks = [Block("heading", heading)]
+    if all_steps or len(steps) <= HEAD + TAIL + 5:
+        return blocks + [step() for step in steps]
+    hidden = len(steps) - HEAD - TAIL
+    note = Block("text", f"... {hidden:,} more steps (--all-steps shows every step) ...")
+    return [*blocks, *(step() for step in steps[:HEAD]), note, *(step() for step in steps[-TAIL:])]
+
+
+def narrate(trace: Trace, expand: bool = False, all_steps: bool = False) -> list[Block]:
+    """The walkthrough of `trace`: header, forward pass, backward pass, result, as numbered steps.
+
+    A pass longer than about 55 steps keeps its first 40 and last 10 unless `all_steps`.
+    """
     forward = _forward(trace, 1)
-    backward = _backward(trace, 1 + sum(b.kind == "step" for b in forward), expand)
-    result = _result(trace, 1 + sum(b.kind == "step" for b in forward + backward))
-    return blocks + forward + backward + result
+    backward = _backward(trace, 1 + len(forward), expand)
+    return [
+        *_header(trace, expand),
+        *_window("Forward pass: compute every node from its inputs", forward, all_steps),
+        *_window("Backward pass: the chain rule, from the output back to the inputs", backward, all_steps),
+        *_result(trace, 1 + len(forward) + len(backward)),
+    ]
