@@ -124,3 +124,9 @@ def test_readme_shows_the_real_narration() -> None:
     block = next(b.split("\n```", 1)[0] for b in readme.split("```text\n")[1:]
                  if b.startswith("Backpropagation, step by step"))
     assert block == bprop("explain", *CS231N).stdout.rstrip("\n"), "regenerate the README's explain block"
+
+
+def test_explain_hostile_inputs_fail_cleanly() -> None:
+    for program in ("(" * 10_000 + "x" + ")" * 10_000, "x\x00", "é + x", "[red]x[/]"):
+        r = bprop("explain", "-", "x=1", stdin=program)
+        assert r.returncode in (0, 2) and "Traceback" not in r.stderr, program[:20]

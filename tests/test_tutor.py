@@ -248,3 +248,14 @@ def test_rich_rendering_highlights_and_fits_80_columns() -> None:
     lines = plain.getvalue().splitlines()
     assert max(map(len, lines)) <= 80 and "\x1b[" not in plain.getvalue()
     assert any("local  df/dv1 = z = -4" in line for line in lines)  # label and formula aligned
+
+
+def test_long_walkthroughs_are_summarised() -> None:
+    program = "s = x\n" + "\n".join("s = s*0.5 + x" for _ in range(60))
+    trace = run(program, {"x": 1})
+    short = story_plain(narrate(trace))
+    full = story_plain(narrate(trace, all_steps=True))
+    assert short.count("more steps (--all-steps shows every step)") == 2
+    assert "more steps" not in full and len(full.splitlines()) > 2 * len(short.splitlines())
+    last = lambda text: [line for line in text.splitlines() if re.match(r"\s*\d+\. ", line)][-1]  # noqa: E731
+    assert last(short) == last(full)  # the result keeps its step number
