@@ -18,6 +18,7 @@ from typer.core import TyperCommand
 
 from . import __version__
 from .errors import BpropError, ExitStatus, ValueBindingError
+from .gates import GATES
 from .render import Format
 
 EVAL_EXAMPLES = """\
@@ -50,7 +51,8 @@ Examples:
 
 
 EXAMPLE_HELP = "Run a built-in example (bprop examples lists them); arguments NAME=VALUE change its inputs."
-EXPAND_HELP = "Expand composite gates (sigmoid, tanh, softplus, subtraction) into primitive gates."
+EXPAND_HELP = "Expand composite gates ({}) into the primitive gates they are made of.".format(
+    ", ".join(g.name for g in GATES.values() if g.expand))
 
 
 class ExpressionFirstCommand(TyperCommand):
@@ -233,9 +235,10 @@ def explain(
     _tell(blocks)
 
 
-@app.command("examples")
+@app.command("examples", epilog="Examples:\n\n  bprop examples\n\n  bprop eval --example sigmoid-neuron\n\n"
+                                 "  bprop explain --example cs231n")
 def examples_() -> None:
-    """List the built-in worked examples. Example: bprop eval --example sigmoid-neuron"""
+    """List the built-in worked examples (the seeds' programs), each with a one-line description."""
     from .catalog import examples
     from .tutor import Block
 
