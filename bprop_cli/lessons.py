@@ -43,6 +43,11 @@ def _try(*commands: tuple[str, ...], command: str = "explain") -> Block:
 CS231N = ("(x+y)*z", "x=-2", "y=5", "z=-4")
 
 
+def _p(x: float) -> str:
+    """A number inside a product: negative ones in parentheses."""
+    return f"({num(x)})" if x < 0 else num(x)
+
+
 def _chain_rule() -> list[Block]:
     t = _run("q = x + y; f = q * z", x=-2, y=5, z=-4)
     q = t.node("q")
@@ -147,7 +152,7 @@ def _gradient_descent() -> list[Block]:
         Block("text", f"Seed 001's perceptron (4 inputs, a sigmoid, squared error) has L = "
               f"{num(before.value)}. With a = {num(alpha)}:"),
         Block("step", "", 0, "", (
-            ("w1", f"0.1 - {num(alpha)} * {num(g)} = {num(stepped['w1'])}"),
+            ("w1", f"{num(at['w1'])} - {num(alpha)} * {_p(g)} = {num(stepped['w1'])}"),
             ("loss", f"after updating every weight and b: L = {num(after.value)} (was {num(before.value)})"),
         )),
         _try(("--example", "perceptron-mse")),
@@ -172,8 +177,8 @@ def _layers_and_deltas() -> list[Block]:
               "y2 = sigmoid(z2), L = 0.5*(y2 - t)^2):"),
         Block("step", "", 0, "", (
             ("delta2", f"dL/dz2 = {num(n['z2'].grad)}"),
-            ("delta1", f"dL/dz1 = w2 * delta2 * y1*(1-y1) = {num(n['w2'].value)} * {num(n['z2'].grad)} * "
-                       f"{num(s1)} = {num(n['z1'].grad)}"),
+            ("delta1", f"dL/dz1 = w2 * delta2 * y1*(1-y1) = {_p(n['w2'].value)} * {_p(n['z2'].grad)} * "
+                       f"{_p(s1)} = {num(n['z1'].grad)}"),
             ("dL/dw1", f"delta1 * x = {num(t.gradients['w1'])};  dL/db1 = delta1 = {num(t.gradients['b1'])}"),
         )),
         Block("text", "Treating the affine step and the sigmoid as one unit is the fused-gate idea: "
@@ -201,8 +206,8 @@ def _gradient_check() -> list[Block]:
               "both ways and measure the slope, (f(x+h) - f(x-h)) / (2h). It should agree with the "
               "backpropagated gradient to many digits; if it does not, a local derivative is wrong."),
         Block("step", "", 0, "", (
-            ("backprop", f"df/dw0 = {num(base.gradients['w0'])} (sigmoid neuron)"),
-            ("numeric", f"(f(w0+h) - f(w0-h)) / 2h = {numeric:.6f} with h = 1e-5"),
+            ("backprop", f"df/dw0 = {base.gradients['w0']:.10g} (sigmoid neuron)"),
+            ("numeric", f"(f(w0+h) - f(w0-h)) / 2h = {numeric:.10g} with h = 1e-5"),
             ("nudge", f"w0 = 2.001: f = {num(nudged)}, about {num(base.value)} + 0.001 * "
                       f"({num(base.gradients['w0'])})"),
         )),

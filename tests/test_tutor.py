@@ -259,3 +259,10 @@ def test_long_walkthroughs_are_summarised() -> None:
     assert "more steps" not in full and len(full.splitlines()) > 2 * len(short.splitlines())
     last = lambda text: [line for line in text.splitlines() if re.match(r"\s*\d+\. ", line)][-1]  # noqa: E731
     assert last(short) == last(full)  # the result keeps its step number
+
+
+def test_gradient_check_lesson_agrees_to_ten_digits() -> None:
+    rows = {label: formula for b in lesson("gradient-check") for label, formula in b.rows}
+    backprop = rows["backprop"].split(" = ")[1].split()[0]
+    numeric = rows["numeric"].split(" = ")[1].split()[0]
+    assert backprop == numeric == "-0.1966119332"
