@@ -27,14 +27,14 @@ __all__ = [
 ]
 
 
-def run(program: str, values: Mapping[str, float | str], seed: float = 1.0) -> Trace:
+def run(program: str, values: Mapping[str, float | str], seed: float = 1.0, *, expand: bool = False) -> Trace:
     """Parse `program`, run it forward at `values` and backward from its output; return the trace."""
     # The graph holds no reference cycles, so the cyclic collector only costs time here
     # (it rescans the growing heap again and again on big programs).
     enabled = gc.isenabled()
     gc.disable()
     try:
-        graph = build_graph(parse(program))
+        graph = build_graph(parse(program), expand=expand)
         return backward(graph, forward(graph, bind(graph, values)), seed)
     finally:
         if enabled:

@@ -18,6 +18,7 @@ from typer.core import TyperCommand
 
 from . import __version__
 from .errors import BpropError, ExitStatus, ValueBindingError
+from .gates import GATES
 from .render import Format
 from .render.graph import GraphFormat
 from .render.picture import DEFAULT_LIMIT
@@ -36,7 +37,30 @@ Examples:
   bprop eval "(x+y)*z" x=-2 y=5 z=-4 --grad x
 
   bprop eval "(x+y)*z" --batch points.csv
+
+  bprop eval --example sigmoid-neuron
+
+  bprop eval "sigmoid(w0*x0+w1*x1+w2)" w0=2 x0=-1 w1=-3 x1=-2 w2=-3 --expand
 """
+
+EXPLAIN_EXAMPLES = """\
+Examples:
+
+  bprop explain "(x+y)*z" x=-2 y=5 z=-4
+
+  bprop explain "sigmoid(w0*x0+w1*x1+w2)" w0=2 x0=-1 w1=-3 x1=-2 w2=-3 --expand
+
+  bprop explain                       (topics, gates and examples)
+
+  bprop explain chain-rule            (a topic; or a gate: bprop explain mul)
+
+  bprop explain --example sigmoid-neuron
+"""
+
+
+EXAMPLE_HELP = "Run a built-in example (bprop examples lists them); arguments NAME=VALUE change its inputs."
+EXPAND_HELP = "Expand composite gates ({}) into the primitive gates they are made of.".format(
+    ", ".join(g.name for g in GATES.values() if g.expand))
 
 
 class ExpressionFirstCommand(TyperCommand):
@@ -172,6 +196,8 @@ def eval_(
     seed: float = typer.Option(1.0, "--seed-grad", help="Gradient of the output to start the backward pass from."),
     all_rows: bool = typer.Option(False, "--all-rows", help="Print every row of long tables instead of a summary."),
     graph: bool = typer.Option(False, "--graph", help="Also draw the graph (as `bprop graph` does) after the tables."),
+    example: Optional[str] = typer.Option(None, "--example", help=EXAMPLE_HELP),
+    expand: bool = typer.Option(False, "--expand", help=EXPAND_HELP),
     traceback: bool = typer.Option(False, "--traceback", hidden=True, help="Show Python tracebacks (for debugging bprop)."),
     grad: Optional[str] = typer.Option(None, "--grad", metavar="NAME", help="Print only d(output)/d(NAME), as a bare number."),
     values_file: Optional[Path] = typer.Option(None, "--values", metavar="FILE.json", help='Values from a JSON object, e.g. {"x": -2, "w": "-pi/4"}.'),
@@ -185,7 +211,7 @@ def eval_(
                              hint="for a picture file use: bprop graph EXPR NAME=VALUE... -o graph.svg (or .dot, .mmd)")
         if batch is not None:
             raise typer.Exit(_batch(args, file, seed, values_file, batch, fmt, grad))
-        trace = _trace(args, file, seed, values_file)
+        trace = _trace(args, file, seed, values_file, example, expand)
         if grad is not None:
             from .render import full
 
@@ -198,19 +224,29 @@ def eval_(
 
 
 def _trace(args: Optional[List[str]], file: Optional[Path], seed: float = 1.0,
-           values_file: Optional[Path] = None):  # type: ignore[no-untyped-def]
+           values_file: Optional[Path] = None, example: Optional[str] = None,
+           expand: bool = False):  # type: ignore[no-untyped-def]
     """Read the program (EXPR, '-' or -f FILE) and its NAME=VALUE arguments; run both passes."""
     from . import run
 
-    source, given = _program_and_values(args, file, seed, values_file)
-    return run(source, given, seed=seed)
+    source, given = _program_and_values(args, file, seed, values_file, example=example)
+    return run(source, given, seed=seed, expand=expand)
 
 
 def _program_and_values(args: Optional[List[str]], file: Optional[Path], seed: float, values_file: Optional[Path],
-                        batch: Optional[str] = None) -> tuple[str, dict[str, object]]:
+                        batch: Optional[str] = None, example: Optional[str] = None) -> tuple[str, dict[str, object]]:
+    """The program (from EXPR, '-', -f FILE or --example NAME) and its values."""
     from .values import parse_assignments
 
     positional = list(args or [])
+    if example is not None:
+        from .catalog import example as builtin
+
+        if file is not None:
+            raise ValueBindingError("give either --example or -f FILE, not both")
+        chosen = builtin(example)
+        given = {**parse_assignments(chosen.values), **parse_assignments(positional)}
+        return chosen.program, _given_values(values_file, given, seed)
     program = None if file is not None or not positional else positional.pop(0)
     if batch == "-" and program == "-":
         raise ValueBindingError("the program and the batch cannot both come from standard input",
@@ -343,6 +379,63 @@ def _run_batch(job, reader, fmt: Format, grad: str | None, stream) -> int:  # ty
         err_console.print(f"... and {bad - MAX_ROW_MESSAGES:,} more bad rows ({bad:,} in all)", markup=False)
     sys.stdout.flush()
     return status
+
+
+@app.command("explain", cls=ExpressionFirstCommand, epilog=EXPLAIN_EXAMPLES)
+def explain(
+    args: Optional[List[str]] = typer.Argument(
+        None, metavar="[EXPR NAME=VALUE... | TOPIC | GATE]",
+        help="A program and its values to narrate, or a topic or gate name; nothing lists them all.",
+    ),
+    file: Optional[Path] = typer.Option(None, "-f", "--file", help="Read the program from FILE; then every argument is NAME=VALUE."),
+    example: Optional[str] = typer.Option(None, "--example", help=EXAMPLE_HELP),
+    expand: bool = typer.Option(False, "--expand", help=EXPAND_HELP),
+    all_steps: bool = typer.Option(False, "--all-steps", help="Narrate every step of long programs instead of a summary."),
+    traceback: bool = typer.Option(False, "--traceback", hidden=True, help="Show Python tracebacks (for debugging bprop)."),
+) -> None:
+    """Tutor: narrate backpropagation step by step, or explain a topic or a gate."""
+    with error_boundary(traceback=traceback):
+        from .lessons import index, is_topic_like, lesson
+
+        positional = list(args or [])
+        if file is None and example is None and len(positional) <= 1 and (not positional or is_topic_like(positional[0])):
+            blocks = lesson(positional[0]) if positional else index()
+        else:
+            from . import run
+            from .tutor import narrate
+
+            source, values = _program_and_values(positional, file, 1.0, None, example=example)
+            blocks = narrate(run(source, values, expand=expand), expand=expand, all_steps=all_steps)
+    _tell(blocks)
+
+
+@app.command("examples", epilog="Examples:\n\n  bprop examples\n\n  bprop eval --example sigmoid-neuron\n\n"
+                                 "  bprop explain --example cs231n")
+def examples_() -> None:
+    """List the built-in worked examples (the seeds' programs), each with a one-line description."""
+    from .catalog import examples
+    from .tutor import Block
+
+    _tell([
+        Block("title", "Built-in examples (the seeds' worked examples)"),
+        Block("step", "", 0, "", tuple((e.name, e.description) for e in examples().values())),
+        Block("try", "bprop eval --example sigmoid-neuron\nbprop explain --example cs231n"),
+    ])
+
+
+def _tell(blocks) -> None:  # type: ignore[no-untyped-def]
+    """Lessons and walkthroughs: Rich on a colour terminal, plain text within 80 columns otherwise."""
+    from rich.console import Console
+
+    console = Console(highlight=False)
+    if console.is_terminal and not console.no_color and not console.is_dumb_terminal:
+        from .render.story import story_rich
+
+        console.print(story_rich(blocks))
+    else:
+        from .render.story import story_plain
+
+        _write(story_plain(blocks, width=min(console.width, 80)).rstrip("\n"))
 
 
 def _show(trace, fmt: Format, all_rows: bool) -> None:  # type: ignore[no-untyped-def]

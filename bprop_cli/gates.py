@@ -6,6 +6,7 @@ Formulas are templates: {0}, {1}, ... are the gate's inputs, {out} is its own ou
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from dataclasses import dataclass
 from typing import Callable, Optional
@@ -24,6 +25,10 @@ class Gate:
     pattern: str  # what the gate does to the gradient, in a tutor's words
     domain: Callable[..., str | None] | None = None  # message when inputs are outside the domain
     kink: Callable[..., str | None] | None = None  # note when a subgradient convention is used
+    # Tutor data (filled in by the LESSONS table at the end of this file):
+    lesson: str = ""  # a few sentences: why the local derivative is what it is
+    example: tuple[str, ...] = ()  # a tiny example, as `bprop explain` arguments: EXPR NAME=VALUE ...
+    expand: str = ""  # composite gates: the same function in simpler gates, over {0}, {1}, ...
 
     def formula(self, index: int, names: list[str], out: str) -> str:
         template = self.dforms[min(index, len(self.dforms) - 1)]
@@ -174,3 +179,49 @@ del R, F
 
 CONSTANTS: dict[str, float] = {"pi": math.pi, "e": math.e}
 BINARY_GATES = {"+": "add", "-": "sub", "*": "mul", "/": "div", "^": "pow"}
+
+# What `bprop explain GATE` teaches, and how `--expand` rewrites a composite gate into the
+# primitive gates the seeds draw. Expansions are parsed by bprop's own parser ({0} is the
+# gate's first input) and may use other composite gates, which expand in turn.
+LESSONS: dict[str, tuple[str, tuple[str, ...], str]] = {
+    "add": ("The output moves exactly as much as either input does, so both local derivatives are 1 "
+            "and the upstream gradient is copied, unchanged, to every input.", ("x + y", "x=-2", "y=5"), ""),
+    "sub": ("a - b rises with a and falls with b: the local derivatives are 1 and -1. With --expand "
+            "it becomes a + (-b), an add gate and a *-1 gate.", ("x - y", "x=3", "y=1"), "{0} + -{1}"),
+    "mul": ("Nudging a by h changes a*b by b*h, so d(a*b)/da is the other input, b (and the other way "
+            "round). A big input makes the other input's gradient big.", ("x * y", "x=3", "y=-4"), ""),
+    "div": ("a/b scales a by 1/b, and as b grows the result shrinks like 1/b, whose derivative is "
+            "-1/b^2. The seeds' 1/x gate is div with the constant 1 on top.", ("1 / x", "x=1.37"), ""),
+    "neg": ("-x is the seeds' *-1 gate: a multiply by the constant -1, so the local derivative is -1 "
+            "and the gradient changes sign.", ("-x", "x=2"), ""),
+    "pow": ("x^c with a constant c needs no logarithm: the power rule gives c*x^(c-1), which is fine "
+            "for a negative x too (x^2 at x=-3 has slope -6).", ("x^2", "x=-3"), ""),
+    "pow_var": ("When the exponent depends on a variable, x^y = exp(y*log(x)), so the exponent's "
+                "local derivative is x^y*log(x) and the base must be positive.", ("x^y", "x=2", "y=3"), ""),
+    "exp": ("exp is its own derivative, so the backward pass reuses the value computed on the way "
+            "forward: nothing new to calculate.", ("exp(x)", "x=-1"), ""),
+    "log": ("log(x) grows ever more slowly: its slope is 1/x, large near 0 and small far away.",
+            ("log(x)", "x=2"), ""),
+    "sqrt": ("sqrt(x) has slope 1/(2*sqrt(x)); the backward pass reuses the output sqrt(x). At 0 "
+             "the slope is infinite, which bprop reports as an error.", ("sqrt(x)", "x=4"), ""),
+    "sin": ("The slope of sin is cos.", ("sin(x)", "x=0.5"), ""),
+    "cos": ("The slope of cos is -sin.", ("cos(x)", "x=0.5"), ""),
+    "tan": ("tan has slope 1 + tan(x)^2, computed from the output.", ("tan(x)", "x=0.5"), ""),
+    "tanh": ("tanh is a rescaled sigmoid, 2*sigmoid(2x) - 1, so it also reuses its output: "
+             "1 - tanh(x)^2.", ("tanh(x)", "x=0.5"), "2*sigmoid(2*{0}) - 1"),
+    "sigmoid": ("sigmoid(x) = 1/(1+exp(-x)) squashes x into (0, 1). Chained through *-1, exp, +1 and 1/x "
+                "its derivative simplifies to s*(1-s) with s the output, so one fused gate does the "
+                "work of four.", ("sigmoid(x)", "x=1"), "1/(1 + exp(-{0}))"),
+    "softplus": ("softplus(x) = log(1+exp(x)) is a smooth relu; its slope is exactly sigmoid(x).",
+                 ("softplus(x)", "x=1"), "log(1 + exp({0}))"),
+    "relu": ("relu(x) = max(0, x) is a switch: slope 1 where x > 0, 0 elsewhere (0 at x = 0 too, "
+             "as PyTorch does).", ("relu(x)", "x=2"), ""),
+    "abs": ("abs(x) passes the gradient with the sign of x (and 0 at x = 0, as PyTorch does).",
+            ("abs(x)", "x=-2"), ""),
+    "max": ("Only the largest input affects the output, so it receives the whole gradient and the "
+            "others receive 0 (a tie splits it evenly).", ("max(x, y)", "x=4", "y=2"), ""),
+    "min": ("Only the smallest input affects the output, so it receives the whole gradient and the "
+            "others receive 0 (a tie splits it evenly).", ("min(x, y)", "x=4", "y=2"), ""),
+}
+for _name, (_lesson, _example, _expand) in LESSONS.items():
+    GATES[_name] = dataclasses.replace(GATES[_name], lesson=_lesson, example=_example, expand=_expand)

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 
 from .errors import EvalError, NameResolutionError, Span
 from .gates import BINARY_GATES, CONSTANTS, FUNCTIONS, GATES, Gate
+from .parser import parse_expression
 from .syntax import Assign, Binary, Call, Expr, Name, Num, Program, Unary, children
 
 INPUT, CONST = "input", "const"
@@ -84,7 +85,9 @@ class _Const:
 
 
 class _Builder:
-    def __init__(self, program: Program) -> None:
+    def __init__(self, program: Program, expand: bool = False) -> None:
+        self.expand = expand  # lower composite gates (sigmoid, tanh, ...) into primitive ones
+        self.span_override: Span | None = None  # set while lowering an expansion template
         self.source = program.source
         self.nodes: list[Node] = []
         self.inputs: dict[str, int] = {}
@@ -103,6 +106,7 @@ class _Builder:
                 return candidate
 
     def add(self, op: str, inputs: tuple[int, ...], span: Span | None, value: float = 0.0, id: str = "") -> int:
+        span = self.span_override or span
         text = source_text(self.source, span) if span else id
         self.nodes.append(Node(id, op, inputs, text, span, value))
         return len(self.nodes) - 1
@@ -143,10 +147,23 @@ class _Builder:
             gate = "pow_var"  # the exponent depends on a variable: log of the base is needed
         if all(isinstance(a, _Const) for a in args):
             return self.fold(GATES[gate], args, span)  # type: ignore[arg-type]
+        if self.expand and GATES[gate].expand:
+            return self.expansion(GATES[gate], args, span)
         inputs = tuple(self.materialise(a) for a in args)
         return self.add(gate, inputs, span)
 
+    def expansion(self, gate: Gate, args: list[int | _Const], span: Span) -> int | _Const:
+        """Lower a composite gate as its template, every new node pointing at the user's call."""
+        saved_env, saved_span = self.env, self.span_override
+        self.env = {_placeholder(i): arg for i, arg in enumerate(args)}
+        self.span_override = saved_span or span
+        try:
+            return self.expr(expansion_template(gate.name))
+        finally:
+            self.env, self.span_override = saved_env, saved_span
+
     def fold(self, gate: Gate, args: list[_Const], span: Span) -> _Const:
+        span = self.span_override or span
         xs = [a.value for a in args]
         text = source_text(self.source, span)
         problem = gate.domain(*xs) if gate.domain else None
@@ -248,9 +265,27 @@ def _function_hint(name: str) -> str | None:
     return f"to multiply, write {name}*(...); functions: {', '.join(FUNCTIONS)}"
 
 
-def build_graph(program: Program) -> Graph:
-    """Lower a parsed program into a graph whose output is the value of the last statement."""
-    b = _Builder(program)
+def _placeholder(index: int) -> str:
+    return f"_arg{index}_"
+
+
+def expansion_template(name: str) -> Expr:
+    """A composite gate's expansion (gates.py), parsed by bprop's own parser; cached."""
+    if name not in _TEMPLATES:
+        gate = GATES[name]
+        _TEMPLATES[name] = parse_expression(gate.expand.format(*map(_placeholder, range(max(gate.arity, 1)))))
+    return _TEMPLATES[name]
+
+
+_TEMPLATES: dict[str, Expr] = {}
+
+
+def build_graph(program: Program, *, expand: bool = False) -> Graph:
+    """Lower a parsed program into a graph whose output is the value of the last statement.
+
+    With `expand`, composite gates become the primitive gates of their expansion templates.
+    """
+    b = _Builder(program, expand)
     result: int | _Const = 0
     for stmt in program.statements:
         result = b.statement(stmt)

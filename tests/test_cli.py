@@ -52,7 +52,7 @@ def test_program_from_stdin() -> None:
 
 
 def test_program_from_file() -> None:
-    r = bprop("eval", "-f", "examples/sigmoid_neuron.bp", "w0=2", "x0=-1", "w1=-3", "x1=-2", "w2=-3", "--json")
+    r = bprop("eval", "-f", "bprop_cli/examples/sigmoid_neuron.bp", "w0=2", "x0=-1", "w1=-3", "x1=-2", "w2=-3", "--json")
     assert r.returncode == 0, r.stderr
     assert json.loads(r.stdout)["value"] == pytest.approx(0.7311, abs=1e-4)
 

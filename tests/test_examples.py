@@ -39,6 +39,18 @@ def test_example_runs_and_matches(path) -> None:
             assert data["gradients"][f"w{i}"] == pytest.approx(delta * v[f"x{i}"])
         assert data["gradients"]["b"] == pytest.approx(delta)
         return
+    if path.name == "two_layer.bp":  # seed 003: delta2 = (y2 - t) s'(z2), delta1 = w2 delta2 s'(z1)
+        v = {k: float(x) for k, x in (a.split("=") for a in example_values(path))}
+        import math
+
+        y1 = 1 / (1 + math.exp(-(v["w1"] * v["x"] + v["b1"])))
+        y2 = 1 / (1 + math.exp(-(v["w2"] * y1 + v["b2"])))
+        delta2 = (y2 - v["t"]) * y2 * (1 - y2)
+        delta1 = v["w2"] * delta2 * y1 * (1 - y1)
+        assert data["value"] == pytest.approx(0.5 * (y2 - v["t"]) ** 2)
+        assert data["gradients"] == pytest.approx({"x": delta1 * v["w1"], "w1": delta1 * v["x"], "b1": delta1,
+                                                   "w2": delta2 * y1, "b2": delta2, "t": -(y2 - v["t"])})
+        return
     assert path.name in EXPECTED, f"add the published numbers for {path.name}"
     value, grads = EXPECTED[path.name]
     assert data["value"] == pytest.approx(value, abs=5e-5)

@@ -1,0 +1,114 @@
+"""Lessons and walkthroughs (tutor Blocks) as plain text for pipes, or as Rich renderables for a
+terminal: headings, the node each step is about highlighted, formulas aligned in columns."""
+
+from __future__ import annotations
+
+import textwrap
+from typing import Iterable
+
+from rich.console import Group, RenderableType
+from rich.padding import Padding
+from rich.table import Table
+from rich.text import Text
+
+from ..tutor import Block
+
+INDENT = 5  # width of the step-number gutter, "12. "
+
+
+NBSP = "\u00a0"  # textwrap never breaks here: keeps "x = 2" and "df/dv = -4" on one line
+
+
+def _wrap(text: str, width: int, first: str, rest: str) -> list[str]:
+    lines = textwrap.wrap(text.replace(" = ", f"{NBSP}={NBSP}"), width, initial_indent=first,
+                          subsequent_indent=rest, break_long_words=True, break_on_hyphens=False)
+    return [line.replace(NBSP, " ") for line in lines] or [first.rstrip()]
+
+
+STACK = 32  # labels wider than this go on a line of their own, the formula indented below
+
+
+def _rows_plain(rows: tuple[tuple[str, str], ...], width: int) -> list[str]:
+    label_width = max(len(label) for label, _ in rows)
+    lead = " " * (INDENT + 2)
+    lines = []
+    for label, formula in rows:
+        if label_width > STACK:
+            lines += _wrap(label, width, lead, lead + "  ") + _wrap(formula, width, lead + "    ", lead + "    ")
+            continue
+        first = f"{lead}{label.ljust(label_width)}  "
+        lines += _wrap(formula, width, first, " " * len(first))
+    return lines
+
+
+def story_plain(blocks: Iterable[Block], width: int = 80) -> str:
+    """Plain text, every line at most `width` characters (long words aside)."""
+    lines: list[str] = []
+    for b in blocks:
+        if b.kind == "title":
+            title = _wrap(b.text, width, "", "")
+            lines += [*title, "=" * max(map(len, title))]
+        elif b.kind == "heading":
+            lines += ["", b.text, "-" * min(len(b.text), width)]
+        elif b.kind == "code":
+            for line in b.text.splitlines():
+                lines += _wrap(line, width, "    ", "      ")
+        elif b.kind == "text":
+            lines += [""] + _wrap(b.text, width, "", "")
+        elif b.kind == "try":
+            lines += ["", "Try:"]
+            for command in b.text.splitlines():
+                lines += _wrap(command, width, "    ", "      ")
+        elif b.kind == "step":
+            number = f"{b.number}." if b.number else ""
+            if b.text or b.number:
+                lines += _wrap(b.text, width, f"{number:>{INDENT - 1}} ", " " * INDENT)
+            else:  # a bare table of rows, e.g. a lesson's formulas: set off by a blank line
+                lines.append("")
+            if b.rows:
+                lines += _rows_plain(b.rows, width)
+    return "\n".join(line.rstrip() for line in lines) + "\n"
+
+
+def _highlighted(text: str, node: str) -> Text:
+    """The step's text with its node id picked out wherever it stands as a whole word."""
+    out = Text(text)
+    if node:
+        out.highlight_regex(rf"(?<![\w@]){_escape(node)}(?![\w@])", "bold magenta")
+    return out
+
+
+def _escape(name: str) -> str:
+    import re
+
+    return re.escape(name)
+
+
+def story_rich(blocks: Iterable[Block]) -> RenderableType:
+    parts: list[RenderableType] = []
+    for b in blocks:
+        if b.kind == "title":
+            parts.append(Text(b.text, style="bold underline"))
+        elif b.kind == "heading":
+            parts.append(Text("\n" + b.text, style="bold cyan"))
+        elif b.kind == "code":
+            parts.append(Padding(Text(b.text, style="green"), (0, 0, 0, 4)))
+        elif b.kind == "text":
+            parts.append(Text("\n" + b.text))
+        elif b.kind == "try":
+            parts += [Text("\nTry:", style="bold"), Padding(Text(b.text, style="bold green"), (0, 0, 0, 4))]
+        elif b.kind == "step":
+            grid = Table.grid(padding=(0, 1))
+            grid.add_column(width=INDENT - 1, justify="right", style="bold")
+            grid.add_column(ratio=1)
+            body: list[RenderableType] = [_highlighted(b.text, b.node)] if b.text else [Text("")]
+            if b.rows:
+                rows = Table.grid(padding=(0, 2))
+                rows.add_column(style="dim", no_wrap=True)
+                rows.add_column(overflow="fold")
+                for label, formula in b.rows:
+                    rows.add_row(Text(label), _highlighted(formula, b.node))
+                body.append(Padding(rows, (0, 0, 0, 2)))
+            grid.add_row(Text(f"{b.number}." if b.number else ""), Group(*body))
+            parts.append(grid)
+    return Group(*parts)

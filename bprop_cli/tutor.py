@@ -1,0 +1,290 @@
+"""The tutor's narration: a Trace told as numbered plain-English steps, worded from each gate's
+registry entry. Produces Blocks (data); renderers in render/story.py lay them out. Never prints.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import partial
+from typing import Callable
+
+from .gates import GATES, Gate
+from .render import num
+from .trace import BackwardStep, NodeRecord, Trace
+
+
+@dataclass(frozen=True, slots=True)
+class Block:
+    """One piece of a lesson or walkthrough.
+
+    kind: "title", "heading", "text", "code" (program lines), "step" (numbered; `node` is the
+    node it is about, `rows` are aligned (label, formula) pairs) or "try" (a command to run).
+    """
+
+    kind: str
+    text: str = ""
+    number: int = 0
+    node: str = ""
+    rows: tuple[tuple[str, str], ...] = ()
+
+
+_ID = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(?:@\d+)?")
+
+
+def substitute(formula: str, values: dict[str, float]) -> str:
+    """Write `formula` with every node id replaced by its value: 'z * -1/v7^2' -> '-4 * -1/1.36788^2'."""
+
+    def value(match: re.Match[str]) -> str:
+        name = match.group(0)
+        if name not in values:
+            return name
+        text = num(values[name])
+        inside = match.start() > 0 and formula[match.start() - 1] == "(" and formula[match.end():match.end() + 1] in (")", ",")
+        whole = match.start() == 0 and match.end() == len(formula)
+        return text if not text.startswith("-") or inside or whole else f"({text})"
+
+    return _ID.sub(value, formula)
+
+
+def generic_names(gate: Gate) -> list[str]:
+    """The names a gate's rule is written over: x for one input, a and b for two (x and c for a
+    constant power), a, b, c for max and min."""
+    if gate.arity == 1:
+        return ["x"]
+    if gate.arity == 0:
+        return ["a", "b", "c"]
+    return {"pow": ["x", "c"], "pow_var": ["x", "y"]}.get(gate.name, ["a", "b"])
+
+
+def gate_rules(gate: Gate) -> list[str]:
+    """The local-derivative rule of a gate as formulas, e.g. ['d(x * y)/dx = y', 'd(x * y)/dy = x']."""
+    names = generic_names(gate)
+    expression = gate.expression(names)
+    count = 1 if gate.arity == 0 else gate.arity
+    rules = []
+    for i in range(count):
+        formula = gate.formula(i, names, expression)
+        if formula:
+            rules.append(f"d({expression})/d{names[i]} = {formula}")
+    if gate.arity == 0:
+        rules.append("and the same for every other input")
+    return rules
+
+
+def expansion_gates(gate: Gate) -> list[str]:
+    """The primitive gates a composite gate expands into, in forward order (e.g. neg, exp, add, div)."""
+    from . import run
+
+    names = generic_names(gate)[: max(gate.arity, 1)]
+    trace = run(gate.expression(names), {n: 0.5 for n in names}, expand=True)
+    return [n.op for n in trace.nodes if n.op not in ("input", "const")]
+
+
+def fused_note(gate: Gate) -> str:
+    """Why one fused gate is cheaper than the chain of primitive gates it stands for."""
+    chain = expansion_gates(gate)
+    names = generic_names(gate)
+    written = f"{gate.expression(names)} = {gate.expand.format(*names)}"
+    if len(chain) <= 2:  # a - b = a + -b: nothing to gain but fewer nodes
+        return f"With --expand it becomes {written}: {' and '.join(chain)} gates."
+    return (
+        f"Why fused: written out, {written} takes {len(chain)} primitive gates ({', '.join(chain)}), "
+        f"each a node to cache and a chain-rule product to compute. As one gate it is one node and "
+        f"one product, and its local derivative is a short formula over values the forward pass "
+        f"already computed (seed 003: a step without parameters can do its backward pass 'in one "
+        f"go'). Add --expand to see the chain."
+    )
+
+
+def _sentence(text: str) -> str:
+    text = text.strip()
+    return (text[0].upper() + text[1:]) if text else text
+
+
+def _at(trace: Trace) -> str:
+    return ", ".join(f"{name} = {num(v)}" for name, v in trace.inputs.items())
+
+
+LINE = 300  # longer program lines are shortened in the header
+
+
+def _header(trace: Trace, expand: bool) -> list[Block]:
+    program = trace.expression.strip()
+    lines = [line.rstrip() for line in program.splitlines() if line.strip() and not line.startswith("# at:")]
+    lines = [line if len(line) <= LINE else f"{line[:LINE - 30]} ... ({len(line):,} characters)" for line in lines]
+    if len(lines) > 25:  # a long program: its beginning and end are enough to recognise it
+        lines = [*lines[:20], f"... ({len(lines) - 25:,} more lines)", *lines[-5:]]
+    blocks = [Block("title", "Backpropagation, step by step")]
+    blocks.append(Block("code", "\n".join(lines)))
+    if expand:
+        from .graph import build_graph
+        from .parser import parse
+
+        ops = {n.op for n in build_graph(parse(trace.expression)).nodes}  # the program as written
+        used = [g for g in GATES.values() if g.expand and g.name in ops]
+        if used:
+            shown = "; ".join(f"{g.expression(generic_names(g))} = {g.expand.format(*generic_names(g))}"
+                              for g in used)
+            blocks.append(Block("text", f"Composite gates are expanded into primitive gates: {shown}."))
+    return blocks
+
+
+# Each pass is built as a list of steps not yet written (thunks), so that a long pass only
+# spends time on the steps it shows.
+Later = Callable[[], Block]
+
+
+def _forward_step(n: NodeRecord, values: dict[str, float], output: str, number: int) -> Block:
+    shown = substitute(n.expression, values)
+    equation = f"{n.id} = {n.expression}" + ("" if shown == num(n.value) else f" = {shown}")
+    equation += f" = {num(n.value)}" + (" (the output)" if n.id == output else "")
+    return Block("step", equation, number, n.id)
+
+
+def _forward(trace: Trace, start: int) -> list[Later]:
+    values = {n.id: n.value for n in trace.nodes}
+    steps: list[Later] = []
+    if trace.inputs:
+        steps.append(partial(Block, "step", f"Start from the inputs: {_at(trace)}.", start))
+    for n in trace.nodes:
+        if n.op not in ("input", "const"):
+            steps.append(partial(_forward_step, n, values, trace.output, start + len(steps)))
+    return steps
+
+
+def _gate_step(trace: Trace, node: NodeRecord, steps: list[BackwardStep], uses: list[int], number: int,
+               values: dict[str, float], fan_in: dict[str, int], told: set[str]) -> Block:
+    out = trace.output
+    gate = GATES[node.op]
+    upstream = steps[0].upstream
+    article = "an" if gate.name[0] in "aeiou" else "a"
+    text = (f"{node.id} = {node.expression} is {article} {gate.name} gate. {_sentence(gate.pattern)}. "
+            f"Upstream gradient: d{out}/d{node.id} = {num(upstream)}.")
+    if gate.expand and gate.name not in told:  # composite gates left fused: say once why that is cheaper
+        told.add(gate.name)
+        text += " " + fused_note(gate)
+    if node.note:
+        text += f" Note: {node.note}."
+    rows: list[tuple[str, str]] = [("rule", "; ".join(gate_rules(gate)))]
+    for s, use in zip(steps, uses):
+        local = num(s.local)
+        chain = f"d{out}/d{s.input} = {num(s.upstream)} * {local} = {num(s.product)}"
+        if fan_in[s.input] > 1:
+            chain = f"d{out}/d{s.input} += {num(s.upstream)} * {local} = {num(s.product)}" \
+                    f" (use {use} of {fan_in[s.input]})"
+        rows += [("local", local_formula(s, values)), ("chain", chain)]
+    return Block("step", text, number, node.id, tuple(rows))
+
+
+def local_formula(step: BackwardStep, values: dict[str, float]) -> str:
+    """'dv6/dv5 = exp(v5) = exp(-1) = 0.367879': the rule, the numbers substituted, the value."""
+    formula = f"d{step.node}/d{step.input} = {step.formula}"
+    for extra in (substitute(step.formula, values), num(step.local)):
+        if not formula.endswith(f"= {extra}"):
+            formula += f" = {extra}"
+    return formula
+
+
+SUM_TERMS = 12  # longer sums of fan-out contributions are shown shortened in the middle
+
+
+def _fan_out_step(trace: Trace, name: str, total: float, products: list[float], number: int) -> Block:
+    out = trace.output
+    uses = len(products)
+
+    def term(p: float, first: bool = False) -> str:
+        return num(p) if p >= 0 or first else f"({num(p)})"
+
+    if uses > SUM_TERMS:  # a value used thousands of times: show the ends of the sum
+        shown = [*(term(p, i == 0) for i, p in enumerate(products[:5])), f"... ({uses - 8:,} more)",
+                 *map(term, products[-3:])]
+    else:
+        shown = [term(p, i == 0) for i, p in enumerate(products)]
+    text = (f"{name} is used {uses} times, so {uses} gradients flow back to it, one "
+            f"along each use, and they add up (fan-out: gradients add).")
+    return Block("step", text, number, name, (("sum", f"d{out}/d{name} = {' + '.join(shown)} = {num(total)}"),))
+
+
+def _backward(trace: Trace, start: int, expand: bool) -> list[Later]:
+    out = trace.output
+    if not trace.backward:
+        return [partial(Block, "step", "The output depends on no variable, so there is nothing to differentiate.",
+                        start, out)]
+    steps: list[Later] = [partial(
+        Block, "step", f"Start at the output {out} with the gradient d{out}/d{out} = {num(trace.seed)}: "
+        f"a nudge of {out} changes {out} by the same amount. Then visit the gates from the "
+        f"output backwards; each one multiplies the gradient arriving from above by its local "
+        f"derivative (the chain rule) and passes the product on to its inputs.", start, out)]
+    records = {n.id: n for n in trace.nodes}
+    values = {n.id: n.value for n in trace.nodes}
+    fan_in = trace.fan_in()
+    told: set[str] = set() if not expand else {g for g in GATES if GATES[g].expand}
+    seen: dict[str, int] = {}
+    products: dict[str, list[float]] = {}
+    groups: list[list[BackwardStep]] = []
+    for s in trace.backward:  # consecutive products of one gate form one step
+        if groups and groups[-1][0].node == s.node:
+            groups[-1].append(s)
+        else:
+            groups.append([s])
+    for group in groups:
+        uses = []
+        for s in group:
+            seen[s.input] = seen.get(s.input, 0) + 1
+            uses.append(seen[s.input])
+            products.setdefault(s.input, []).append(s.product)
+        steps.append(partial(_gate_step, trace, records[group[0].node], group, uses, start + len(steps),
+                             values, fan_in, told))
+        for name in dict.fromkeys(s.input for s in group if 1 < fan_in[s.input] == seen[s.input]):
+            steps.append(partial(_fan_out_step, trace, name, records[name].grad, products[name], start + len(steps)))
+    return steps
+
+
+def _result(trace: Trace, start: int) -> list[Block]:
+    out = trace.output
+    blocks = [Block("heading", "Result: the gradients and what they mean")]
+    if not trace.gradients:
+        return blocks + [Block("step", f"{out} = {num(trace.value)}.", start, out)]
+    first, g = next(iter(trace.gradients.items()))
+    text = (f"{out} = {num(trace.value)}. Each gradient says how {out} responds to a small nudge of one "
+            f"input: for example, nudging {first} up by a small h changes {out} by about {_times_h(g)}.")
+    rows = tuple((f"d{out}/d{name} = {num(g)}", _meaning(out, name, g)) for name, g in trace.gradients.items())
+    return blocks + [Block("step", text, start, out, rows)]
+
+
+def _times_h(g: float) -> str:
+    return "0 (to first order)" if g == 0 else f"{num(g)}h"
+
+
+def _meaning(out: str, name: str, g: float) -> str:
+    if g == 0:
+        return f"{name} does not move {out} (to first order)"
+    return f"{name} + h moves {out} by about {num(g)}h"
+
+
+HEAD, TAIL = 40, 10  # steps kept at each end of a long pass unless every step is asked for
+
+
+def _window(heading: str, steps: list[Later], all_steps: bool) -> list[Block]:
+    blocks = [Block("heading", heading)]
+    if all_steps or len(steps) <= HEAD + TAIL + 5:
+        return blocks + [step() for step in steps]
+    hidden = len(steps) - HEAD - TAIL
+    note = Block("text", f"... {hidden:,} more steps (--all-steps shows every step) ...")
+    return [*blocks, *(step() for step in steps[:HEAD]), note, *(step() for step in steps[-TAIL:])]
+
+
+def narrate(trace: Trace, expand: bool = False, all_steps: bool = False) -> list[Block]:
+    """The walkthrough of `trace`: header, forward pass, backward pass, result, as numbered steps.
+
+    A pass longer than about 55 steps keeps its first 40 and last 10 unless `all_steps`.
+    """
+    forward = _forward(trace, 1)
+    backward = _backward(trace, 1 + len(forward), expand)
+    return [
+        *_header(trace, expand),
+        *_window("Forward pass: compute every node from its inputs", forward, all_steps),
+        *_window("Backward pass: the chain rule, from the output back to the inputs", backward, all_steps),
+        *_result(trace, 1 + len(forward) + len(backward)),
+    ]
