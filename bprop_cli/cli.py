@@ -157,6 +157,10 @@ def eval_(
     seed: float = typer.Option(1.0, "--seed-grad", help="Gradient of the output to start the backward pass from."),
     all_rows: bool = typer.Option(False, "--all-rows", help="Print every row of long tables instead of a summary."),
     traceback: bool = typer.Option(False, "--traceback", hidden=True, help="Show Python tracebacks (for debugging bprop)."),
+    check: bool = typer.Option(False, "--check", help="Check each gradient against central differences and sympy; exit 1 if it disagrees."),
+    symbolic: bool = typer.Option(False, "--symbolic", help="Trace with formulas; variables without a value stay symbols (automatic when no values are given)."),
+    exact: bool = typer.Option(False, "--exact", help="Exact arithmetic: 1/3 stays 1/3, irrational parts stay symbolic, a decimal beside each value."),
+    latex: bool = typer.Option(False, "--latex", help="Print LaTeX of the trace and gradients (symbolic, or exact at the given values)."),
 ) -> None:
     """Run the forward and backward passes and show every step."""
     fmt = Format.json if as_json else fmt
@@ -167,8 +171,22 @@ def eval_(
         positional = list(args or [])
         program = None if file is not None or not positional else positional.pop(0)
         source = _read_program(program, file)
-        trace = run(source, parse_assignments(positional), seed=seed)
-    _show(trace, fmt, all_rows)
+        given = parse_assignments(positional)
+        trust = check or symbolic or exact or latex
+        if not trust and not given:
+            from .trust import needs_symbolic
+
+            trust = needs_symbolic(source, given)
+        if trust:  # sympy is loaded on this path only
+            from .trust import evaluate
+
+            result = evaluate(source, given, seed=seed, check=check, symbolic=symbolic, exact=exact, latex=latex)
+        else:
+            trace = run(source, given, seed=seed)
+    if trust:
+        _show_trust(result, fmt, all_rows, latex)
+    else:
+        _show(trace, fmt, all_rows)
 
 
 def _show(trace, fmt: Format, all_rows: bool) -> None:  # type: ignore[no-untyped-def]
@@ -189,6 +207,28 @@ def _show(trace, fmt: Format, all_rows: bool) -> None:  # type: ignore[no-untype
             Console(highlight=False).print(render_table(trace, all_rows))
         except BrokenPipeError:
             _write("")
+
+
+def _show_trust(result, fmt: Format, all_rows: bool, latex: bool) -> None:  # type: ignore[no-untyped-def]
+    """Output of --check / --symbolic / --exact / --latex; exit 1 after a failed check."""
+    from .render.trust import trust_json, trust_plain, trust_tables
+
+    if fmt is Format.json:
+        _write(trust_json(result, latex))
+    elif fmt is Format.plain or latex:
+        _write("\n".join(trust_plain(result, latex)))
+    else:
+        from rich.console import Console
+
+        try:
+            Console(highlight=False).print(trust_tables(result, all_rows))
+        except BrokenPipeError:
+            _write("")
+    if result.check is not None and not result.check.passed:
+        from .render.check import summary
+
+        typer.echo(f"error: {summary(result.check)}", err=True)
+        raise typer.Exit(int(ExitStatus.EVAL_ERROR))
 
 
 def main() -> None:

@@ -1,0 +1,62 @@
+"""The --check report: each gradient beside a central difference and sympy, with the errors."""
+
+from __future__ import annotations
+
+from typing import Iterator
+
+from rich.console import Group, RenderableType
+from rich.text import Text
+
+from ..crosscheck import FAIL, NUMERIC_TOL, OK, SYMBOLIC_TOL, CheckReport
+from . import full, num
+from .table import _heading, _table
+
+STYLE = {OK: "green", FAIL: "bold red"}
+
+
+def error(x: float | None) -> str:
+    if x is None:
+        return "-"
+    return "0" if x == 0 else f"{x:.1e}"
+
+
+def summary(report: CheckReport) -> str:
+    if report.passed:
+        return "check passed: no gradient disagrees with every estimate"
+    return f"check FAILED for {', '.join(report.failed)}: the engine's gradient disagrees with every estimate"
+
+
+def render_check_table(report: CheckReport) -> RenderableType:
+    table = _table()
+    table.add_column("input", style="cyan", no_wrap=True)
+    table.add_column("engine", justify="right")
+    table.add_column("central diff", justify="right")
+    table.add_column("rel. error", justify="right")
+    table.add_column("sympy", justify="right")
+    table.add_column("rel. error", justify="right")
+    table.add_column("verdict")
+    for c in report.checks:
+        table.add_row(
+            Text(c.input), Text(num(c.engine)), Text("-" if c.numeric is None else num(c.numeric)),
+            Text(error(c.numeric_error)), Text("-" if c.symbolic is None else num(c.symbolic)),
+            Text(error(c.symbolic_error)), Text(c.status, style=STYLE.get(c.status, "yellow")),
+        )
+    tol = ("agrees when |engine - estimate| <= atol + rtol*|estimate|, with\n"
+           f"atol {NUMERIC_TOL[0]:g}, rtol {NUMERIC_TOL[1]:g} (central difference) and "
+           f"atol {SYMBOLIC_TOL[0]:g}, rtol {SYMBOLIC_TOL[1]:g} (sympy)")
+    parts: list[RenderableType] = [
+        _heading(f"Check: each gradient against a central difference (eps = {report.eps:g}) and sympy"),
+        table, Text(tol, style="dim"),
+    ]
+    parts += [Text(f"{c.input}: {c.reason}", style="yellow") for c in report.checks if c.reason]
+    parts.append(Text(summary(report), style="green" if report.passed else "bold red"))
+    return Group(*parts)
+
+
+def render_check_plain(report: CheckReport) -> Iterator[str]:
+    """'check NAME VERDICT ENGINE NUMERIC SYMBOLIC' per input ('-' for a missing estimate)."""
+    for c in report.checks:
+        cells = (c.engine, c.numeric, c.symbolic)
+        yield "\t".join(("check", c.input, c.status, *("-" if v is None else full(v) for v in cells)))
+        if c.reason:
+            yield f"reason\t{c.input}\t{c.reason}"

@@ -1,0 +1,201 @@
+"""Symbolic and exact traces: the same walk over the Graph as the float engine, with sympy objects.
+
+A variable without a value is a sympy Symbol; a value such as 1/3 is an exact Rational. Every
+node value, local derivative and chain-rule product is then a sympy expression: a formula in
+symbolic mode, an exact number (irrational parts kept symbolic) in exact mode. Never prints.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Mapping
+
+import sympy
+
+from .errors import BpropError, EvalError, ValueBindingError
+from .graph import CONST, INPUT, Graph, Node
+from .parser import parse_expression
+from .sympy_gates import exact_value, fold, form, is_finite, local_derivatives, rational, show
+
+S = sympy.Expr
+MAX_NODES = 400  # symbolic expressions grow with depth; beyond this the trace is not readable anyway
+
+
+@dataclass(frozen=True, slots=True)
+class SymNode:
+    id: str
+    op: str
+    inputs: tuple[str, ...]
+    expression: str  # over the inputs' ids, as in the float trace
+    value: S
+    grad: S
+    note: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SymStep:
+    """One chain-rule product, d node/d input += upstream * local."""
+
+    node: str
+    input: str
+    upstream: S
+    formula: S  # local derivative over the node's input ids, e.g. z
+    local: S  # the same at this trace's values
+    product: S
+    total: S
+
+
+@dataclass(frozen=True, slots=True)
+class SymTrace:
+    expression: str
+    output: str
+    value: S
+    inputs: dict[str, S]  # every variable: its exact value, or its own Symbol when free
+    free: tuple[str, ...]  # variables without a value
+    gradients: dict[str, S]  # simplified
+    nodes: tuple[SymNode, ...]
+    backward: tuple[SymStep, ...]
+    seed: S
+
+    @property
+    def exact(self) -> bool:
+        return not self.free
+
+    def to_dict(self) -> dict[str, Any]:
+        """Every expression in bprop's notation, as strings (numbers carry a 'decimal' too)."""
+
+        def pair(x: S) -> dict[str, Any]:
+            d = decimal(x)
+            return {"exact": show(x), **({"decimal": d} if d is not None else {})}
+
+        return {
+            "mode": "exact" if self.exact else "symbolic",
+            "free": list(self.free),
+            "value": pair(self.value),
+            "inputs": {k: pair(v) for k, v in self.inputs.items()},
+            "gradients": {k: pair(v) for k, v in self.gradients.items()},
+            "nodes": [{"id": n.id, "value": pair(n.value), "grad": pair(n.grad)} for n in self.nodes],
+            "backward": [
+                {"node": s.node, "input": s.input, "upstream": show(s.upstream), "formula": show(s.formula),
+                 "local": show(s.local), "product": show(s.product)}
+                for s in self.backward
+            ],
+        }
+
+
+def decimal(x: S) -> float | None:
+    """A float approximation of an exact number; None for a formula with free symbols."""
+    if not getattr(x, "is_number", False):
+        return None
+    value = complex(sympy.N(x, 17))
+    return value.real if value.imag == 0 else None
+
+
+def symbol(name: str) -> sympy.Symbol:
+    """The symbol of a variable or node id; real, so that |x| differentiates to sign(x)."""
+    return sympy.Symbol(name, real=True)
+
+
+def bind_exact(graph: Graph, given: Mapping[str, str], *, partial: bool) -> dict[str, S]:
+    """Exact values for the given variables (every variable must have one unless `partial`)."""
+    from .values import bind
+
+    if not partial:
+        bind(graph, given)  # the float path's checks and messages: missing, extra, typo
+    else:
+        bind(graph, {**{n: "0" for n in graph.inputs}, **given})  # only extra names are errors
+    return {name: exact_value(str(given[name]), name) for name in graph.inputs if name in given}
+
+
+def constant(graph: Graph, node: Node) -> S:
+    """A constant node's exact value, re-read from its source text with bprop's parser."""
+    if node.span is not None:
+        try:
+            return fold(parse_expression(graph.source[node.span.start : node.span.end]), graph.source)
+        except (BpropError, KeyError, ZeroDivisionError):  # e.g. built from an assigned name: use its float
+            pass
+    return sympy.nsimplify(node.value)
+
+
+def _check(graph: Graph, node: Node, value: S, what: str) -> S:
+    if not is_finite(value):
+        raise EvalError(f"node {node.id}: {what} is not finite ({show(value)})", graph.source, node.span)
+    return value
+
+
+def forward_values(graph: Graph, bound: Mapping[str, S]) -> tuple[list[S], list[S]]:
+    """Every node's sympy value, and how each node appears in a local-derivative formula."""
+    values: list[S] = []
+    ids: list[S] = []  # a symbol named by the node's id; constants appear as their value
+    for node in graph.nodes:
+        if node.op == INPUT:
+            value = bound.get(node.id, symbol(node.id))
+            ids.append(symbol(node.id))
+        elif node.op == CONST:
+            value = constant(graph, node)
+            ids.append(value)
+        else:
+            value = _check(graph, node, form(node.op, [values[i] for i in node.inputs]), "the value")
+            ids.append(symbol(node.id))
+        values.append(value)
+    return values, ids
+
+
+def _limit(graph: Graph) -> None:
+    if len(graph.nodes) > MAX_NODES:
+        raise ValueBindingError(
+            f"the program has {len(graph.nodes):,} nodes; symbolic and exact traces handle up to {MAX_NODES}",
+            hint="drop --symbolic/--exact/--latex and give every variable a number",
+        )
+
+
+def symbolic_trace(graph: Graph, bound: Mapping[str, S], seed: float = 1.0,
+                   notes: Mapping[str, str] | None = None) -> SymTrace:
+    """Forward and backward passes with sympy objects; free variables stay symbols."""
+    nodes = graph.nodes
+    _limit(graph)
+    try:
+        seed_s = rational(repr(float(seed)))
+    except (ValueError, OverflowError):
+        raise ValueBindingError(f"the seed gradient {seed!r} is not a finite number") from None
+    values, ids = forward_values(graph, bound)
+    grads: list[S] = [sympy.Integer(0)] * len(nodes)
+    grads[graph.output] = seed_s
+    live = [False] * len(nodes)
+    live[graph.output] = True
+    steps: list[SymStep] = []
+    for index in range(graph.output, -1, -1):
+        node = nodes[index]
+        if not live[index] or node.op in (INPUT, CONST):
+            continue
+        formulas = local_derivatives(node.op, [ids[i] for i in node.inputs], ids[index])
+        locals_ = local_derivatives(node.op, [values[i] for i in node.inputs], values[index])
+        upstream = grads[index]
+        for parent, formula, local in zip(node.inputs, formulas, locals_):
+            if nodes[parent].op == CONST:
+                continue
+            _check(graph, node, local, f"the local derivative with respect to {nodes[parent].id}")
+            product = upstream * local
+            live[parent] = True
+            grads[parent] = grads[parent] + product
+            steps.append(SymStep(node.id, nodes[parent].id, upstream, formula, local, product, grads[parent]))
+
+    notes = notes or {}
+    records = tuple(
+        SymNode(n.id, n.op, tuple(nodes[i].id for i in n.inputs),
+                n.id if n.op == INPUT else graph.label(i) if n.op == CONST
+                else n.gate.expression([graph.label(j) for j in n.inputs]),
+                values[i], grads[i], notes.get(n.id))
+        for i, n in enumerate(nodes)
+    )
+    return SymTrace(
+        expression=graph.source,
+        output=nodes[graph.output].id,
+        value=values[graph.output],
+        inputs={name: values[i] for name, i in graph.inputs.items()},
+        free=tuple(name for name in graph.inputs if name not in bound),
+        gradients={name: sympy.simplify(grads[i]) for name, i in graph.inputs.items()},
+        nodes=records,
+        backward=tuple(steps),
+        seed=seed_s,
+    )
