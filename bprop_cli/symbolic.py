@@ -107,14 +107,45 @@ def bind_exact(graph: Graph, given: Mapping[str, str], *, partial: bool) -> dict
     return {name: exact_value(str(given[name]), name) for name in graph.inputs if name in given}
 
 
-def constant(graph: Graph, node: Node) -> S:
-    """A constant node's exact value, re-read from its source text with bprop's parser."""
+def _balanced(text: str) -> str:
+    """A node's span can start inside a parenthesis, as in '(pi)^2' -> 'pi)^2': close it again."""
+    depth = lowest = 0
+    for ch in text:
+        depth += (ch == "(") - (ch == ")")
+        lowest = min(lowest, depth)
+    return "(" * -lowest + text + ")" * (depth - lowest)
+
+
+def _constant_names(graph: Graph) -> dict[str, S]:
+    """Names the program binds to constant expressions (a = 1/3), folded exactly in order."""
+    from .parser import parse
+    from .syntax import Assign
+
+    env: dict[str, S] = {}
+    for stmt in parse(graph.source).statements:
+        if isinstance(stmt, Assign):
+            try:
+                env[stmt.target] = fold(stmt.value, graph.source, env)
+            except (KeyError, ZeroDivisionError):
+                env.pop(stmt.target, None)  # depends on a variable
+    return env
+
+
+def constant(graph: Graph, node: Node, env: Mapping[str, S]) -> S:
+    """A constant node's exact value, re-read from its source text with bprop's parser.
+
+    The result is checked against the float the graph folded; if they differ (a name assigned
+    twice, say) the float is used, written as the simplest nearby number in pi and e.
+    """
     if node.span is not None:
         try:
-            return fold(parse_expression(graph.source[node.span.start : node.span.end]), graph.source)
-        except (BpropError, KeyError, ZeroDivisionError):  # e.g. built from an assigned name: use its float
+            text = _balanced(graph.source[node.span.start : node.span.end])
+            value = fold(parse_expression(text), graph.source, dict(env))
+            if value.is_number and abs(float(sympy.N(value, 20)) - node.value) <= 1e-12 * max(1.0, abs(node.value)):
+                return value
+        except (BpropError, KeyError, ZeroDivisionError, TypeError):
             pass
-    return sympy.nsimplify(node.value)
+    return sympy.nsimplify(node.value, [sympy.pi, sympy.E])
 
 
 def _check(graph: Graph, node: Node, value: S, what: str) -> S:
@@ -125,6 +156,7 @@ def _check(graph: Graph, node: Node, value: S, what: str) -> S:
 
 def forward_values(graph: Graph, bound: Mapping[str, S]) -> tuple[list[S], list[S]]:
     """Every node's sympy value, and how each node appears in a local-derivative formula."""
+    env = _constant_names(graph) if any(n.op == CONST for n in graph.nodes) else {}
     values: list[S] = []
     ids: list[S] = []  # a symbol named by the node's id; constants appear as their value
     for node in graph.nodes:
@@ -132,7 +164,7 @@ def forward_values(graph: Graph, bound: Mapping[str, S]) -> tuple[list[S], list[
             value = bound.get(node.id, symbol(node.id))
             ids.append(symbol(node.id))
         elif node.op == CONST:
-            value = constant(graph, node)
+            value = constant(graph, node, env)
             ids.append(value)
         else:
             value = _check(graph, node, form(node.op, [values[i] for i in node.inputs]), "the value")

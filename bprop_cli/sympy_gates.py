@@ -116,10 +116,14 @@ def local_derivatives(gate: str, args: Sequence[S], out: S) -> tuple[S, ...]:
     override = LOCAL_OVERRIDES.get(gate)
     if override is not None and (result := override(*args, out)) is not None:
         return result
-    dummies = [sympy.Dummy(f"a{i}", real=True) for i in range(len(args))]
-    f = FORMS[gate](*dummies)
-    swap = dict(zip(dummies, args))
-    return tuple(sympy.diff(f, d).xreplace(swap) for d in dummies)
+    out_: list[S] = []
+    for i, arg in enumerate(args):
+        # Only argument i is a dummy: the others keep their values, so x^2 differentiates to 2*x
+        # (not x^c*c/x, which is 0/0 at x = 0).
+        d = sympy.Dummy("a", real=True)
+        f = FORMS[gate](*args[:i], d, *args[i + 1 :])
+        out_.append(sympy.diff(f, d).xreplace({d: arg}))
+    return tuple(out_)
 
 
 def rational(text: str) -> sympy.Rational:

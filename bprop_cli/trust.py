@@ -34,7 +34,6 @@ def evaluate(source: str, given: Mapping[str, str], *, seed: float = 1.0, check:
              symbolic: bool = False, exact: bool = False, latex: bool = False) -> TrustResult:
     """Run what the flags ask for; variables without values stay symbols unless a number is needed."""
     from . import run
-    from .symbolic import bind_exact, symbolic_trace
 
     graph = build_graph(parse(source))
     missing = [name for name in graph.inputs if name not in given]
@@ -44,6 +43,8 @@ def evaluate(source: str, given: Mapping[str, str], *, seed: float = 1.0, check:
         trace = run(source, given, seed=seed)  # validates domains and names the failing node
     sym = None
     if partial or symbolic or exact or latex:
+        from .symbolic import bind_exact, symbolic_trace
+
         notes = {n.id: n.note for n in trace.nodes if n.note} if trace else {}
         sym = symbolic_trace(graph, bind_exact(graph, given, partial=partial), seed, notes)
     report = None
