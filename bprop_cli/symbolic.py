@@ -74,7 +74,11 @@ class SymTrace:
             "value": pair(self.value),
             "inputs": {k: pair(v) for k, v in self.inputs.items()},
             "gradients": {k: pair(v) for k, v in self.gradients.items()},
-            "nodes": [{"id": n.id, "value": pair(n.value), "grad": pair(n.grad)} for n in self.nodes],
+            "nodes": [
+                {"id": n.id, "op": n.op, "inputs": list(n.inputs), "expression": n.expression,
+                 "value": pair(n.value), "grad": pair(n.grad), **({"note": n.note} if n.note else {})}
+                for n in self.nodes
+            ],
             "backward": [
                 {"node": s.node, "input": s.input, "upstream": show(s.upstream), "formula": show(s.formula),
                  "local": show(s.local), "product": show(s.product)}
@@ -87,7 +91,7 @@ def decimal(x: S) -> float | None:
     """A float approximation of an exact number; None for a formula with free symbols."""
     if not getattr(x, "is_number", False):
         return None
-    value = complex(sympy.N(x, 17))
+    value = complex(sympy.N(x, 30))  # then rounded once, to the nearest double
     return value.real if value.imag == 0 else None
 
 
@@ -151,7 +155,15 @@ def constant(graph: Graph, node: Node, env: Mapping[str, S]) -> S:
 def _check(graph: Graph, node: Node, value: S, what: str) -> S:
     if not is_finite(value):
         raise EvalError(f"node {node.id}: {what} is not finite ({show(value)})", graph.source, node.span)
-    return value
+    return tidy(value)
+
+
+def tidy(x: S) -> S:
+    """An exact irrational number in its simplest form (e/(1+e)^2, not (1 - 1/(1+exp(-1)))/(1+exp(-1)));
+    rationals and formulas are left as they are (simplifying every formula would be slow)."""
+    if getattr(x, "is_number", False) and not x.is_Rational:
+        return sympy.simplify(x)
+    return x
 
 
 def forward_values(graph: Graph, bound: Mapping[str, S]) -> tuple[list[S], list[S]]:
@@ -206,10 +218,10 @@ def symbolic_trace(graph: Graph, bound: Mapping[str, S], seed: float = 1.0,
         for parent, formula, local in zip(node.inputs, formulas, locals_):
             if nodes[parent].op == CONST:
                 continue
-            _check(graph, node, local, f"the local derivative with respect to {nodes[parent].id}")
-            product = upstream * local
+            local = _check(graph, node, local, f"the local derivative with respect to {nodes[parent].id}")
+            product = tidy(upstream * local)
             live[parent] = True
-            grads[parent] = grads[parent] + product
+            grads[parent] = tidy(grads[parent] + product)
             steps.append(SymStep(node.id, nodes[parent].id, upstream, formula, local, product, grads[parent]))
 
     notes = notes or {}

@@ -80,10 +80,11 @@ def _relu_local(a: S, out: S) -> tuple[S, ...]:
     return (sympy.Heaviside(a, 0),)
 
 
-def _pow_var_local(a: S, b: S, out: S) -> tuple[S, ...] | None:
-    if _number(a) and a == 0:  # same convention as the float engine: 0^y is flat in y near y > 0
-        return (sympy.Integer(0) if b == 0 else b * a ** (b - 1), sympy.Integer(0))
-    return None
+def _pow_var_local(a: S, b: S, out: S) -> tuple[S, ...]:
+    # The engine's forms: y*x^(y-1) (sympy.diff would say x^y*y/x, which is 0/0 at x = 0),
+    # and at x = 0 the engine's convention for the exponent: 0^y is flat in y near y > 0.
+    da = sympy.Integer(0) if _number(b) and b == 0 else b * a ** (b - 1)
+    return (da, sympy.Integer(0) if _number(a) and a == 0 else out * sympy.log(a))
 
 
 def _route(*xs: S) -> tuple[S, ...] | None:

@@ -20,6 +20,14 @@ def error(x: float | None) -> str:
     return "0" if x == 0 else f"{x:.1e}"
 
 
+def short(x: float | None) -> str:
+    """A number in at most 11 characters, so seven columns fit 80 (the JSON has every digit)."""
+    if x is None:
+        return "-"
+    text = num(x)
+    return text if len(text) <= 11 else f"{x:.3g}"
+
+
 def summary(report: CheckReport) -> str:
     if report.passed:
         return "check passed: no gradient disagrees with every estimate"
@@ -29,16 +37,16 @@ def summary(report: CheckReport) -> str:
 def render_check_table(report: CheckReport) -> RenderableType:
     table = _table()
     table.add_column("input", style="cyan", no_wrap=True)
-    table.add_column("engine", justify="right")
-    table.add_column("central diff", justify="right")
-    table.add_column("rel. error", justify="right")
-    table.add_column("sympy", justify="right")
-    table.add_column("rel. error", justify="right")
-    table.add_column("verdict")
+    table.add_column("engine", justify="right", no_wrap=True)
+    table.add_column("central diff", justify="right", no_wrap=True)
+    table.add_column("rel err", justify="right", no_wrap=True)
+    table.add_column("sympy", justify="right", no_wrap=True)
+    table.add_column("rel err", justify="right", no_wrap=True)
+    table.add_column("verdict", no_wrap=True)
     for c in report.checks:
         table.add_row(
-            Text(c.input), Text(num(c.engine)), Text("-" if c.numeric is None else num(c.numeric)),
-            Text(error(c.numeric_error)), Text("-" if c.symbolic is None else num(c.symbolic)),
+            Text(c.input), Text(short(c.engine)), Text(short(c.numeric)),
+            Text(error(c.numeric_error)), Text(short(c.symbolic)),
             Text(error(c.symbolic_error)), Text(c.status, style=STYLE.get(c.status, "yellow")),
         )
     tol = ("agrees when |engine - estimate| <= atol + rtol*|estimate|, with\n"

@@ -42,6 +42,8 @@ def render_latex(trace: SymTrace) -> str:
         if over_ids != n.value:
             row += f" = {_tex(n.value)}"
         forward.append(row)
+    if not forward:  # a constant program: its value is all there is
+        forward.append(f"{_tex(symbol(trace.output))} &= {_tex(trace.value)}")
     backward = []
     for s in trace.backward:
         local = _tex(s.formula) + ("" if s.formula == s.local else f" = {_tex(s.local)}")

@@ -11,7 +11,7 @@ from rich.text import Text
 from ..symbolic import SymTrace, decimal
 from ..sympy_gates import show
 from . import full, num
-from .table import _fill, _heading, _table
+from .table import _fill, _heading, _table, program_text
 
 
 def approx(x) -> str:  # type: ignore[no-untyped-def]
@@ -45,7 +45,7 @@ def forward_table(trace: SymTrace, all_rows: bool = False):  # type: ignore[no-u
     table.add_column(f"d{trace.output}/dnode", overflow="fold", style="red")
     rows = [
         (Text(n.id + (" *" if n.note else "")), Text("input" if n.op == "input" else n.expression),
-         Text(show(n.value)), *([Text(approx(n.value))] if trace.exact else []), Text(show(n.grad)))
+         Text(show(n.value)), *([Text(approx(n.value))] if trace.exact else []), Text(_exact(n.grad)))
         for n in trace.nodes if n.op != "const"
     ]
     _fill(table, rows, all_rows)
@@ -66,7 +66,7 @@ def backward_table(trace: SymTrace, all_rows: bool = False):  # type: ignore[no-
         gate = "" if s.node == last else f"{s.node} = {expression[s.node]}"
         last = s.node
         rows.append((Text(gate), Text(f"d{s.node}/d{s.input} = {said}"),
-                     Text(f"{factor(s.upstream)} * {factor(s.local)} = {show(s.product)}")))
+                     Text(f"{factor(s.upstream)} * {factor(s.local)} = {_exact(s.product)}")))
     _fill(table, rows, all_rows)
     return table
 
@@ -87,7 +87,7 @@ def gradient_table(trace: SymTrace):  # type: ignore[no-untyped-def]
 def render_symbolic_table(trace: SymTrace, all_rows: bool = False) -> RenderableType:
     out = trace.output
     bound = [f"{name} = {show(v)}" for name, v in trace.inputs.items() if name not in trace.free]
-    parts: list[RenderableType] = [Text(trace.expression.strip(), style="bold")]
+    parts: list[RenderableType] = [program_text(trace.expression)]
     if trace.exact:
         parts.append(Text(f"at {', '.join(bound)}, in exact arithmetic" if bound else "in exact arithmetic"))
     else:
