@@ -30,6 +30,12 @@ Examples:
   echo "x1*x2 + c" | bprop eval - x1=2 x2=5 c=3 --format plain
 
   bprop eval -f examples/sigmoid_neuron.bp w0=2 x0=-1 w1=-3 x1=-2 w2=-3
+
+  bprop eval "(x+y)*z" x=-2 y=5 z=-4 --check
+
+  bprop eval "(x+y)*z"                     (no values: a symbolic trace)
+
+  bprop eval "x/3 + y^2" x=1 y=1/2 --exact
 """
 
 

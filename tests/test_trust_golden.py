@@ -33,3 +33,12 @@ def test_golden(name: str) -> None:
     if not name.startswith("latex"):
         assert max(map(len, r.stdout.splitlines())) <= 80
         assert "\x1b[" not in r.stdout  # NO_COLOR: no escape codes
+
+
+def test_readme_shows_the_real_check_table() -> None:
+    readme = (Path(__file__).parent.parent / "README.md").read_text()
+    block = readme.split("Check: each gradient", 1)[1].split("```", 1)[0]
+    out = bprop("eval", "(x+y)*z", "x=-2", "y=5", "z=-4", "--check").stdout
+    real = out.split("Check: each gradient", 1)[1]
+    shown = [line.rstrip() for line in block.strip("\n").splitlines()]
+    assert [line.rstrip() for line in real.splitlines()[: len(shown)]] == shown

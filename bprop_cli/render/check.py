@@ -9,7 +9,7 @@ from rich.text import Text
 
 from ..crosscheck import FAIL, NUMERIC_TOL, OK, SYMBOLIC_TOL, CheckReport
 from . import full, num
-from .table import _heading, _table
+from .table import HEAD, _heading, _table
 
 STYLE = {OK: "green", FAIL: "bold red"}
 
@@ -34,7 +34,7 @@ def summary(report: CheckReport) -> str:
     return f"check FAILED for {', '.join(report.failed)}: the engine's gradient disagrees with every estimate"
 
 
-def render_check_table(report: CheckReport) -> RenderableType:
+def render_check_table(report: CheckReport, all_rows: bool = False) -> RenderableType:
     table = _table()
     table.add_column("input", style="cyan", no_wrap=True)
     table.add_column("engine", justify="right", no_wrap=True)
@@ -43,26 +43,33 @@ def render_check_table(report: CheckReport) -> RenderableType:
     table.add_column("sympy", justify="right", no_wrap=True)
     table.add_column("rel err", justify="right", no_wrap=True)
     table.add_column("verdict", no_wrap=True)
-    for c in report.checks:
+    shown = [c for i, c in enumerate(report.checks) if all_rows or i < HEAD or c.status != OK]
+    for c in shown:
         table.add_row(
-            Text(c.input), Text(short(c.engine)), Text(short(c.numeric)),
-            Text(error(c.numeric_error)), Text(short(c.symbolic)),
-            Text(error(c.symbolic_error)), Text(c.status, style=STYLE.get(c.status, "yellow")),
+            Text(c.input), Text(short(c.engine)), Text(short(c.numeric)), Text(error(c.numeric_error)),
+            Text(short(c.symbolic)), Text(error(c.symbolic_error)), Text(c.status, style=STYLE.get(c.status, "yellow")),
         )
     tol = ("agrees when |engine - estimate| <= atol + rtol*|estimate|, with\n"
            f"atol {NUMERIC_TOL[0]:g}, rtol {NUMERIC_TOL[1]:g} (central difference) and "
            f"atol {SYMBOLIC_TOL[0]:g}, rtol {SYMBOLIC_TOL[1]:g} (sympy)")
     parts: list[RenderableType] = [
         _heading(f"Check: each gradient against a central difference (eps = {report.eps:g}) and sympy"),
-        table, Text(tol, style="dim"),
+        table,
     ]
-    parts += [Text(f"{c.input}: {c.reason}", style="yellow") for c in report.checks if c.reason]
+    if len(shown) < len(report.checks):
+        hidden = len(report.checks) - len(shown)
+        parts.append(Text(f"... {hidden:,} more inputs are ok (--all-rows shows every row)", style="dim"))
+    parts.append(Text(tol, style="dim"))
+    parts += [Text(note, style="yellow") for note in (report.note,) if note]
+    parts += [Text(f"{c.input}: {c.reason}", style="yellow") for c in shown if c.reason]
     parts.append(Text(summary(report), style="green" if report.passed else "bold red"))
     return Group(*parts)
 
 
 def render_check_plain(report: CheckReport) -> Iterator[str]:
     """'check NAME VERDICT ENGINE NUMERIC SYMBOLIC' per input ('-' for a missing estimate)."""
+    if report.note:
+        yield f"checknote\t{report.note}"
     for c in report.checks:
         cells = (c.engine, c.numeric, c.symbolic)
         yield "\t".join(("check", c.input, c.status, *("-" if v is None else full(v) for v in cells)))

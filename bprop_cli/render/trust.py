@@ -24,7 +24,7 @@ def trust_tables(result: TrustResult, all_rows: bool = False) -> RenderableType:
     if result.check is not None:
         from .check import render_check_table
 
-        parts.append(render_check_table(result.check))
+        parts.append(render_check_table(result.check, all_rows))
     return Group(*parts)
 
 
