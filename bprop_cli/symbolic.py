@@ -15,10 +15,27 @@ import sympy
 from .errors import BpropError, EvalError, ValueBindingError
 from .graph import CONST, INPUT, Graph, Node
 from .parser import parse_expression
-from .sympy_gates import exact_value, fold, form, is_finite, local_derivatives, rational, show
+from .sympy_gates import Simplifier, exact_value, fold, form, is_finite, local_derivatives, rational, show
 
 S = sympy.Expr
 MAX_NODES = 400  # symbolic expressions grow with depth; beyond this the trace is not readable anyway
+MAX_TERMS = 40_000  # total size of every formula in a trace (nested functions grow cubically)
+
+
+def size(x: S, _seen: dict[S, int] | None = None) -> int:
+    """How many terms a formula prints as (shared sub-expressions counted each time they print)."""
+    memo: dict[S, int] = {} if _seen is None else _seen
+    stack: list[tuple[S, bool]] = [(x, False)]
+    while stack:
+        node, done = stack.pop()
+        if node in memo:
+            continue
+        if done or not node.args:
+            memo[node] = 1 + sum(memo[a] for a in node.args)
+        else:
+            stack.append((node, True))
+            stack.extend((a, False) for a in node.args if a not in memo)
+    return memo[x]
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,6 +73,7 @@ class SymTrace:
     nodes: tuple[SymNode, ...]
     backward: tuple[SymStep, ...]
     seed: S
+    simplified: bool = True  # False when sympy.simplify ran out of time and formulas are as computed
 
     @property
     def exact(self) -> bool:
@@ -70,6 +88,7 @@ class SymTrace:
 
         return {
             "mode": "exact" if self.exact else "symbolic",
+            "simplified": self.simplified,
             "free": list(self.free),
             "value": pair(self.value),
             "inputs": {k: pair(v) for k, v in self.inputs.items()},
@@ -155,14 +174,14 @@ def constant(graph: Graph, node: Node, env: Mapping[str, S]) -> S:
 def _check(graph: Graph, node: Node, value: S, what: str) -> S:
     if not is_finite(value):
         raise EvalError(f"node {node.id}: {what} is not finite ({show(value)})", graph.source, node.span)
-    return tidy(value)
+    return value
 
 
-def tidy(x: S) -> S:
+def tidy(x: S, simplify: Simplifier) -> S:
     """An exact irrational number in its simplest form (e/(1+e)^2, not (1 - 1/(1+exp(-1)))/(1+exp(-1)));
     rationals and formulas are left as they are (simplifying every formula would be slow)."""
     if getattr(x, "is_number", False) and not x.is_Rational:
-        return sympy.simplify(x)
+        return simplify(x)
     return x
 
 
@@ -202,7 +221,11 @@ def symbolic_trace(graph: Graph, bound: Mapping[str, S], seed: float = 1.0,
         seed_s = rational(repr(float(seed)))
     except (ValueError, OverflowError):
         raise ValueBindingError(f"the seed gradient {seed!r} is not a finite number") from None
+    simplify = Simplifier()
     values, ids = forward_values(graph, bound)
+    values = [tidy(v, simplify) for v in values]
+    memo: dict[S, int] = {}
+    terms = sum(size(v, memo) for v in values)
     grads: list[S] = [sympy.Integer(0)] * len(nodes)
     grads[graph.output] = seed_s
     live = [False] * len(nodes)
@@ -218,10 +241,17 @@ def symbolic_trace(graph: Graph, bound: Mapping[str, S], seed: float = 1.0,
         for parent, formula, local in zip(node.inputs, formulas, locals_):
             if nodes[parent].op == CONST:
                 continue
-            local = _check(graph, node, local, f"the local derivative with respect to {nodes[parent].id}")
-            product = tidy(upstream * local)
+            local = tidy(_check(graph, node, local, f"the local derivative with respect to {nodes[parent].id}"),
+                         simplify)
+            product = tidy(upstream * local, simplify)
             live[parent] = True
-            grads[parent] = tidy(grads[parent] + product)
+            grads[parent] = tidy(grads[parent] + product, simplify)
+            terms += size(product, memo) + size(local, memo) + size(upstream, memo)
+            if terms > MAX_TERMS:
+                raise ValueBindingError(
+                    f"the formulas of this trace grow past {MAX_TERMS:,} terms (at node {node.id}), too many to show",
+                    hint="give every variable a number and drop --symbolic/--exact/--latex, or trace a smaller program",
+                )
             steps.append(SymStep(node.id, nodes[parent].id, upstream, formula, local, product, grads[parent]))
 
     notes = notes or {}
@@ -238,8 +268,9 @@ def symbolic_trace(graph: Graph, bound: Mapping[str, S], seed: float = 1.0,
         value=values[graph.output],
         inputs={name: values[i] for name, i in graph.inputs.items()},
         free=tuple(name for name in graph.inputs if name not in bound),
-        gradients={name: sympy.simplify(grads[i]) for name, i in graph.inputs.items()},
+        gradients={name: simplify(grads[i]) for name, i in graph.inputs.items()},
         nodes=records,
         backward=tuple(steps),
         seed=seed_s,
+        simplified=not simplify.gave_up,
     )

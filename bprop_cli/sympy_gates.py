@@ -7,6 +7,9 @@ syntax tree or Graph, never from text handed to sympy.
 
 from __future__ import annotations
 
+import signal
+import threading
+import time
 from fractions import Fraction
 from typing import Callable, Sequence
 
@@ -190,3 +193,39 @@ class _Printer(sympy.printing.str.StrPrinter):
 def show(x: S) -> str:
     """A sympy expression in bprop's own notation ('^' for powers, 'e' for Euler's number)."""
     return _Printer().doprint(x).replace("**", "^")
+
+
+class _OutOfTime(Exception):
+    pass
+
+
+class Simplifier:
+    """sympy.simplify within a time budget shared by a whole trace: simplify can take minutes on
+    nested functions (sin(sin(...)) 14 deep: over a minute), and a calculator must not hang.
+    What runs out of time is shown as computed, unsimplified."""
+
+    def __init__(self, seconds: float = 3.0) -> None:
+        self.deadline = time.monotonic() + seconds
+        self.gave_up = False
+
+    def __call__(self, x: S) -> S:
+        left = self.deadline - time.monotonic()
+        if left <= 0:
+            self.gave_up = True
+            return x
+        if not hasattr(signal, "setitimer") or threading.current_thread() is not threading.main_thread():
+            return sympy.simplify(x) if sympy.count_ops(x) <= 20 else x  # no timer here: only small ones
+
+        def stop(signum, frame):  # type: ignore[no-untyped-def]
+            raise _OutOfTime
+
+        previous = signal.signal(signal.SIGALRM, stop)
+        signal.setitimer(signal.ITIMER_REAL, left)
+        try:
+            return sympy.simplify(x)
+        except _OutOfTime:
+            self.gave_up = True
+            return x
+        finally:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+            signal.signal(signal.SIGALRM, previous)

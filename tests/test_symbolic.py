@@ -197,3 +197,21 @@ def test_errors(args: tuple[str, ...], code: int, fragment: str) -> None:
 def test_symbolic_refuses_huge_programs_clearly() -> None:
     r = bprop("eval", "+".join(f"x{i}" for i in range(300)), "--symbolic")
     assert r.returncode == 2 and "symbolic and exact traces handle up to" in r.stderr
+
+
+def test_growing_formulas_are_refused_quickly() -> None:
+    deep = "sin(" * 60 + "x" + ")" * 60  # each product holds up to 60 nested cosines
+    r = bprop("eval", deep, "--symbolic")
+    assert r.returncode == 2 and "too many to show" in r.stderr
+
+
+def test_simplify_has_a_time_budget() -> None:
+    from bprop_cli.sympy_gates import Simplifier
+
+    x = sympy.Symbol("x", real=True)
+    nested = x
+    for _ in range(14):  # simplify alone takes over a minute on this
+        nested = sympy.sin(nested)
+    simplify = Simplifier(0.2)
+    derivative = sympy.diff(nested, x)
+    assert simplify(derivative) == derivative and simplify.gave_up

@@ -56,5 +56,6 @@ def render_latex(trace: SymTrace) -> str:
     lines = [f"% bprop: {' '.join(trace.expression.split())}" + (f" at {at}" if at else "")]
     lines += _block("forward pass", forward) if forward else []
     lines += _block("backward pass: local derivative, then upstream times local", backward) if backward else []
-    lines += _block("gradients, simplified", grads) if grads else []
+    how = "simplified" if trace.simplified else "not simplified (sympy ran out of time)"
+    lines += _block(f"gradients, {how}", grads) if grads else []
     return "\n".join(lines)
