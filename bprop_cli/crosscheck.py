@@ -24,7 +24,7 @@ from .errors import BpropError
 from .gates import GATES
 from .graph import Graph
 from .sympy_gates import Simplifier, expand_sigmoid, show
-from .symbolic import MAX_NODES, forward_values, symbol
+from .symbolic import MAX_NODES, MAX_TERMS, forward_values, size, symbol
 from .trace import Trace
 
 EPS = 1e-6
@@ -151,6 +151,10 @@ def crosscheck(graph: Graph, at: Mapping[str, float], trace: Trace) -> CheckRepo
         symbolic, derivative, why_symbolic = None, "", None
         if output is not None:
             d = sympy.diff(output, symbol(name))
+            if size(d) > MAX_TERMS:
+                checks.append(_judge(name, engine, numeric, None, "", notes, kink,
+                                     [r for r in (missing, f"sympy's derivative has over {MAX_TERMS:,} terms") if r]))
+                continue
             derivative = show(d)
             value = _real(d.xreplace(point))
             if value is None:  # e.g. x^y*y/x at x = 0, which is y*x^(y-1) once simplified

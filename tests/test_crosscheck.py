@@ -122,3 +122,16 @@ def test_check_exits_1_on_a_broken_gate(tmp_path) -> None:  # type: ignore[no-un
     assert data["check"]["gradients"]["x"]["status"] == FAIL and data["check"]["gradients"]["y"]["status"] == OK
     expected = math.exp(0.5) * 2
     assert data["check"]["gradients"]["x"]["symbolic"] == pytest.approx(expected, rel=1e-12)
+
+
+def test_a_poor_central_difference_warns_but_passes() -> None:
+    (c,) = check("sin(1000000*x)", {"x": 0.3}).checks  # h = 1e-6 spans a sixth of a period
+    assert c.status == "warn" and "central difference is off" in c.reason
+    assert c.symbolic_error is not None and c.symbolic_error < 1e-9
+
+
+def test_huge_programs_check_with_central_differences_only() -> None:
+    src = "+".join(f"x{i}" for i in range(300))
+    report = check(src, {f"x{i}": 1.0 for i in range(300)})
+    assert report.passed and report.note and "central differences only" in report.note
+    assert all(c.symbolic is None and c.numeric == pytest.approx(1.0) for c in report.checks)

@@ -94,7 +94,10 @@ rational_exprs = st.recursive(
 @given(rational_exprs, st.fixed_dictionaries({v: RATIONAL_VALUES for v in VARS}))
 def test_exact_mode_gives_the_exact_fractions(text: str, at: dict[str, Fraction]) -> None:
     expr = oracle(parse(text).statements[0])
-    graph = build_graph(parse(text))
+    try:
+        graph = build_graph(parse(text))
+    except EvalError:  # a constant part such as 1/(1-1) is refused while the graph is built
+        assume(False)
     given = {v: f"{at[v].numerator}/{at[v].denominator}" for v in graph.inputs}
     subs = {SYMBOLS[v]: sympy.Rational(at[v].numerator, at[v].denominator) for v in graph.inputs}
     expected = expr.xreplace(subs)
