@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Mapping
 
+from .errors import ValueBindingError
 from .graph import Graph, build_graph
 from .parser import parse
 from .trace import Trace
@@ -40,7 +41,13 @@ def evaluate(source: str, given: Mapping[str, str], *, seed: float = 1.0, check:
     partial = bool(missing) and (symbolic or not given) and not (check or exact)
     trace = None
     if not partial:
-        trace = run(source, given, seed=seed)  # validates domains and names the failing node
+        try:
+            trace = run(source, given, seed=seed)  # validates domains and names the failing node
+        except ValueBindingError as err:
+            if missing and (check or exact) and err.message.startswith("no value given"):
+                flag = "--check" if check else "--exact"
+                err.hint = f"{flag} needs a number for every variable: add {' '.join(f'{m}=1' for m in missing)}"
+            raise
     sym = None
     if partial or symbolic or exact or latex:
         from .symbolic import bind_exact, symbolic_trace

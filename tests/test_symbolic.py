@@ -187,6 +187,7 @@ def test_latex() -> None:
         (("x*y", "x=1"), 2, "or --symbolic to keep them as symbols"),
         (("x*y", "x=1", "--exact"), 2, "no value given for y"),
         (("x*y", "--check"), 2, "no value given for x, y"),
+        (("x*y", "x=1", "--check"), 2, "--check needs a number for every variable: add y=1"),
         (("log(x)", "x=0", "--exact"), 1, "log needs a positive input"),
         (("log(x*y)", "x=0", "--symbolic"), 1, "node f: the value is not finite"),
         (("x*y", "x=1", "q=2", "--symbolic"), 2, "q is not a variable"),
