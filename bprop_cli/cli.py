@@ -41,6 +41,12 @@ Examples:
   bprop eval --example sigmoid-neuron
 
   bprop eval "sigmoid(w0*x0+w1*x1+w2)" w0=2 x0=-1 w1=-3 x1=-2 w2=-3 --expand
+
+  bprop eval "(x+y)*z" x=-2 y=5 z=-4 --check
+
+  bprop eval "(x+y)*z"                     (no values: a symbolic trace)
+
+  bprop eval "x/3 + y^2" x=1 y=1/2 --exact
 """
 
 EXPLAIN_EXAMPLES = """\
@@ -202,6 +208,10 @@ def eval_(
     grad: Optional[str] = typer.Option(None, "--grad", metavar="NAME", help="Print only d(output)/d(NAME), as a bare number."),
     values_file: Optional[Path] = typer.Option(None, "--values", metavar="FILE.json", help='Values from a JSON object, e.g. {"x": -2, "w": "-pi/4"}.'),
     batch: Optional[str] = typer.Option(None, "--batch", metavar="FILE", help="Evaluate at every row of FILE (CSV with a header, or JSON Lines; '-' is stdin)."),
+    check: bool = typer.Option(False, "--check", help="Check each gradient against central differences and sympy; exit 1 if it disagrees."),
+    symbolic: bool = typer.Option(False, "--symbolic", help="Trace with formulas; variables without a value stay symbols (automatic when no values are given)."),
+    exact: bool = typer.Option(False, "--exact", help="Exact arithmetic: 1/3 stays 1/3, irrational parts stay symbolic, a decimal beside each value."),
+    latex: bool = typer.Option(False, "--latex", help="Print LaTeX of the trace and gradients (symbolic, or exact at the given values)."),
 ) -> None:
     """Run the forward and backward passes and show every step."""
     fmt = Format.json if as_json else fmt
@@ -211,12 +221,28 @@ def eval_(
                              hint="for a picture file use: bprop graph EXPR NAME=VALUE... -o graph.svg (or .dot, .mmd)")
         if batch is not None:
             raise typer.Exit(_batch(args, file, seed, values_file, batch, fmt, grad))
-        trace = _trace(args, file, seed, values_file, example, expand)
-        if grad is not None:
-            from .render import full
+        source, given = _program_and_values(args, file, seed, values_file, example=example)
+        trust = check or symbolic or exact or latex
+        if not trust and not given:
+            from .trust import needs_symbolic
 
-            _write(full(_gradient(trace, grad)))
-            return
+            trust = needs_symbolic(source, given)
+        if trust:  # sympy is loaded on this path only
+            from .trust import evaluate
+
+            result = evaluate(source, given, seed=seed, check=check, symbolic=symbolic, exact=exact, latex=latex)
+        else:
+            from . import run
+
+            trace = run(source, given, seed=seed, expand=expand)
+            if grad is not None:
+                from .render import full
+
+                _write(full(_gradient(trace, grad)))
+                return
+    if trust:
+        _show_trust(result, fmt, all_rows, latex)
+        return
     _show(trace, fmt, all_rows)
     if graph:
         _write("")
@@ -462,6 +488,28 @@ def _show(trace, fmt: Format, all_rows: bool) -> None:  # type: ignore[no-untype
             _console().print(render_table(trace, all_rows))
         except BrokenPipeError:
             _write("")
+
+
+def _show_trust(result, fmt: Format, all_rows: bool, latex: bool) -> None:  # type: ignore[no-untyped-def]
+    """Output of --check / --symbolic / --exact / --latex; exit 1 after a failed check."""
+    from .render.trust import trust_json, trust_plain, trust_tables
+
+    if fmt is Format.json:
+        _write(trust_json(result, latex))
+    elif fmt is Format.plain or latex:
+        _write("\n".join(trust_plain(result, latex)))
+    else:
+        from rich.console import Console
+
+        try:
+            Console(highlight=False).print(trust_tables(result, all_rows))
+        except BrokenPipeError:
+            _write("")
+    if result.check is not None and not result.check.passed:
+        from .render.check import summary
+
+        typer.echo(f"error: {summary(result.check)}", err=True)
+        raise typer.Exit(int(ExitStatus.EVAL_ERROR))
 
 
 def main() -> None:

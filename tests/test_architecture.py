@@ -38,16 +38,52 @@ def test_no_eval_of_user_text() -> None:
                 assert node.func.id not in ("eval", "exec", "compile", "sympify"), f"{path.name} calls {node.func.id}"
 
 
-def test_eval_imports_no_heavy_modules() -> None:
+def loaded_modules(*args: str) -> set[str]:
+    """Every module a fresh interpreter has imported after running `bprop ARGS`."""
     code = (
         "import sys, json\n"
         "from bprop_cli.cli import main\n"
-        "sys.argv = ['bprop', 'eval', '(x+y)*z', 'x=-2', 'y=5', 'z=-4']\n"
+        f"sys.argv = ['bprop', *{list(args)!r}]\n"
         "try:\n    main()\n"
         "except SystemExit:\n    pass\n"
-        "sys.stderr.write(json.dumps(sorted(sys.modules)))\n"
+        "sys.stderr.write('\\nMODULES' + json.dumps(sorted(sys.modules)))\n"
     )
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
-    loaded = set(json.loads(r.stderr))
-    for heavy in ("sympy", "pydantic", "numpy", "rich.markdown", "hypothesis"):
+    return set(json.loads(r.stderr.rpartition("MODULES")[2]))
+
+
+# Modules that import sympy; only the trust features (--check, --symbolic, --exact, --latex) load them.
+SYMPY_MODULES = {"sympy_gates", "symbolic", "crosscheck", "render.symbolic", "render.latex", "render.check",
+                 "render.trust"}
+
+
+@pytest.mark.parametrize("args", [
+    ("eval", "(x+y)*z", "x=-2", "y=5", "z=-4"),
+    ("eval", "(x+y)*z", "x=-2", "y=5", "z=-4", "--json"),
+    ("eval", "x*y", "x=1", "y=1/3", "--format", "plain"),
+    ("eval", "2 + 3"),  # no variables: nothing to keep symbolic
+    ("eval", "x*y", "x=1"),  # a missing value is still an error, not a reason to load sympy
+    ("eval", "log(x)", "x=0"),
+], ids=lambda a: " ".join(a[1:]))
+def test_eval_imports_no_heavy_modules(args: tuple[str, ...]) -> None:
+    loaded = loaded_modules(*args)
+    assert "bprop_cli.engine" in loaded  # the command really ran
+    for heavy in ("sympy", "pydantic", "numpy", "rich.markdown", "hypothesis", "mpmath"):
         assert heavy not in loaded, f"bprop eval imported {heavy}"
+    assert not {f"bprop_cli.{m}" for m in SYMPY_MODULES} & loaded
+
+
+def test_trust_features_do_load_sympy() -> None:  # the fence above is not vacuous
+    assert "sympy" in loaded_modules("eval", "x*y", "x=1", "y=2", "--check")
+
+
+@pytest.mark.parametrize("path", sorted(PACKAGE.rglob("*.py")), ids=lambda p: str(p.relative_to(PACKAGE)))
+def test_only_trust_modules_import_sympy_at_the_top(path: Path) -> None:
+    rel = ".".join(path.relative_to(PACKAGE).with_suffix("").parts)
+    top = {
+        alias.name.split(".")[0] if isinstance(node, ast.Import) else (node.module or "").split(".")[0]
+        for node in ast.parse(path.read_text()).body if isinstance(node, (ast.Import, ast.ImportFrom))
+        for alias in node.names
+    }
+    if rel not in SYMPY_MODULES:
+        assert "sympy" not in top, f"{rel} imports sympy at start-up; import it inside the feature that needs it"

@@ -1,12 +1,10 @@
-"""Hypothesis-generated expressions: gradients agree with sympy's derivative of the same tree,
-and the JSON invariants of SPEC §5 hold.
+"""Hypothesis-generated expressions: gradients agree with sympy's derivative of the same tree.
 
 The sympy expression is built from bprop's syntax tree, never from text.
 """
 
 from __future__ import annotations
 
-import json
 import math
 
 import pytest
@@ -18,7 +16,6 @@ sympy = pytest.importorskip("sympy")
 from bprop_cli import EvalError, run  # noqa: E402
 from bprop_cli.parser import parse  # noqa: E402
 from bprop_cli.syntax import Assign, Binary, Call, Name, Num, Unary  # noqa: E402
-from conftest import assert_json_invariants  # noqa: E402
 
 VARS = ("x", "y", "z")
 SYMBOLS = {v: sympy.Symbol(v, real=True) for v in VARS}
@@ -68,12 +65,12 @@ def test_gradients_match_sympy(text: str, at: dict[str, float]) -> None:
         trace = run(text, used)
     except EvalError:
         assume(False)  # domain edges are tested separately
-    assert_json_invariants(json.loads(json.dumps(trace.to_dict())))
     expr = to_sympy(tree)
     subs = {SYMBOLS[v]: sympy.Float(val, 30) for v, val in used.items()}
     expected_value = complex(expr.evalf(30, subs=subs))
     assume(abs(expected_value.imag) < 1e-12 and math.isfinite(expected_value.real))
-    assert trace.value == pytest.approx(expected_value.real, rel=1e-9, abs=1e-7)  # sqrt(sin(pi)) is 1e-8 in doubles
+    # abs 1e-7: a square root magnifies rounding near 0, e.g. sqrt(sin(pi)) is 1.1e-8 in doubles, 0 exactly.
+    assert trace.value == pytest.approx(expected_value.real, rel=1e-9, abs=1e-7)
     for v in used:
         exact = complex(sympy.diff(expr, SYMBOLS[v]).evalf(30, subs=subs))
         assume(math.isfinite(exact.real) and abs(exact.real) < 1e8)

@@ -96,13 +96,18 @@ def gradient_table(trace: Trace) -> Table:
     return table
 
 
-def render_table(trace: Trace, all_rows: bool = False) -> RenderableType:
-    program = trace.expression.strip()
+def program_text(expression: str) -> Text:
+    """The program as the first line(s) of a report, shortened when very long."""
+    program = expression.strip()
     if len(program) > 300:
         program = program[:300] + f" ... ({len(program):,} characters)"
+    return Text(program, style="bold")
+
+
+def render_table(trace: Trace, all_rows: bool = False) -> RenderableType:
     at = ", ".join(f"{name} = {num(v)}" for name, v in trace.inputs.items())
     out = trace.output
-    parts: list[RenderableType] = [Text(program, style="bold")]
+    parts: list[RenderableType] = [program_text(trace.expression)]
     if at:
         parts.append(Text(f"at {at}"))
     parts += [_heading("Forward pass: values, and each node's gradient"), forward_table(trace, all_rows)]

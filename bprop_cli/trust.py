@@ -1,0 +1,64 @@
+"""Wiring of the trust features (--check, --symbolic, --exact, --latex): which traces to compute.
+
+sympy is imported inside `evaluate` only, so `needs_symbolic` costs the plain path nothing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Mapping
+
+from .errors import ValueBindingError
+from .graph import Graph, build_graph
+from .parser import parse
+from .trace import Trace
+
+if TYPE_CHECKING:
+    from .crosscheck import CheckReport
+    from .symbolic import SymTrace
+
+
+@dataclass(frozen=True, slots=True)
+class TrustResult:
+    graph: Graph
+    trace: Trace | None  # the float engine's trace; None when some variable is a free symbol
+    symbolic: SymTrace | None  # exact or symbolic trace, when asked for or when values are missing
+    check: CheckReport | None
+
+
+def needs_symbolic(source: str, given: Mapping[str, str]) -> bool:
+    """A program with variables but no values at all is traced symbolically."""
+    return not given and bool(build_graph(parse(source)).inputs)
+
+
+def evaluate(source: str, given: Mapping[str, str], *, seed: float = 1.0, check: bool = False,
+             symbolic: bool = False, exact: bool = False, latex: bool = False) -> TrustResult:
+    """Run what the flags ask for; variables without values stay symbols unless a number is needed."""
+    from . import run
+
+    graph = build_graph(parse(source))
+    missing = [name for name in graph.inputs if name not in given]
+    partial = bool(missing) and (symbolic or not given) and not (check or exact)
+    trace = None
+    if not partial:
+        try:
+            trace = run(source, given, seed=seed)  # validates domains and names the failing node
+        except ValueBindingError as err:
+            if missing and (check or exact) and err.message.startswith("no value given"):
+                flag = "--check" if check else "--exact"
+                err.hint = f"{flag} needs a number for every variable: add {' '.join(f'{m}=1' for m in missing)}"
+            raise
+    sym = None
+    if partial or symbolic or exact or latex:
+        from .symbolic import bind_exact, symbolic_trace
+
+        notes = {n.id: n.note for n in trace.nodes if n.note} if trace else {}
+        sym = symbolic_trace(graph, bind_exact(graph, given, partial=partial), seed, notes)
+    report = None
+    if check:
+        from .crosscheck import crosscheck
+        from .values import bind
+
+        assert trace is not None
+        report = crosscheck(graph, bind(graph, given), trace)
+    return TrustResult(graph, trace, sym, report)
