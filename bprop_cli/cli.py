@@ -11,7 +11,7 @@ import os
 import sys
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator, List, Optional
+from typing import Callable, Iterator, List, Optional, TextIO
 
 import typer
 from typer.core import TyperCommand
@@ -118,9 +118,13 @@ def error_boundary(json_errors: bool = False, traceback: bool = False) -> Iterat
         raise typer.Exit(int(ExitStatus.USAGE_ERROR)) from None
 
 
-def _write(text: str) -> None:
+def _write(text: str | Callable[[TextIO], None]) -> None:
+    """Write a line of text, or let a writer stream into stdout; a closed pipe ends quietly."""
     try:
-        sys.stdout.write(text + "\n")
+        if callable(text):
+            text(sys.stdout)
+        else:
+            sys.stdout.write(text + "\n")
         sys.stdout.flush()
     except BrokenPipeError:  # e.g. `| head`: the reader has gone; stop quietly
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
@@ -173,13 +177,13 @@ def eval_(
 
 def _show(trace, fmt: Format, all_rows: bool) -> None:  # type: ignore[no-untyped-def]
     if fmt is Format.json:
-        from .render.json import render_json
+        from .render.json import write_json
 
-        _write(render_json(trace))
+        _write(lambda out: write_json(trace, out))
     elif fmt is Format.plain:
         from .render.plain import render_plain
 
-        _write("\n".join(render_plain(trace)))
+        _write(lambda out: out.writelines(line + "\n" for line in render_plain(trace)))
     else:
         from rich.console import Console
 

@@ -139,11 +139,12 @@ class _Builder:
         return self.inputs[node.id]
 
     def gate_node(self, gate: str, args: list[int | _Const], span: Span) -> int | _Const:
+        consts = sum(isinstance(a, _Const) for a in args)
         if gate == "pow" and not isinstance(args[1], _Const):
             gate = "pow_var"  # the exponent depends on a variable: log of the base is needed
-        if all(isinstance(a, _Const) for a in args):
+        if consts == len(args):
             return self.fold(GATES[gate], args, span)  # type: ignore[arg-type]
-        inputs = tuple(self.materialise(a) for a in args)
+        inputs = tuple(self.materialise(a) for a in args) if consts else tuple(args)  # type: ignore[arg-type]
         return self.add(gate, inputs, span)
 
     def fold(self, gate: Gate, args: list[_Const], span: Span) -> _Const:
@@ -165,17 +166,22 @@ class _Builder:
 
     def expr(self, root: Expr) -> int | _Const:
         """Lower one expression bottom-up with an explicit stack (no recursion)."""
-        done: dict[int, int | _Const] = {}
+        results: list[int | _Const] = []  # lowered sub-expressions, in post-order
         stack: list[tuple[Expr, bool]] = [(root, False)]
         while stack:
             node, expanded = stack.pop()
-            if not expanded and not isinstance(node, (Num, Name)):
+            kids = children(node)
+            if kids and not expanded:
                 stack.append((node, True))
-                stack.extend((kid, False) for kid in reversed(children(node)))
+                stack.extend([(kid, False) for kid in reversed(kids)])  # left child lowered first
                 continue
-            args = [done.pop(id(kid)) for kid in children(node)]
-            done[id(node)] = self.lower_one(node, args)
-        return done[id(root)]
+            if kids:
+                args = results[-len(kids):]
+                del results[-len(kids):]
+            else:
+                args = []
+            results.append(self.lower_one(node, args))
+        return results[0]
 
     def lower_one(self, node: Expr, args: list[int | _Const]) -> int | _Const:
         if isinstance(node, Num):
