@@ -86,6 +86,8 @@ def backward(graph: Graph, values: list[float], seed: float = 1.0) -> Trace:
                 raise _fail(graph, node, "overflow in the chain-rule product", xs)
             live[parent] = True
             grads[parent] += product  # gradients add where a value fans out
+            if not isfinite(grads[parent]):
+                raise _fail(graph, node, f"overflow in the sum of the gradients flowing into {names[k]}", xs)
             add_step(BackwardStep(node.id, labels[parent], upstream, d, product, grads[parent],
                                   gate.formula(k, names, node.id)))
     records = tuple(
