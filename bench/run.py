@@ -201,6 +201,10 @@ def _ratio(a: float | None, b: float | None) -> str:
 
 def cold_start(runs: int) -> None:
     """Interleaved runs of bprop eval (every format) and a minimal one-argument Typer command."""
+    # An installed package ships bytecode, as Typer's does here; an editable install run with
+    # PYTHONDONTWRITEBYTECODE set would recompile bprop on every start, so compile it first.
+    subprocess.run([PY, "-m", "compileall", "-q", str(ROOT / "bprop_cli")], check=True,
+                   env={k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"})
     with tempfile.TemporaryDirectory() as tmp:
         mini = Path(tmp, "mini.py")
         mini.write_text(MINI_TYPER)
