@@ -18,6 +18,7 @@ from typer.core import TyperCommand
 
 from . import __version__
 from .errors import BpropError, ExitStatus, ValueBindingError
+from .progress import Progress
 from .render import Format
 
 EVAL_EXAMPLES = """\
@@ -164,15 +165,18 @@ def eval_(
 ) -> None:
     """Run the forward and backward passes and show every step."""
     fmt = Format.json if as_json else fmt
-    with error_boundary(json_errors=fmt is Format.json, traceback=traceback):
+    with error_boundary(json_errors=fmt is Format.json, traceback=traceback), Progress(sys.stderr) as progress:
         from . import run
         from .values import parse_assignments
 
         positional = list(args or [])
         program = None if file is not None or not positional else positional.pop(0)
         source = _read_program(program, file)
-        trace = run(source, parse_assignments(positional), seed=seed)
-    _show(trace, fmt, all_rows)
+        trace = run(source, parse_assignments(positional), seed=seed, on_phase=progress)
+        if sys.stdout.isatty():
+            progress.pause()  # the output goes to the same screen
+        progress("writing the output")
+        _show(trace, fmt, all_rows)
 
 
 def _show(trace, fmt: Format, all_rows: bool) -> None:  # type: ignore[no-untyped-def]
