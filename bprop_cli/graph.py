@@ -91,7 +91,7 @@ class _Builder:
         self.env: dict[str, int | _Const] = {}  # names bound by assignment
         self.names: dict[int, str] = {}
         self.versions: dict[str, int] = {}
-        self.taken = _identifiers(program)
+        self.taken: set[str] = set()  # every name the program uses; generated ids avoid them
         self.counters = {"v": 0, "c": 0}
 
     # -- node creation ---------------------------------------------------------------------
@@ -109,7 +109,7 @@ class _Builder:
 
     def materialise(self, item: int | _Const) -> int:
         if isinstance(item, _Const):
-            return self.add(CONST, (), item.span, item.value, id=self.fresh("c"))
+            return self.add(CONST, (), item.span, item.value)  # numbered c1, c2, ... at the end
         return item
 
     def claim(self, index: int, name: str) -> None:
@@ -123,6 +123,7 @@ class _Builder:
 
     # -- lowering ----------------------------------------------------------------------------
     def name(self, node: Name) -> int | _Const:
+        self.taken.add(node.id)
         if node.id in self.env:
             return self.env[node.id]
         if node.id in CONSTANTS:
@@ -215,6 +216,7 @@ class _Builder:
 
     def statement(self, stmt: Assign | Expr) -> int | _Const:
         if isinstance(stmt, Assign):
+            self.taken.add(stmt.target)
             if stmt.target in FUNCTIONS:
                 raise NameResolutionError(
                     f"{stmt.target} is a function and cannot be assigned", self.source, stmt.target_span,
@@ -226,21 +228,6 @@ class _Builder:
             self.env[stmt.target] = value
             return value
         return self.expr(stmt)
-
-
-def _identifiers(program: Program) -> set[str]:
-    names: set[str] = set()
-    stack: list[object] = list(program.statements)
-    while stack:
-        node = stack.pop()
-        if isinstance(node, Assign):
-            names.add(node.target)
-            stack.append(node.value)
-        elif isinstance(node, Name):
-            names.add(node.id)
-        elif not isinstance(node, Num):
-            stack.extend(children(node))  # type: ignore[arg-type]
-    return names
 
 
 def _function_hint(name: str) -> str | None:
@@ -263,11 +250,11 @@ def build_graph(program: Program) -> Graph:
     output = b.materialise(result)
     if output not in b.names:  # an unnamed final expression is called f, as in the seeds
         name = next((n for n in ("f", "out", "output") if n not in b.taken), None)
-        if name is None:
-            b.nodes[output].id = b.nodes[output].id or b.fresh("v")
-        else:
+        if name is not None:
             b.claim(output, name)
-    for node in b.nodes:  # anonymous intermediates, numbered in forward order
+    # Constants and anonymous intermediates are numbered in forward order, once every name the
+    # program uses is known (so that no generated id collides with one).
+    for node in b.nodes:
         if not node.id:
-            node.id = b.fresh("v")
+            node.id = b.fresh("c" if node.op == CONST else "v")
     return Graph(b.nodes, output, b.inputs, program.source, b.names)
