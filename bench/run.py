@@ -209,12 +209,14 @@ def cold_start(runs: int) -> None:
         mini = Path(tmp, "mini.py")
         mini.write_text(MINI_TYPER)
         expr = ["eval", "(x+y)*z", "x=-2", "y=5", "z=-4"]
+        script = Path(PY).with_name("bprop")  # the installed `bprop` command, as a user runs it
+        bprop = [str(script)] if script.exists() else [PY, "-m", "bprop_cli"]
         commands = {
             "minimal Typer command": [PY, str(mini), "hi"],
             "python -c 'import typer, rich.console'": [PY, "-c", "import typer, rich.console"],
-            "bprop eval (table)": [PY, "-m", "bprop_cli", *expr],
-            "bprop eval --format plain": [PY, "-m", "bprop_cli", *expr, "--format", "plain"],
-            "bprop eval --json": [PY, "-m", "bprop_cli", *expr, "--json"],
+            "bprop eval (table)": [*bprop, *expr],
+            "bprop eval --format plain": [*bprop, *expr, "--format", "plain"],
+            "bprop eval --json": [*bprop, *expr, "--json"],
         }
         wall: dict[str, list[float]] = {k: [] for k in commands}
         cpu: dict[str, list[float]] = {k: [] for k in commands}

@@ -3,9 +3,11 @@ the work has taken about a second, so quick runs and pipes never see it."""
 
 from __future__ import annotations
 
-import threading
 import time
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
+
+if TYPE_CHECKING:
+    import threading
 
 DELAY = 1.0  # seconds before the line first appears
 INTERVAL = 0.25  # seconds between redraws
@@ -24,8 +26,6 @@ class Progress:
         self.enabled = _is_terminal(stream)
         self.phase = "working"
         self.started = time.monotonic()
-        self._stop = threading.Event()
-        self._lock = threading.Lock()
         self._drawn = 0  # width of the line on screen, 0 when nothing is shown
         self._thread: threading.Thread | None = None
 
@@ -34,6 +34,9 @@ class Progress:
 
     def __enter__(self) -> Progress:
         if self.enabled:
+            import threading  # only on a terminal: a pipe never pays for it at start-up
+
+            self._stop = threading.Event()
             self._thread = threading.Thread(target=self._run, name="bprop-progress", daemon=True)
             self._thread.start()
         return self
@@ -43,21 +46,19 @@ class Progress:
 
     def pause(self) -> None:
         """Stop drawing and erase the line."""
-        self._stop.set()
         if self._thread is not None:
+            self._stop.set()
             self._thread.join()
             self._thread = None
-        with self._lock:
             self._erase()
 
     def _run(self) -> None:
         if self._stop.wait(self.delay):
             return
-        while not self._stop.is_set():
-            with self._lock:
-                if not self._stop.is_set():
-                    self._draw(f"bprop: {self.phase}... {time.monotonic() - self.started:.1f} s")
-            self._stop.wait(INTERVAL)
+        while True:
+            self._draw(f"bprop: {self.phase}... {time.monotonic() - self.started:.1f} s")
+            if self._stop.wait(INTERVAL):
+                return  # pause() joins this thread before it erases the line
 
     def _draw(self, text: str) -> None:
         pad = max(0, self._drawn - len(text))  # overwrite a longer previous line
