@@ -247,13 +247,13 @@ def end_to_end(shape: str, n: int) -> float | None:
         os.unlink(f.name)
 
 
-def scale(sizes: list[int], memory: bool, peers: bool) -> None:
+def scale(sizes: list[int], memory_up_to: int, peers: bool) -> None:
     phases = ("parse", "graph", "forward", "backward", "json")
     have = {m: peers and _have(m) for m in ("micrograd", "torch")}
     for shape in SHAPES:
         rows = []
         for n in sizes:
-            row = _spawn("bprop", shape, str(n), "1" if memory else "0")
+            row = _spawn("bprop", shape, str(n), "1" if n <= memory_up_to else "0")
             row["e2e"] = end_to_end(shape, n)
             for peer in ("micrograd", "torch"):
                 row[peer] = _spawn(peer, shape, str(n)) if have[peer] else {}
@@ -317,6 +317,8 @@ def main() -> None:
     ap.add_argument("--sizes", help="comma-separated node counts, e.g. 1000,10000")
     ap.add_argument("--runs", type=int, help="interleaved cold-start runs (default 30, quick 10)")
     ap.add_argument("--no-memory", action="store_true", help="skip the tracemalloc pass")
+    ap.add_argument("--memory-up-to", type=float, default=1e6,
+                    help="largest size given the (slow) tracemalloc pass (default 1e6)")
     ap.add_argument("--no-peers", action="store_true", help="skip micrograd and torch")
     ap.add_argument("--only", choices=("cold", "scale"), help="run one part only")
     args = ap.parse_args()
@@ -326,7 +328,7 @@ def main() -> None:
     if args.only != "scale":
         cold_start(args.runs or (10 if args.quick else 30))
     if args.only != "cold":
-        scale(sizes, memory=not args.no_memory, peers=not args.no_peers)
+        scale(sizes, memory_up_to=0 if args.no_memory else int(args.memory_up_to), peers=not args.no_peers)
 
 
 if __name__ == "__main__":
