@@ -3,11 +3,9 @@ the work has taken about a second, so quick runs and pipes never see it."""
 
 from __future__ import annotations
 
+import threading
 import time
-from typing import TYPE_CHECKING, TextIO
-
-if TYPE_CHECKING:
-    import threading
+from typing import TextIO
 
 DELAY = 1.0  # seconds before the line first appears
 INTERVAL = 0.25  # seconds between redraws
@@ -34,8 +32,6 @@ class Progress:
 
     def __enter__(self) -> Progress:
         if self.enabled:
-            import threading  # only on a terminal: a pipe never pays for it at start-up
-
             self._stop = threading.Event()
             self._thread = threading.Thread(target=self._run, name="bprop-progress", daemon=True)
             self._thread.start()
