@@ -80,11 +80,14 @@ def worker_bprop(shape: str, n: int, memory: bool) -> dict:
     import gc
 
     from bprop_cli import backward, bind, build_graph, forward, parse
+
     try:
         from bprop_cli.render.json import write_json
-    except ImportError:
+    except ImportError:  # a version from before streaming JSON, for before/after figures
         from bprop_cli.render.json import render_json
-        write_json = lambda trace, sink: sink.write(render_json(trace))
+
+        def write_json(trace, sink) -> None:  # type: ignore[no-untyped-def]
+            sink.write(render_json(trace))
 
     source = program(shape, n)
     gc.disable()  # as bprop_cli.run() does
