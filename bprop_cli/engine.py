@@ -75,8 +75,7 @@ def backward(graph: Graph, values: list[float], seed: float = 1.0) -> Trace:
             notes[index] = note
         upstream = grads[index]
         names = [labels[i] for i in inputs]
-        for k, parent in enumerate(inputs):
-            d = local[k]
+        for k, (parent, d) in enumerate(zip(inputs, local)):
             if d is None or is_const[parent]:
                 continue  # constants need no gradient
             product = upstream * d
