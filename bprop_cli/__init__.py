@@ -11,7 +11,7 @@ Python API::
 from __future__ import annotations
 
 import gc
-from typing import Mapping
+from typing import Callable, Mapping
 
 from .engine import backward, forward
 from .errors import BpropError, EvalError, ExitStatus, ParseError
@@ -27,15 +27,34 @@ __all__ = [
 ]
 
 
-def run(program: str, values: Mapping[str, float | str], seed: float = 1.0, *, expand: bool = False) -> Trace:
-    """Parse `program`, run it forward at `values` and backward from its output; return the trace."""
+def run(
+    program: str, values: Mapping[str, float | str], seed: float = 1.0, *, expand: bool = False,
+    on_phase: Callable[[str], None] | None = None,
+) -> Trace:
+    """Parse `program`, run it forward at `values` and backward from its output; return the trace.
+
+    `expand` lowers composite gates (sigmoid, tanh, ...) into their primitive gates;
+    `on_phase`, if given, is called with the name of each step as it starts (for progress).
+    """
+    phase = on_phase or _quiet
     # The graph holds no reference cycles, so the cyclic collector only costs time here
     # (it rescans the growing heap again and again on big programs).
     enabled = gc.isenabled()
     gc.disable()
     try:
-        graph = build_graph(parse(program), expand=expand)
-        return backward(graph, forward(graph, bind(graph, values)), seed)
+        phase("parsing")
+        syntax = parse(program)
+        phase("building the graph")
+        graph = build_graph(syntax, expand=expand)
+        del syntax  # the graph has all it needs; free the syntax tree before the passes
+        phase("forward pass")
+        computed = forward(graph, bind(graph, values))
+        phase("backward pass")
+        return backward(graph, computed, seed)
     finally:
         if enabled:
             gc.enable()
+
+
+def _quiet(phase: str) -> None:
+    pass

@@ -11,7 +11,7 @@ import os
 import sys
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator, List, Optional
+from typing import Callable, Iterator, List, Optional, TextIO
 
 import typer
 from typer.core import TyperCommand
@@ -19,6 +19,7 @@ from typer.core import TyperCommand
 from . import __version__
 from .errors import BpropError, ExitStatus, ValueBindingError
 from .gates import GATES
+from .progress import Progress
 from .render import Format
 from .render.graph import GraphFormat
 from .render.picture import DEFAULT_LIMIT
@@ -160,11 +161,22 @@ def error_boundary(json_errors: bool = False, traceback: bool = False) -> Iterat
             raise
         typer.echo("error: the program is nested too deeply", err=True)
         raise typer.Exit(int(ExitStatus.USAGE_ERROR)) from None
+    except (typer.Exit, typer.Abort, KeyboardInterrupt):
+        raise
+    except Exception as err:  # a bug in bprop: still one line, never a traceback
+        if traceback:
+            raise
+        typer.echo(f"internal error: {type(err).__name__}: {err} (a bug in bprop; --traceback shows where)", err=True)
+        raise typer.Exit(int(ExitStatus.EVAL_ERROR)) from None
 
 
-def _write(text: str, flush: bool = True) -> None:
+def _write(text: str | Callable[[TextIO], None], flush: bool = True) -> None:
+    """Write a line of text, or let a writer stream into stdout; a closed pipe ends quietly."""
     try:
-        sys.stdout.write(text + "\n")
+        if callable(text):
+            text(sys.stdout)
+        else:
+            sys.stdout.write(text + "\n")
         if flush:
             sys.stdout.flush()
     except BrokenPipeError:  # e.g. `| head`: the reader has gone; stop quietly
@@ -215,7 +227,7 @@ def eval_(
 ) -> None:
     """Run the forward and backward passes and show every step."""
     fmt = Format.json if as_json else fmt
-    with error_boundary(json_errors=fmt is Format.json, traceback=traceback):
+    with error_boundary(json_errors=fmt is Format.json, traceback=traceback), Progress(sys.stderr) as progress:
         if graph and fmt is not Format.table:
             raise BpropError(f"--graph draws beside the tables, not with --format {fmt.value}",
                              hint="for a picture file use: bprop graph EXPR NAME=VALUE... -o graph.svg (or .dot, .mmd)")
@@ -234,7 +246,7 @@ def eval_(
         else:
             from . import run
 
-            trace = run(source, given, seed=seed, expand=expand)
+            trace = run(source, given, seed=seed, expand=expand, on_phase=progress)
             if grad is not None:
                 from .render import full
 
@@ -466,13 +478,13 @@ def _tell(blocks) -> None:  # type: ignore[no-untyped-def]
 
 def _show(trace, fmt: Format, all_rows: bool) -> None:  # type: ignore[no-untyped-def]
     if fmt is Format.json:
-        from .render.json import render_json
+        from .render.json import write_json
 
-        _write(render_json(trace))
+        _write(lambda out: write_json(trace, out))
     elif fmt is Format.plain:
         from .render.plain import render_plain
 
-        _write("\n".join(render_plain(trace)))
+        _write(lambda out: out.writelines(line + "\n" for line in render_plain(trace)))
     elif fmt is Format.markdown:
         from .render.markdown import render_markdown
 

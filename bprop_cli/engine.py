@@ -6,6 +6,7 @@ import math
 from typing import Mapping
 
 from .errors import EvalError
+from .gates import GATES
 from .graph import CONST, INPUT, Graph, Node, _num
 from .trace import BackwardStep, NodeRecord, Trace
 
@@ -51,46 +52,52 @@ def backward(graph: Graph, values: list[float], seed: float = 1.0, *, explain: b
     explain=False keeps only values and gradients (no steps, no formulas): for batches of many rows.
     """
     nodes = graph.nodes
+    labels = [node.id if node.op != CONST else graph.label(i) for i, node in enumerate(nodes)]
     grads = [0.0] * len(nodes)
     grads[graph.output] = seed
     live = [False] * len(nodes)  # nodes the output depends on; others get no products
     live[graph.output] = True
+    is_const = [node.op == CONST for node in nodes]
     steps: list[BackwardStep] = []
+    add_step = steps.append
     notes: dict[int, str] = {}
+    isfinite = math.isfinite
     for index in range(graph.output, -1, -1):  # node order is topological, so reverse it
         node = nodes[index]
-        if not live[index] or node.op in (INPUT, CONST):
+        if not live[index] or node.op == INPUT or node.op == CONST:
             continue
-        gate = node.gate
-        xs = [values[i] for i in node.inputs]
+        gate = GATES[node.op]
+        inputs = node.inputs
+        xs = [values[i] for i in inputs]
+        out = values[index]
         try:
-            local = gate.local(*xs, values[index])
+            local = gate.local(*xs, out)
         except _MATH_ERRORS:
             local = (math.inf,) * len(xs)
-        if gate.kink is not None and (note := gate.kink(*xs, values[index])):
+        if gate.kink is not None and (note := gate.kink(*xs, out)):
             notes[index] = note
         upstream = grads[index]
-        labels = [graph.label(i) for i in node.inputs] if explain else [""] * len(xs)
-        for k, (parent, d) in enumerate(zip(node.inputs, local)):
-            if d is None or nodes[parent].op == CONST:
+        names = [labels[i] for i in inputs]
+        for k, (parent, d) in enumerate(zip(inputs, local)):
+            if d is None or is_const[parent]:
                 continue  # constants need no gradient
-            if not math.isfinite(d):
-                raise _fail(graph, node, f"the local derivative with respect to {graph.label(parent)} is infinite", xs)
             product = upstream * d
-            if not math.isfinite(product):
+            if not isfinite(product):
+                if not isfinite(d):
+                    raise _fail(graph, node, f"the local derivative with respect to {names[k]} is infinite", xs)
                 raise _fail(graph, node, "overflow in the chain-rule product", xs)
             live[parent] = True
             grads[parent] += product  # gradients add where a value fans out
-            if not math.isfinite(grads[parent]):
-                raise _fail(graph, node, f"overflow in the sum of the gradients of {graph.label(parent)}", xs)
+            if not isfinite(grads[parent]):
+                raise _fail(graph, node, f"overflow in the sum of the gradients of {names[k]}", xs)
             if explain:
-                steps.append(BackwardStep(node.id, nodes[parent].id, upstream, d, product, grads[parent],
-                                          gate.formula(k, labels, node.id)))
+                add_step(BackwardStep(node.id, labels[parent], upstream, d, product, grads[parent],
+                                      gate.formula(k, names, node.id)))
     records = tuple(
         NodeRecord(
-            n.id, n.op, tuple(nodes[i].id for i in n.inputs), values[i], grads[i], n.text,
-            "" if not explain else n.id if n.op == INPUT else graph.label(i) if n.op == CONST
-            else n.gate.expression([graph.label(j) for j in n.inputs]),
+            n.id, n.op, tuple([nodes[i].id for i in n.inputs]), values[i], grads[i], n.text,
+            "" if not explain else n.id if n.op == INPUT else labels[i] if n.op == CONST
+            else GATES[n.op].expression([labels[j] for j in n.inputs]),
             notes.get(i),
         )
         for i, n in enumerate(nodes)

@@ -94,7 +94,7 @@ class _Builder:
         self.env: dict[str, int | _Const] = {}  # names bound by assignment
         self.names: dict[int, str] = {}
         self.versions: dict[str, int] = {}
-        self.taken = _identifiers(program)
+        self.taken: set[str] = set()  # every name the program uses; generated ids avoid them
         self.counters = {"v": 0, "c": 0}
 
     # -- node creation ---------------------------------------------------------------------
@@ -113,7 +113,7 @@ class _Builder:
 
     def materialise(self, item: int | _Const) -> int:
         if isinstance(item, _Const):
-            return self.add(CONST, (), item.span, item.value, id=self.fresh("c"))
+            return self.add(CONST, (), item.span, item.value)  # numbered c1, c2, ... at the end
         return item
 
     def claim(self, index: int, name: str) -> None:
@@ -127,6 +127,7 @@ class _Builder:
 
     # -- lowering ----------------------------------------------------------------------------
     def name(self, node: Name) -> int | _Const:
+        self.taken.add(node.id)
         if node.id in self.env:
             return self.env[node.id]
         if node.id in CONSTANTS:
@@ -143,13 +144,14 @@ class _Builder:
         return self.inputs[node.id]
 
     def gate_node(self, gate: str, args: list[int | _Const], span: Span) -> int | _Const:
+        consts = sum(isinstance(a, _Const) for a in args)
         if gate == "pow" and not isinstance(args[1], _Const):
             gate = "pow_var"  # the exponent depends on a variable: log of the base is needed
-        if all(isinstance(a, _Const) for a in args):
+        if consts == len(args):
             return self.fold(GATES[gate], args, span)  # type: ignore[arg-type]
         if self.expand and GATES[gate].expand:
             return self.expansion(GATES[gate], args, span)
-        inputs = tuple(self.materialise(a) for a in args)
+        inputs = tuple(self.materialise(a) for a in args) if consts else tuple(args)  # type: ignore[arg-type]
         return self.add(gate, inputs, span)
 
     def expansion(self, gate: Gate, args: list[int | _Const], span: Span) -> int | _Const:
@@ -182,17 +184,22 @@ class _Builder:
 
     def expr(self, root: Expr) -> int | _Const:
         """Lower one expression bottom-up with an explicit stack (no recursion)."""
-        done: dict[int, int | _Const] = {}
+        results: list[int | _Const] = []  # lowered sub-expressions, in post-order
         stack: list[tuple[Expr, bool]] = [(root, False)]
         while stack:
             node, expanded = stack.pop()
-            if not expanded and not isinstance(node, (Num, Name)):
+            kids = children(node)
+            if kids and not expanded:
                 stack.append((node, True))
-                stack.extend((kid, False) for kid in reversed(children(node)))
+                stack.extend([(kid, False) for kid in reversed(kids)])  # left child lowered first
                 continue
-            args = [done.pop(id(kid)) for kid in children(node)]
-            done[id(node)] = self.lower_one(node, args)
-        return done[id(root)]
+            if kids:
+                args = results[-len(kids):]
+                del results[-len(kids):]
+            else:
+                args = []
+            results.append(self.lower_one(node, args))
+        return results[0]
 
     def lower_one(self, node: Expr, args: list[int | _Const]) -> int | _Const:
         if isinstance(node, Num):
@@ -226,6 +233,7 @@ class _Builder:
 
     def statement(self, stmt: Assign | Expr) -> int | _Const:
         if isinstance(stmt, Assign):
+            self.taken.add(stmt.target)
             if stmt.target in FUNCTIONS:
                 raise NameResolutionError(
                     f"{stmt.target} is a function and cannot be assigned", self.source, stmt.target_span,
@@ -237,21 +245,6 @@ class _Builder:
             self.env[stmt.target] = value
             return value
         return self.expr(stmt)
-
-
-def _identifiers(program: Program) -> set[str]:
-    names: set[str] = set()
-    stack: list[object] = list(program.statements)
-    while stack:
-        node = stack.pop()
-        if isinstance(node, Assign):
-            names.add(node.target)
-            stack.append(node.value)
-        elif isinstance(node, Name):
-            names.add(node.id)
-        elif not isinstance(node, Num):
-            stack.extend(children(node))  # type: ignore[arg-type]
-    return names
 
 
 def _function_hint(name: str) -> str | None:
@@ -292,11 +285,11 @@ def build_graph(program: Program, *, expand: bool = False) -> Graph:
     output = b.materialise(result)
     if output not in b.names:  # an unnamed final expression is called f, as in the seeds
         name = next((n for n in ("f", "out", "output") if n not in b.taken), None)
-        if name is None:
-            b.nodes[output].id = b.nodes[output].id or b.fresh("v")
-        else:
+        if name is not None:
             b.claim(output, name)
-    for node in b.nodes:  # anonymous intermediates, numbered in forward order
+    # Constants and anonymous intermediates are numbered in forward order, once every name the
+    # program uses is known (so that no generated id collides with one).
+    for node in b.nodes:
         if not node.id:
-            node.id = b.fresh("v")
+            node.id = b.fresh("c" if node.op == CONST else "v")
     return Graph(b.nodes, output, b.inputs, program.source, b.names)

@@ -32,10 +32,14 @@ TOKEN_SPEC: list[tuple[str, str]] = [
     ("NAME", r"[A-Za-z_][A-Za-z0-9_]*"),
     ("OP", r"\*\*|[-+*/^=(),]"),
     ("SEP", r"[;\n]"),
-    ("SKIP", r"[ \t\r\f\v]+|#[^\n]*"),  # blanks and comments
-    ("MISMATCH", r"."),
+    ("SKIP", r"#[^\n]*"),  # a comment
+    ("MISMATCH", r"[^ \t\r\f\v]"),  # anything else (trailing blanks match nothing, and end the input)
 ]
-_TOKEN_RE = re.compile("|".join(f"(?P<{kind}>{rx})" for kind, rx in TOKEN_SPEC), re.DOTALL)
+# Blanks before a token are consumed by the same match (half as many matches as a separate
+# blank token); the token's own span is that of its named group.
+_BLANKS = r"[ \t\r\f\v]*"
+_TOKEN_RE = re.compile(_BLANKS + "(?:" + "|".join(f"(?P<{kind}>{rx})" for kind, rx in TOKEN_SPEC) + ")", re.DOTALL)
+_KINDS = {kind.name: kind for kind in TokenKind}
 
 _LOOKALIKES = {
     "×": "*", "·": "*", "÷": "/", "−": "-", "–": "-", "—": "-", "²": "^2", "³": "^3",
@@ -68,14 +72,15 @@ def tokenize(source: str) -> Iterator[Token]:
     """Yield the tokens of `source`, then one END token; raise ParseError on a stray character."""
     if (bad := _first_stray(source)) is not None:
         raise _stray(source, source[bad], bad)
+    kinds = _KINDS
     for m in _TOKEN_RE.finditer(source):
         kind = m.lastgroup
         if kind == "SKIP":
             continue
-        text = m.group()
+        start, end = m.span(kind)
         if kind == "MISMATCH":
-            raise _stray(source, text, m.start())
-        yield Token(TokenKind[kind], text, m.start(), m.end())  # type: ignore[misc]
+            raise _stray(source, source[start], start)
+        yield Token(kinds[kind], source[start:end], start, end)  # type: ignore[index]
     yield Token(TokenKind.END, "", len(source), len(source))
 
 

@@ -12,7 +12,8 @@ Inside parentheses, and right after an operator, a new line does not end the sta
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from itertools import chain, repeat
 
 from .errors import ParseError, Span
 from .gates import FUNCTIONS
@@ -38,7 +39,12 @@ class _Pending:
     token: Token
     rbp: int = 0
     left: Expr | None = None  # infix only
-    args: list[Expr] = field(default_factory=list)  # call only
+    args: list[Expr] | None = None  # call only
+
+
+NUMBER, NAME, SEP, END = TokenKind.NUMBER, TokenKind.NAME, TokenKind.SEP, TokenKind.END
+_OPERATORS = ("infix", "prefix")
+_OPENERS = ("paren", "call")
 
 
 def parse(source: str) -> Program:
@@ -60,10 +66,15 @@ def parse_expression(source: str) -> Expr:
 
 
 class _Parser:
+    """Reads tokens lazily with one token of lookahead, so a huge program never holds all of
+    its tokens at once; after the end, END repeats, so looking ahead needs no bounds checks."""
+
     def __init__(self, source: str) -> None:
         self.source = source
-        self.tokens = list(tokenize(source))
-        self.pos = 0
+        end = Token(TokenKind.END, "", len(source), len(source))
+        self._stream = chain(tokenize(source), repeat(end))
+        self.cur = next(self._stream)
+        self.nxt = next(self._stream)
 
     def error(self, message: str, token: Token, hint: str | None = None) -> ParseError:
         start = token.start
@@ -72,36 +83,36 @@ class _Parser:
         return ParseError(message, self.source, Span(start, max(token.end, start + 1)), hint)
 
     def peek(self, ahead: int = 0) -> Token:
-        return self.tokens[min(self.pos + ahead, len(self.tokens) - 1)]
+        return self.nxt if ahead else self.cur
 
     def advance(self) -> Token:
-        tok = self.tokens[self.pos]
-        self.pos += 1
+        tok = self.cur
+        self.cur = self.nxt
+        self.nxt = next(self._stream)
         return tok
 
     def program(self) -> Program:
         statements: list[Statement] = []
         while True:
-            while self.peek().kind is TokenKind.SEP:
+            while self.cur.kind is SEP:
                 self.advance()
-            if self.peek().kind is TokenKind.END:
+            if self.cur.kind is END:
                 break
             statements.append(self.statement())
-            tok = self.peek()
-            if tok.kind not in (TokenKind.SEP, TokenKind.END):  # pragma: no cover - expr() stops only there
+            tok = self.cur
+            if tok.kind is not SEP and tok.kind is not END:  # pragma: no cover - expr() stops only there
                 raise self.error(f"unexpected {describe(tok)}", tok)
         if not statements:
             raise ParseError("the program is empty: give an expression such as (x+y)*z", self.source, Span(0, 0))
         return Program(tuple(statements), self.source)
 
     def statement(self) -> Statement:
-        first, second = self.peek(), self.peek(1)
-        third = self.peek(2)
-        if first.kind is TokenKind.NAME and second.text == "=" and third.text == "=" and third.start == second.end:
-            return self.expr()  # reports '==' at the operator
-        if first.kind is TokenKind.NAME and second.text == "=":
+        first = self.cur
+        if first.kind is NAME and self.nxt.text == "=":
             self.advance()
-            self.advance()
+            eq = self.advance()
+            if self.cur.text == "=" and self.cur.start == eq.end:
+                raise self._double_equals(eq)
             value = self.expr()
             return Assign(first.text, Span(first.start, first.end), value, Span(first.start, value.span.end))
         if first.text == "=":
@@ -112,87 +123,73 @@ class _Parser:
         """One expression, up to the end of its statement (shunting-yard form of Pratt parsing)."""
         operands: list[Expr] = []
         pending: list[_Pending] = []
-
-        def reduce_top() -> None:
-            top = pending.pop()
-            rhs = operands.pop()
-            if top.kind == "prefix":
-                operands.append(Unary(top.token.text, rhs, Span(top.token.start, rhs.span.end)))
-            else:
-                assert top.left is not None
-                op = "^" if top.token.text == "**" else top.token.text
-                operands.append(Binary(op, top.left, rhs, Span(top.left.span.start, rhs.span.end)))
-
-        def reduce_while(rbp_above: int) -> None:
-            while pending and pending[-1].kind in ("infix", "prefix") and pending[-1].rbp > rbp_above:
-                reduce_top()
-
+        advance = self.advance
         expect_operand = True
         while True:
-            tok = self.peek()
+            tok = self.cur
+            kind, text = tok.kind, tok.text
             if expect_operand:
-                if tok.kind is TokenKind.SEP and tok.text == "\n":
-                    self.advance()  # a line break after an operator or '(' continues the statement
-                    continue
-                self.advance()
-                if tok.kind is TokenKind.NUMBER:
-                    operands.append(Num(_number(self, tok), tok.text, Span(tok.start, tok.end)))
+                advance()
+                if kind is NUMBER:
+                    operands.append(Num(_number(self, tok), text, Span(tok.start, tok.end)))
                     expect_operand = False
-                elif tok.kind is TokenKind.NAME and self.peek().text == "(":
-                    self.advance()
-                    if self.peek().text == ")":
-                        raise self.error(f"{tok.text}() needs an argument, as in {tok.text}(x)", self.peek())
-                    pending.append(_Pending("call", tok))
-                elif tok.kind is TokenKind.NAME:
-                    operands.append(Name(tok.text, Span(tok.start, tok.end)))
+                elif kind is NAME and self.cur.text == "(":
+                    advance()
+                    if self.cur.text == ")":
+                        raise self.error(f"{text}() needs an argument, as in {text}(x)", self.cur)
+                    pending.append(_Pending("call", tok, args=[]))
+                elif kind is NAME:
+                    operands.append(Name(text, Span(tok.start, tok.end)))
                     expect_operand = False
-                elif tok.text == "(":
+                elif text == "(":
                     pending.append(_Pending("paren", tok))
-                elif tok.text in ("-", "+"):
+                elif text == "-" or text == "+":
                     pending.append(_Pending("prefix", tok, PREFIX_BP))
+                elif text == "\n" and kind is SEP:
+                    pass  # a line break after an operator or '(' continues the statement
                 else:
                     raise self._operand_expected(tok, pending)
                 continue
 
             # An operand has just been read: expect an operator, ',' , ')' or the end.
-            if tok.text in INFIX_BP:
-                self.advance()
-                lbp, rbp = INFIX_BP[tok.text]
-                reduce_while(lbp)  # finish pending operators that bind tighter
+            if text in INFIX_BP:
+                advance()
+                lbp, rbp = INFIX_BP[text]
+                _reduce_while(operands, pending, lbp)  # finish pending operators that bind tighter
                 pending.append(_Pending("infix", tok, rbp, left=operands.pop()))
                 expect_operand = True
-            elif tok.text == ")":
-                self.advance()
-                reduce_while(-1)
+            elif text == ")":
+                advance()
+                _reduce_while(operands, pending, -1)
                 if not pending:
                     raise self.error("unmatched ')'", tok, "remove it, or add the '(' it should close")
                 opener = pending.pop()
                 inner = operands.pop()
                 if opener.kind == "call":
-                    args = (*opener.args, inner)
+                    args = (*opener.args, inner)  # type: ignore[misc]
                     name = opener.token
                     operands.append(Call(name.text, args, Span(name.start, tok.end), Span(name.start, name.end)))
                 else:
                     operands.append(inner)  # parentheses only group
-            elif tok.text == ",":
-                self.advance()
-                reduce_while(-1)
+            elif text == ",":
+                advance()
+                _reduce_while(operands, pending, -1)
                 if not pending or pending[-1].kind != "call":
                     raise self.error("',' outside a function call", tok, "separate statements with ';'")
-                pending[-1].args.append(operands.pop())
+                pending[-1].args.append(operands.pop())  # type: ignore[union-attr]
                 expect_operand = True
-            elif tok.kind in (TokenKind.SEP, TokenKind.END) and any(p.kind in ("paren", "call") for p in pending):
-                if tok.text == "\n":
-                    self.advance()  # inside brackets a new line is only white space
+            elif kind is SEP or kind is END:
+                if not any(p.kind in _OPENERS for p in pending):
+                    _reduce_while(operands, pending, -1)
+                    assert not pending and len(operands) == 1
+                    return operands[0]
+                if text == "\n":
+                    advance()  # inside brackets a new line is only white space
                     continue
-                opener = next(p for p in reversed(pending) if p.kind in ("paren", "call"))
+                opener = next(p for p in reversed(pending) if p.kind in _OPENERS)
                 col = opener.token.start - self.source.rfind("\n", 0, opener.token.start)
                 what = f"{opener.token.text}(" if opener.kind == "call" else "'('"
                 raise self.error(f"expected ')' to close {what} at column {col}", tok)
-            elif tok.kind in (TokenKind.SEP, TokenKind.END):
-                reduce_while(-1)
-                assert not pending and len(operands) == 1
-                return operands[0]
             else:
                 raise self._operator_expected(tok, operands[-1])
 
@@ -212,6 +209,12 @@ class _Parser:
         hint = "a statement cannot start with an operator" if not pending and tok.text in INFIX_BP else None
         return self.error(f"expected a value, found {describe(tok)}", tok, hint)
 
+    def _double_equals(self, tok: Token) -> ParseError:
+        return self.error(
+            "'==' compares two values, but bprop has no comparisons", tok,
+            "to name a value, write name = expression at the start of a statement",
+        )
+
     def _operator_expected(self, tok: Token, last: Expr) -> ParseError:
         prev = self.source[last.span.start : last.span.end]
         if isinstance(last, Num) and tok.kind is TokenKind.NAME and tok.start == last.span.end:
@@ -227,10 +230,7 @@ class _Parser:
                 )
             return self.error("'(' right after a value", tok, f"write {prev}*(...) to multiply")
         if tok.text == "=" and self.peek(1).text == "=":
-            return self.error(
-                "'==' compares two values, but bprop has no comparisons", tok,
-                "to name a value, write name = expression at the start of a statement",
-            )
+            return self._double_equals(tok)
         if isinstance(last, Name) and last.id in FUNCTIONS and tok.kind in (TokenKind.NAME, TokenKind.NUMBER):
             return self.error(
                 f"{last.id} is a function: its argument goes in parentheses", tok, f"write {last.id}({tok.text})",
@@ -246,11 +246,25 @@ class _Parser:
         )
 
 
+def _reduce_while(operands: list[Expr], pending: list[_Pending], rbp_above: int) -> None:
+    """Pop every pending operator that binds tighter than `rbp_above` onto its operands."""
+    while pending and pending[-1].kind in _OPERATORS and pending[-1].rbp > rbp_above:
+        top = pending.pop()
+        rhs = operands.pop()
+        if top.kind == "prefix":
+            operands.append(Unary(top.token.text, rhs, Span(top.token.start, rhs.span.end)))
+        else:
+            left = top.left
+            assert left is not None
+            op = "^" if top.token.text == "**" else top.token.text
+            operands.append(Binary(op, left, rhs, Span(left.span.start, rhs.span.end)))
+
+
 def _number(parser: _Parser, tok: Token) -> float:
     value = float(tok.text)
     if value == float("inf"):
         raise parser.error(f"the number {tok.text} is too large for double precision", tok)
-    nxt = parser.peek()
+    nxt = parser.cur  # the token after the number
     if nxt.kind is TokenKind.NUMBER and nxt.start == tok.end:  # e.g. '1.2.3'
         raise parser.error(f"malformed number {tok.text + nxt.text!r}", nxt)
     return value

@@ -1,43 +1,41 @@
-"""Syntax tree of a bprop program: frozen, slotted nodes, each with the span it came from."""
+"""Syntax tree of a bprop program: immutable nodes, each with the span it came from.
+
+Nodes are NamedTuples: as immutable as frozen dataclasses, but cheaper to define at start-up
+and to create while parsing (a million-node program builds millions of them).
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Union
+from typing import NamedTuple, Union
 
 from .errors import Span
 
 
-@dataclass(frozen=True, slots=True)
-class Num:
+class Num(NamedTuple):
     value: float
     text: str
     span: Span
 
 
-@dataclass(frozen=True, slots=True)
-class Name:
+class Name(NamedTuple):
     id: str
     span: Span
 
 
-@dataclass(frozen=True, slots=True)
-class Unary:
+class Unary(NamedTuple):
     op: str  # '-' or '+'
     operand: Expr
     span: Span
 
 
-@dataclass(frozen=True, slots=True)
-class Binary:
+class Binary(NamedTuple):
     op: str  # '+', '-', '*', '/', '^' ('**' is normalised to '^')
     left: Expr
     right: Expr
     span: Span
 
 
-@dataclass(frozen=True, slots=True)
-class Call:
+class Call(NamedTuple):
     func: str
     args: tuple[Expr, ...]
     span: Span
@@ -47,8 +45,7 @@ class Call:
 Expr = Union[Num, Name, Unary, Binary, Call]
 
 
-@dataclass(frozen=True, slots=True)
-class Assign:
+class Assign(NamedTuple):
     target: str
     target_span: Span
     value: Expr
@@ -58,8 +55,7 @@ class Assign:
 Statement = Union[Assign, Expr]
 
 
-@dataclass(frozen=True, slots=True)
-class Program:
+class Program(NamedTuple):
     statements: tuple[Statement, ...]
     source: str
 

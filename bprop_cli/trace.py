@@ -20,6 +20,14 @@ class NodeRecord:
     expression: str  # the node written over its inputs' ids, e.g. "q * z"
     note: str | None = None  # set when a subgradient convention was used here
 
+    def to_dict(self) -> dict[str, Any]:
+        """This node's entry in the JSON "nodes" array."""
+        entry = {"id": self.id, "op": self.op, "inputs": list(self.inputs), "value": self.value, "grad": self.grad,
+                 "text": self.text, "expression": self.expression}
+        if self.note:
+            entry["note"] = self.note
+        return entry
+
 
 @dataclass(frozen=True, slots=True)
 class BackwardStep:
@@ -32,6 +40,11 @@ class BackwardStep:
     product: float
     total: float  # the input's gradient so far, after adding this product
     formula: str  # the local derivative as a formula over ids, e.g. "z"
+
+    def to_dict(self) -> dict[str, Any]:
+        """This step's entry in the JSON "backward" array."""
+        return {"node": self.node, "input": self.input, "upstream": self.upstream, "local": self.local,
+                "product": self.product, "total": self.total, "formula": self.formula}
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,8 +71,8 @@ class Trace:
             counts[step.input] = counts.get(step.input, 0) + 1
         return counts
 
-    def to_dict(self) -> dict[str, Any]:
-        """The JSON object of SPEC §5 (plus documented extra keys)."""
+    def head(self) -> dict[str, Any]:
+        """The JSON object's keys other than the per-node and per-step arrays."""
         return {
             "bprop": SCHEMA_VERSION,
             "expression": self.expression,
@@ -68,18 +81,12 @@ class Trace:
             "seed": self.seed,
             "inputs": dict(self.inputs),
             "gradients": dict(self.gradients),
-            "nodes": [
-                {
-                    "id": n.id, "op": n.op, "inputs": list(n.inputs), "value": n.value, "grad": n.grad,
-                    "text": n.text, "expression": n.expression, **({"note": n.note} if n.note else {}),
-                }
-                for n in self.nodes
-            ],
-            "backward": [
-                {
-                    "node": s.node, "input": s.input, "upstream": s.upstream, "local": s.local,
-                    "product": s.product, "total": s.total, "formula": s.formula,
-                }
-                for s in self.backward
-            ],
+        }
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON object of SPEC §5 (plus documented extra keys)."""
+        return {
+            **self.head(),
+            "nodes": [n.to_dict() for n in self.nodes],
+            "backward": [s.to_dict() for s in self.backward],
         }

@@ -87,3 +87,8 @@ def test_only_trust_modules_import_sympy_at_the_top(path: Path) -> None:
     }
     if rel not in SYMPY_MODULES:
         assert "sympy" not in top, f"{rel} imports sympy at start-up; import it inside the feature that needs it"
+
+
+@pytest.mark.parametrize("fmt", ["plain", "json"])
+def test_plain_and_json_are_written_without_rich(fmt: str) -> None:
+    assert "rich" not in loaded_modules("eval", "(x+y)*z", "x=-2", "y=5", "z=-4", "--format", fmt)

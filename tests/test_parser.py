@@ -36,6 +36,8 @@ def sx(source: str) -> list[str]:
         pytest.param("a = 1\n\n b = a # note\n;;", ["(= a 1)", "(= b a)"], id="newlines-comments-empty"),
         pytest.param("f = (x\n + y)", ["(= f (+ x y))"], id="newline-inside-parens"),
         pytest.param("f = x +\n y", ["(= f (+ x y))"], id="newline-after-operator"),
+        pytest.param("(a+b\n*c)", ["(+ a (* b c))"], id="newline-inside-parens-keeps-precedence"),
+        pytest.param("  a\t*\tb  \t", ["(* a b)"], id="blanks-around-and-after"),
         pytest.param("e = c - d; e", ["(= e (- c d))", "e"], id="constant-name-assigned"),
     ],
 )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Callable
+
 from rich import box
 from rich.console import Group, RenderableType
 from rich.table import Table
@@ -32,14 +34,16 @@ def _gap(table: Table, hidden: int) -> None:
     table.add_row(Text(f"... {hidden:,} more rows (--all-rows shows every row) ...", style="dim"))
 
 
-def _fill(table: Table, rows: list[tuple[Text | str, ...]], all_rows: bool) -> None:
-    head, tail = _window(len(rows), all_rows)
+def _fill(table: Table, count: int, row: Callable[[int], tuple[Text | str, ...]], all_rows: bool) -> None:
+    """Add rows 0..count-1, or the first HEAD and last TAIL of them; only shown rows are built,
+    so a summarised table costs time in proportion to what it shows."""
+    head, tail = _window(count, all_rows)
     for i in head:
-        table.add_row(*rows[i])
+        table.add_row(*row(i))
     if tail:
-        _gap(table, len(rows) - len(head) - len(tail))
+        _gap(table, count - len(head) - len(tail))
         for i in tail:
-            table.add_row(*rows[i])
+            table.add_row(*row(i))
 
 
 def forward_table(trace: Trace, all_rows: bool = False) -> Table:
@@ -48,17 +52,18 @@ def forward_table(trace: Trace, all_rows: bool = False) -> Table:
     table.add_column("computes", overflow="fold")
     table.add_column("value", justify="right", style="green")
     table.add_column(f"d{trace.output}/dnode", justify="right", style="red")
-    rows = [
-        (Text(n.id + (" *" if n.note else "")), Text("input" if n.op == "input" else n.expression),
-         Text(num(n.value)), Text(num(n.grad)))
-        for n in trace.nodes if n.op != "const"
-    ]
-    _fill(table, rows, all_rows)
+    shown = [n for n in trace.nodes if n.op != "const"]
+
+    def row(i: int) -> tuple[Text, ...]:
+        n = shown[i]
+        return (Text(n.id + (" *" if n.note else "")), Text("input" if n.op == "input" else n.expression),
+                Text(num(n.value)), Text(num(n.grad)))
+
+    _fill(table, len(shown), row, all_rows)
     return table
 
 
 def backward_table(trace: Trace, all_rows: bool = False) -> Table:
-    out = trace.output
     table = _table()
     table.add_column("gate", style="cyan", overflow="fold")
     table.add_column("local derivative", overflow="fold")
@@ -67,22 +72,27 @@ def backward_table(trace: Trace, all_rows: bool = False) -> Table:
     meet = any(k > 1 for k in fan_in.values())
     if meet:
         table.add_column("sum where gradients meet", justify="right", overflow="fold", style="red")
+    steps = trace.backward
+    # Which of its fan-in products each step is (1 of 3, 2 of 3, ...): one cheap pass over all steps.
     seen: dict[str, int] = {}
-    rows: list[tuple[Text | str, ...]] = []
+    nth: list[int] = []
+    for s in steps:
+        seen[s.input] = k = seen.get(s.input, 0) + 1
+        nth.append(k)
     expression = {n.id: n.expression for n in trace.nodes}
-    last_node = None
-    for s in trace.backward:
+
+    def row(i: int) -> tuple[Text, ...]:
+        s = steps[i]
         local = num(s.local)
         formula = s.formula if s.formula == local else f"{s.formula} = {local}"
-        seen[s.input] = seen.get(s.input, 0) + 1
         total = ""
         if fan_in[s.input] > 1:  # gradients meet here: show the running sum
-            total = f"{num(s.total)} ({seen[s.input]} of {fan_in[s.input]})"
-        gate = "" if s.node == last_node else f"{s.node} = {expression[s.node]}"
-        last_node = s.node
-        rows.append((Text(gate), Text(f"d{s.node}/d{s.input} = {formula}"),
-                     Text(f"{num(s.upstream)} * {num(s.local)} = {num(s.product)}"), *([Text(total)] * meet)))
-    _fill(table, rows, all_rows)
+            total = f"{num(s.total)} ({nth[i]} of {fan_in[s.input]})"
+        gate = "" if i > 0 and steps[i - 1].node == s.node else f"{s.node} = {expression[s.node]}"
+        return (Text(gate), Text(f"d{s.node}/d{s.input} = {formula}"),
+                Text(f"{num(s.upstream)} * {num(s.local)} = {num(s.product)}"), *([Text(total)] * meet))
+
+    _fill(table, len(steps), row, all_rows)
     return table
 
 

@@ -1,0 +1,338 @@
+"""Benchmark: cold start, scaling to 10^6 nodes, and the same graphs in micrograd and PyTorch.
+
+    python bench/run.py            # everything, 10^3 .. 10^6 nodes (a few minutes)
+    python bench/run.py --quick    # 10^3 .. 10^5 nodes, fewer start-up runs (under a minute)
+
+Every measurement runs in a fresh subprocess so that one does not inherit another's heap.
+micrograd and torch are optional (`pip install -e '.[bench]'`); without them their columns
+say "-". Nothing here is used by bprop itself or by its tests.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+PY = sys.executable
+SHAPES = ("chain", "wide")
+MINI_TYPER = """\
+import typer
+app = typer.Typer()
+@app.command()
+def main(name: str) -> None:
+    typer.echo(name)
+app()
+"""
+
+
+# -- the programs ------------------------------------------------------------------------------
+def program(shape: str, n: int) -> str:
+    """A program of about `n` graph nodes (each statement or term adds two)."""
+    k = max(1, n // 2)
+    if shape == "chain":  # depth n: each statement uses the previous one
+        return "y = x\n" + "y = y * 1.0001\n" * k + "y\n"
+    return " + ".join(["x*x"] * k) + "\n"  # x fans out to n uses; the sum is n/2 deep too
+
+
+def expected(shape: str, n: int, x: float = 2.0) -> tuple[float, float]:
+    """(value, d/dx) in closed form, to check every engine's answer."""
+    k = max(1, n // 2)
+    if shape == "chain":
+        return x * 1.0001**k, 1.0001**k
+    return k * x * x, 2 * k * x
+
+
+# The machine may be shared: CPU time (user + system) of the measured process is what is
+# reported, since wall time swings with whatever else runs. Wall time is shown for start-up.
+clock = time.process_time
+
+
+def run_timed(cmd: list[str], stdout=subprocess.DEVNULL, env=None) -> tuple[float, float, int]:  # type: ignore[no-untyped-def]
+    """(wall seconds, CPU seconds, exit status) of one child process."""
+    start = time.perf_counter()
+    child = subprocess.Popen(cmd, stdout=stdout, stderr=subprocess.DEVNULL, env=env, cwd=ROOT)
+    _, status, usage = os.wait4(child.pid, 0)
+    child.returncode = os.waitstatus_to_exitcode(status)
+    return time.perf_counter() - start, usage.ru_utime + usage.ru_stime, child.returncode
+
+
+# -- workers: one measurement in this (fresh) process ---------------------------------------------
+def _peak_of(fn):  # type: ignore[no-untyped-def]
+    import tracemalloc
+
+    tracemalloc.start()
+    base = tracemalloc.get_traced_memory()[0]
+    result = fn()
+    peak = tracemalloc.get_traced_memory()[1] - base
+    tracemalloc.stop()
+    return result, peak
+
+
+def worker_bprop(shape: str, n: int, memory: bool) -> dict:
+    import gc
+
+    from bprop_cli import backward, bind, build_graph, forward, parse
+
+    try:
+        from bprop_cli.render.json import write_json
+    except ImportError:  # a version from before streaming JSON, for before/after figures
+        from bprop_cli.render.json import render_json
+
+        def write_json(trace, sink) -> None:  # type: ignore[no-untyped-def]
+            sink.write(render_json(trace))
+
+    source = program(shape, n)
+    gc.disable()  # as bprop_cli.run() does
+    out: dict = {"times": {}, "peaks": {}}
+    state: dict = {}
+    phases = {
+        "parse": lambda: state.__setitem__("program", parse(source)),
+        "graph": lambda: state.__setitem__("graph", build_graph(state["program"])),
+        "forward": lambda: state.__setitem__(
+            "values", forward(state["graph"], bind(state["graph"], {"x": 2.0}))),
+        "backward": lambda: state.__setitem__("trace", backward(state["graph"], state["values"])),
+        "json": lambda: _json_to_devnull(write_json, state["trace"]),
+    }
+    for name, phase in phases.items():
+        start = clock()
+        phase()
+        out["times"][name] = clock() - start
+    trace = state["trace"]
+    out["nodes"] = len(trace.nodes)
+    out["check"] = _close((trace.value, trace.gradients["x"]), expected(shape, n))
+    if memory:  # a second pass under tracemalloc (which slows it down, so it is not timed)
+        state.clear()
+        for name, phase in phases.items():
+            out["peaks"][name] = _peak_of(phase)[1]
+    return out
+
+
+def _json_to_devnull(write_json, trace) -> None:  # type: ignore[no-untyped-def]
+    with open(os.devnull, "w") as sink:
+        write_json(trace, sink)
+
+
+def worker_micrograd(shape: str, n: int) -> dict:
+    import threading
+
+    from micrograd.engine import Value
+
+    result: dict = {}
+
+    def body() -> None:
+        start = time.thread_time()
+        x = Value(2.0)
+        if shape == "chain":
+            y = x
+            for _ in range(max(1, n // 2)):
+                y = y * 1.0001
+        else:
+            y = x * x
+            for _ in range(max(1, n // 2) - 1):
+                y = y + x * x
+        y.backward()
+        result["time"] = time.thread_time() - start
+        result["check"] = _close((y.data, x.grad), expected(shape, n))
+
+    # micrograd sorts the graph recursively: at the default limit it dies near depth 1,000,
+    # so give it room (a big stack and a high limit) to get a time at all.
+    sys.setrecursionlimit(10**7)
+    threading.stack_size(1 << 29)
+    t = threading.Thread(target=body)
+    t.start()
+    t.join()
+    return result or {"error": "failed"}
+
+
+def worker_torch(shape: str, n: int) -> dict:
+    import torch
+
+    torch.set_num_threads(1)
+    start = clock()
+    x = torch.tensor(2.0, dtype=torch.float64, requires_grad=True)
+    if shape == "chain":
+        y = x
+        for _ in range(max(1, n // 2)):
+            y = y * 1.0001
+    else:
+        y = x * x
+        for _ in range(max(1, n // 2) - 1):
+            y = y + x * x
+    y.backward()
+    elapsed = clock() - start
+    return {"time": elapsed, "check": _close((y.item(), x.grad.item()), expected(shape, n))}
+
+
+def _close(got: tuple[float, float], want: tuple[float, float]) -> bool:
+    return all(abs(g - w) <= 1e-9 * max(1.0, abs(w)) for g, w in zip(got, want))
+
+
+# -- the driver ----------------------------------------------------------------------------------
+def _spawn(*args: str, timeout: float = 1800) -> dict:
+    r = subprocess.run([PY, __file__, "--worker", *args], capture_output=True, text=True, timeout=timeout,
+                       cwd=ROOT)
+    if r.returncode != 0:
+        return {"error": (r.stderr.strip().splitlines() or ["failed"])[-1][:60]}
+    return json.loads(r.stdout)
+
+
+def _have(module: str) -> bool:
+    return subprocess.run([PY, "-c", f"import {module}"], capture_output=True).returncode == 0
+
+
+def _ms(seconds: float | None) -> str:
+    if seconds is None:
+        return "-"
+    return f"{seconds * 1000:,.0f}" if seconds >= 0.01 else f"{seconds * 1000:.1f}"
+
+
+def _mb(nbytes: float | None) -> str:
+    return "-" if nbytes is None else f"{nbytes / 1e6:,.1f}"
+
+
+def _ratio(a: float | None, b: float | None) -> str:
+    return "-" if not a or not b else f"{a / b:.2f}"
+
+
+def cold_start(runs: int) -> None:
+    """Interleaved runs of bprop eval (every format) and a minimal one-argument Typer command."""
+    # An installed package ships bytecode, as Typer's does here; an editable install run with
+    # PYTHONDONTWRITEBYTECODE set would recompile bprop on every start, so compile it first.
+    subprocess.run([PY, "-m", "compileall", "-q", str(ROOT / "bprop_cli")], check=True,
+                   env={k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"})
+    with tempfile.TemporaryDirectory() as tmp:
+        mini = Path(tmp, "mini.py")
+        mini.write_text(MINI_TYPER)
+        expr = ["eval", "(x+y)*z", "x=-2", "y=5", "z=-4"]
+        script = Path(PY).with_name("bprop")  # the installed `bprop` command, as a user runs it
+        bprop = [str(script)] if script.exists() else [PY, "-m", "bprop_cli"]
+        commands = {
+            "minimal Typer command": [PY, str(mini), "hi"],
+            "python -c 'import typer, rich.console'": [PY, "-c", "import typer, rich.console"],
+            "bprop eval (table)": [*bprop, *expr],
+            "bprop eval --format plain": [*bprop, *expr, "--format", "plain"],
+            "bprop eval --json": [*bprop, *expr, "--json"],
+        }
+        wall: dict[str, list[float]] = {k: [] for k in commands}
+        cpu: dict[str, list[float]] = {k: [] for k in commands}
+        env = {**os.environ, "NO_COLOR": "1"}
+        for _ in range(runs):
+            for name, cmd in commands.items():
+                w, c, status = run_timed(cmd, env=env)
+                assert status == 0, name
+                wall[name].append(w)
+                cpu[name].append(c)
+    base_w = statistics.median(wall["minimal Typer command"])
+    base_c = statistics.median(cpu["minimal Typer command"])
+    print(f"\nCold start: median of {runs} interleaved runs (ms), and the ratio to the minimal Typer command")
+    print(f"{'command':42} {'wall':>6} {'ratio':>6} {'CPU':>6} {'ratio':>6}")
+    for name in commands:
+        w, c = statistics.median(wall[name]), statistics.median(cpu[name])
+        print(f"{name:42} {_ms(w):>6} {w / base_w:>6.2f} {_ms(c):>6} {c / base_c:>6.2f}")
+
+
+def end_to_end(shape: str, n: int) -> float | None:
+    """CPU time of the whole `bprop eval -f PROGRAM x=2 --json > /dev/null` process."""
+    with tempfile.NamedTemporaryFile("w", suffix=".bp", delete=False) as f:
+        f.write(program(shape, n))
+    try:
+        _, elapsed, status = run_timed([PY, "-m", "bprop_cli", "eval", "-f", f.name, "x=2", "--json"])
+        return elapsed if status == 0 else None
+    finally:
+        os.unlink(f.name)
+
+
+def scale(sizes: list[int], memory_up_to: int, peers: bool) -> None:
+    phases = ("parse", "graph", "forward", "backward", "json")
+    have = {m: peers and _have(m) for m in ("micrograd", "torch")}
+    for shape in SHAPES:
+        rows = []
+        for n in sizes:
+            row = _spawn("bprop", shape, str(n), "1" if n <= memory_up_to else "0")
+            row["e2e"] = end_to_end(shape, n)
+            for peer in ("micrograd", "torch"):
+                row[peer] = _spawn(peer, shape, str(n)) if have[peer] else {}
+            rows.append((n, row))
+            print(f"  measured {shape} n={n:,}", file=sys.stderr)
+        what = "deep chain: y = y * 1.0001, repeated" if shape == "chain" else "wide: x*x + x*x + ..."
+        print(f"\n{shape} ({what}); CPU times in ms, peak memory (tracemalloc) in MB")
+        print(f"{'nodes':>9} " + " ".join(f"{p:>8}" for p in phases) + f" {'total':>8} {'process':>8}"
+              + " " + " ".join(f"{p + ' MB':>11}" for p in phases) + "  ok")
+        prev: dict | None = None
+        for n, row in rows:
+            if "error" in row:
+                print(f"{n:>9} error: {row['error']}")
+                continue
+            t = row["times"]
+            total = sum(t.values())
+            row["total"] = total
+            peaks = row.get("peaks") or {}
+            print(f"{row['nodes']:>9,} " + " ".join(f"{_ms(t[p]):>8}" for p in phases)
+                  + f" {_ms(total):>8} {_ms(row['e2e']):>8} "
+                  + " ".join(f"{_mb(peaks.get(p)):>11}" for p in phases) + f"  {'yes' if row['check'] else 'NO'}")
+        print(f"\n{shape}: t(10N)/t(N) per phase (target <= 11)")
+        print(f"{'N -> 10N':>19} " + " ".join(f"{p:>8}" for p in (*phases, "total", "process")))
+        for (n0, r0), (n1, r1) in zip(rows, rows[1:]):
+            if "error" in r0 or "error" in r1:
+                continue
+            cells = [_ratio(r1["times"][p], r0["times"][p]) for p in phases]
+            cells += [_ratio(r1["total"], r0["total"]), _ratio(r1["e2e"], r0["e2e"])]
+            print(f"{f'{n0:,} -> {n1:,}':>19} " + " ".join(f"{c:>8}" for c in cells))
+        if any(have.values()):
+            print(f"\n{shape}: side by side (ms). bprop process = whole `bprop eval -f ... --json`;"
+                  " peers = in-process build + backward")
+            print(f"{'nodes':>9} {'bprop':>9} {'micrograd':>10} {'torch':>9} {'mg/bprop':>9} {'torch/bprop':>12}"
+                  f" {'us/op bprop':>12} {'us/op torch':>12}")
+            for n, row in rows:
+                if "error" in row:
+                    continue
+                mg = row["micrograd"].get("time")
+                th = row["torch"].get("time")
+                ops = row["nodes"]
+                print(f"{row['nodes']:>9,} {_ms(row['e2e']):>9} {_ms(mg) if mg else row['micrograd'].get('error', '-'):>10}"
+                      f" {_ms(th):>9} {_ratio(mg, row['e2e']):>9} {_ratio(th, row['e2e']):>12}"
+                      f" {row['e2e'] / ops * 1e6 if row['e2e'] else 0:>12.2f}"
+                      f" {(th / ops * 1e6) if th else 0:>12.2f}")
+
+
+def main() -> None:
+    if len(sys.argv) > 1 and sys.argv[1] == "--worker":
+        kind, shape, n = sys.argv[2], sys.argv[3], int(sys.argv[4])
+        sys.path.insert(0, str(ROOT))
+        if kind == "bprop":
+            result = worker_bprop(shape, n, sys.argv[5] == "1")
+        elif kind == "micrograd":
+            result = worker_micrograd(shape, n)
+        else:
+            result = worker_torch(shape, n)
+        print(json.dumps(result))
+        return
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--quick", action="store_true", help="10^3..10^5 nodes and 10 start-up runs")
+    ap.add_argument("--sizes", help="comma-separated node counts, e.g. 1000,10000")
+    ap.add_argument("--runs", type=int, help="interleaved cold-start runs (default 30, quick 10)")
+    ap.add_argument("--no-memory", action="store_true", help="skip the tracemalloc pass")
+    ap.add_argument("--memory-up-to", type=float, default=1e6,
+                    help="largest size given the (slow) tracemalloc pass (default 1e6)")
+    ap.add_argument("--no-peers", action="store_true", help="skip micrograd and torch")
+    ap.add_argument("--only", choices=("cold", "scale"), help="run one part only")
+    args = ap.parse_args()
+    sizes = [int(float(s)) for s in args.sizes.split(",")] if args.sizes else (
+        [10**3, 10**4, 10**5] if args.quick else [10**3, 10**4, 10**5, 10**6])
+    print(f"python {sys.version.split()[0]} on {os.cpu_count()} CPUs")
+    if args.only != "scale":
+        cold_start(args.runs or (10 if args.quick else 30))
+    if args.only != "cold":
+        scale(sizes, memory_up_to=0 if args.no_memory else int(args.memory_up_to), peers=not args.no_peers)
+
+
+if __name__ == "__main__":
+    main()
