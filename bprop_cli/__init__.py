@@ -15,7 +15,7 @@ from typing import Callable, Mapping
 
 from .engine import backward, forward
 from .errors import BpropError, EvalError, ExitStatus, ParseError
-from .graph import Graph, build_graph
+from .graph import Graph, build_graph, compile_program
 from .parser import parse
 from .trace import Trace
 from .values import bind
@@ -23,7 +23,7 @@ from .values import bind
 __version__ = "0.1.0"
 __all__ = [
     "BpropError", "EvalError", "ExitStatus", "Graph", "ParseError", "Trace",
-    "__version__", "backward", "bind", "build_graph", "forward", "parse", "run",
+    "__version__", "backward", "bind", "build_graph", "compile_program", "forward", "parse", "run",
 ]
 
 
@@ -43,10 +43,7 @@ def run(
     gc.disable()
     try:
         phase("parsing")
-        syntax = parse(program)
-        phase("building the graph")
-        graph = build_graph(syntax, expand=expand)
-        del syntax  # the graph has all it needs; free the syntax tree before the passes
+        graph = compile_program(program, expand=expand)  # parsed straight into the graph
         phase("forward pass")
         computed = forward(graph, bind(graph, values))
         phase("backward pass")

@@ -1,4 +1,5 @@
-"""Forward and reverse-mode passes over a Graph: plain loops, no recursion, never prints."""
+"""Forward and reverse-mode passes over a Graph: plain loops over its columns, no recursion,
+never prints."""
 
 from __future__ import annotations
 
@@ -7,42 +8,48 @@ from typing import Mapping
 
 from .errors import EvalError
 from .gates import GATES
-from .graph import CONST, INPUT, Graph, Node, _num
-from .trace import BackwardStep, NodeRecord, Trace
+from .graph import CONST, INPUT, Graph, _num
+from .trace import BackwardSteps, NodeRecords, Tape, Trace
 
 _MATH_ERRORS = (OverflowError, ValueError, ZeroDivisionError)
+_INF = math.inf
 
 
-def _fail(graph: Graph, node: Node, problem: str, xs: list[float]) -> EvalError:
-    labels = [graph.label(i) for i in node.inputs]
+def _fail(graph: Graph, index: int, problem: str, xs: list[float]) -> EvalError:
+    labels = [graph.label(i) for i in graph.args[index]]
     shown = ", ".join(f"{lab} = {_num(x)}" for lab, x in zip(labels, xs) if lab != _num(x))
-    where = f"node {node.id} = {node.gate.expression(labels)}"
-    return EvalError(f"{where}: {problem}" + (f" ({shown})" if shown else ""), graph.source, node.span)
+    where = f"node {graph.ids[index]} = {GATES[graph.ops[index]].expression(labels)}"
+    return EvalError(f"{where}: {problem}" + (f" ({shown})" if shown else ""), graph.source, graph.span(index))
 
 
 def forward(graph: Graph, inputs: Mapping[str, float]) -> list[float]:
     """Value of every node, in node order; raises EvalError naming the node that failed."""
+    # The gate table is read at each call (not at import), so a gate can be swapped in a test.
+    rules = {name: (gate.forward, gate.domain) for name, gate in GATES.items()}
+    ids, consts, args = graph.ids, graph.consts, graph.args
+    isfinite = math.isfinite
     values: list[float] = []
-    for node in graph.nodes:
-        if node.op == INPUT:
-            values.append(float(inputs[node.id]))
+    push = values.append
+    for i, op in enumerate(graph.ops):
+        if op == INPUT:
+            push(float(inputs[ids[i]]))
             continue
-        if node.op == CONST:
-            values.append(node.value)
+        if op == CONST:
+            push(consts[i])
             continue
-        gate = node.gate
-        xs = [values[i] for i in node.inputs]
-        problem = gate.domain(*xs) if gate.domain else None
+        fn, domain = rules[op]
+        xs = [values[j] for j in args[i]]
+        problem = domain(*xs) if domain else None
         if problem is None:
             try:
-                out = gate.forward(*xs)
+                out = fn(*xs)
             except _MATH_ERRORS:
-                out = math.inf
-            if not math.isfinite(out):
-                problem = "overflow: the result is too large for double precision"
-        if problem is not None:
-            raise _fail(graph, node, problem, xs)
-        values.append(out)
+                out = _INF
+            if isfinite(out):
+                push(out)
+                continue
+            problem = "overflow: the result is too large for double precision"
+        raise _fail(graph, i, problem, xs)
     return values
 
 
@@ -51,64 +58,69 @@ def backward(graph: Graph, values: list[float], seed: float = 1.0, *, explain: b
 
     explain=False keeps only values and gradients (no steps, no formulas): for batches of many rows.
     """
-    nodes = graph.nodes
-    labels = [node.id if node.op != CONST else graph.label(i) for i, node in enumerate(nodes)]
-    grads = [0.0] * len(nodes)
+    ops, args = graph.ops, graph.args
+    rules = {name: (gate.local, gate.kink) for name, gate in GATES.items()}
+    n = len(ops)
+    grads = [0.0] * n
     grads[graph.output] = seed
-    live = [False] * len(nodes)  # nodes the output depends on; others get no products
+    live = [False] * n  # nodes the output depends on; others get no products
     live[graph.output] = True
-    is_const = [node.op == CONST for node in nodes]
-    steps: list[BackwardStep] = []
-    add_step = steps.append
+    step_node: list[int] = []
+    step_arg: list[int] = []
+    step_local: list[float] = []
+    step_total: list[float] = []
     notes: dict[int, str] = {}
     isfinite = math.isfinite
     for index in range(graph.output, -1, -1):  # node order is topological, so reverse it
-        node = nodes[index]
-        if not live[index] or node.op == INPUT or node.op == CONST:
+        if not live[index]:
             continue
-        gate = GATES[node.op]
-        inputs = node.inputs
+        op = ops[index]
+        if op == INPUT or op == CONST:
+            continue
+        local_of, kink = rules[op]
+        inputs = args[index]
         xs = [values[i] for i in inputs]
         out = values[index]
         try:
-            local = gate.local(*xs, out)
+            local = local_of(*xs, out)
         except _MATH_ERRORS:
-            local = (math.inf,) * len(xs)
-        if gate.kink is not None and (note := gate.kink(*xs, out)):
+            local = (_INF,) * len(xs)
+        if kink is not None and (note := kink(*xs, out)):
             notes[index] = note
         upstream = grads[index]
-        names = [labels[i] for i in inputs]
-        for k, (parent, d) in enumerate(zip(inputs, local)):
-            if d is None or is_const[parent]:
+        for k, parent in enumerate(inputs):
+            d = local[k]
+            if d is None or ops[parent] == CONST:
                 continue  # constants need no gradient
             product = upstream * d
-            if not isfinite(product):
-                if not isfinite(d):
-                    raise _fail(graph, node, f"the local derivative with respect to {names[k]} is infinite", xs)
-                raise _fail(graph, node, "overflow in the chain-rule product", xs)
+            total = grads[parent] + product  # gradients add where a value fans out
+            if not isfinite(total):
+                raise _overflow(graph, index, k, d, product, xs)
             live[parent] = True
-            grads[parent] += product  # gradients add where a value fans out
-            if not isfinite(grads[parent]):
-                raise _fail(graph, node, f"overflow in the sum of the gradients of {names[k]}", xs)
+            grads[parent] = total
             if explain:
-                add_step(BackwardStep(node.id, labels[parent], upstream, d, product, grads[parent],
-                                      gate.formula(k, names, node.id)))
-    records = tuple(
-        NodeRecord(
-            n.id, n.op, tuple([nodes[i].id for i in n.inputs]), values[i], grads[i], n.text,
-            "" if not explain else n.id if n.op == INPUT else labels[i] if n.op == CONST
-            else GATES[n.op].expression([labels[j] for j in n.inputs]),
-            notes.get(i),
-        )
-        for i, n in enumerate(nodes)
-    )
+                step_node.append(index)
+                step_arg.append(k)
+                step_local.append(d)
+                step_total.append(total)
+    tape = Tape(graph, values, grads, notes, explain, step_node, step_arg, step_local, step_total)
     return Trace(
         expression=graph.source,
-        output=nodes[graph.output].id,
+        output=graph.ids[graph.output],
         value=values[graph.output],
         inputs={name: values[i] for name, i in graph.inputs.items()},
         gradients={name: grads[i] for name, i in graph.inputs.items()},
-        nodes=records,
-        backward=tuple(steps),
+        nodes=NodeRecords(tape),
+        backward=BackwardSteps(tape),
         seed=seed,
     )
+
+
+def _overflow(graph: Graph, index: int, k: int, d: float, product: float, xs: list[float]) -> EvalError:
+    """The error for a product or sum that is not finite, naming which it was."""
+    name = graph.label(graph.args[index][k])
+    if not math.isfinite(d):
+        return _fail(graph, index, f"the local derivative with respect to {name} is infinite", xs)
+    if not math.isfinite(product):
+        return _fail(graph, index, "overflow in the chain-rule product", xs)
+    return _fail(graph, index, f"overflow in the sum of the gradients of {name}", xs)

@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import difflib
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
-from .errors import EvalError, NameResolutionError, Span
+from .errors import EvalError, NameResolutionError, ParseError, Span
 from .gates import BINARY_GATES, CONSTANTS, FUNCTIONS, GATES, Gate
-from .parser import parse_expression
+from .parser import parse, parse_expression, parse_into
 from .syntax import Assign, Binary, Call, Expr, Name, Num, Program, Unary, children
 
 INPUT, CONST = "input", "const"
@@ -29,6 +29,8 @@ FUNCTION_ALIASES = {
 
 @dataclass(slots=True)
 class Node:
+    """One node of a Graph, as an object (the graph itself keeps its nodes column by column)."""
+
     id: str
     op: str  # INPUT, CONST or a gate name
     inputs: tuple[int, ...]
@@ -41,21 +43,55 @@ class Node:
         return GATES[self.op]
 
 
-@dataclass(slots=True)
 class Graph:
-    nodes: list[Node]
-    output: int
-    inputs: dict[str, int]  # variable name -> node index, in order of first use
-    source: str
-    names: dict[int, str] = field(default_factory=dict)  # node index -> user name it was bound to
+    """Gate nodes in topological (statement) order, stored column by column: node i is
+    ops[i] applied to the nodes args[i], written at source[starts[i]:ends[i]]."""
+
+    __slots__ = ("ops", "args", "starts", "ends", "ids", "consts", "output", "inputs", "source", "names", "_nodes")
+
+    def __init__(self, ops: list[str], args: list[tuple[int, ...]], starts: list[int], ends: list[int],
+                 ids: list[str], consts: dict[int, float], output: int, inputs: dict[str, int], source: str,
+                 names: dict[int, str]) -> None:
+        self.ops, self.args, self.starts, self.ends, self.ids = ops, args, starts, ends, ids
+        self.consts = consts  # node index -> value, for the constant nodes
+        self.output = output
+        self.inputs = inputs  # variable name -> node index, in order of first use
+        self.source = source
+        self.names = names  # node index -> user name it was bound to
+        self._nodes: list[Node] | None = None
+
+    def __len__(self) -> int:
+        return len(self.ops)
+
+    def text(self, index: int) -> str:
+        """The source text node `index` computes (shortened in the middle when long)."""
+        start = self.starts[index]
+        return self.ids[index] if start < 0 else source_text(self.source, Span(start, self.ends[index]))
+
+    def span(self, index: int) -> Span | None:
+        start = self.starts[index]
+        return None if start < 0 else Span(start, self.ends[index])
+
+    @property
+    def nodes(self) -> list[Node]:
+        """Every node as a Node object (built on first use; the passes read the columns)."""
+        if self._nodes is None:
+            consts = self.consts
+            self._nodes = [Node(self.ids[i], op, self.args[i], self.text(i), self.span(i), consts.get(i, 0.0))
+                           for i, op in enumerate(self.ops)]
+        return self._nodes
 
     def label(self, index: int) -> str:
         """How a node is written inside another node's formula: constants by value, others by id."""
-        node = self.nodes[index]
-        if node.op == CONST:
-            text = node.text.strip()
-            return text if _simple(text) else _num(node.value)
-        return node.id
+        if self.ops[index] == CONST:
+            text = self.text(index).strip()
+            return text if _simple(text) else _num(self.consts[index])
+        return self.ids[index]
+
+    def labels(self) -> list[str]:
+        """label(i) for every node."""
+        ids, label = self.ids, self.label
+        return [ids[i] if op != CONST else label(i) for i, op in enumerate(self.ops)]
 
 
 TEXT_LIMIT = 60  # longer sub-expressions are shortened, so long chains stay linear in size
@@ -76,45 +112,57 @@ def _num(value: float) -> str:
     return repr(int(value)) if value.is_integer() and abs(value) < 1e15 else f"{value:.6g}"
 
 
-# A lowered sub-expression is either a node index or a not-yet-materialised constant.
-@dataclass(frozen=True, slots=True)
 class _Const:
-    value: float
-    text: str
-    span: Span
+    """A lowered sub-expression made only of constants: folded, not yet a node."""
+
+    __slots__ = ("value", "text", "start", "end")
+
+    def __init__(self, value: float, text: str, start: int, end: int) -> None:
+        self.value, self.text, self.start, self.end = value, text, start, end
 
 
-class _Builder:
-    def __init__(self, program: Program, expand: bool = False) -> None:
+Item = int | _Const  # what a sub-expression lowers to: a node index or a folded constant
+
+
+class GraphBuilder:
+    """Lowers a program into a Graph as it is parsed (the parser's Sink), or from a syntax tree.
+
+    Each variable and each named intermediate becomes one node, however often it is used."""
+
+    def __init__(self, source: str, expand: bool = False) -> None:
         self.expand = expand  # lower composite gates (sigmoid, tanh, ...) into primitive ones
-        self.span_override: Span | None = None  # set while lowering an expansion template
-        self.source = program.source
-        self.nodes: list[Node] = []
+        self.span_override: tuple[int, int] | None = None  # set while lowering an expansion template
+        self.source = source
+        self.ops: list[str] = []
+        self.args: list[tuple[int, ...]] = []
+        self.starts: list[int] = []
+        self.ends: list[int] = []
+        self.ids: list[str] = []
+        self.consts: dict[int, float] = {}
         self.inputs: dict[str, int] = {}
-        self.env: dict[str, int | _Const] = {}  # names bound by assignment
+        self.env: dict[str, Item] = {}  # names bound by assignment
         self.names: dict[int, str] = {}
         self.versions: dict[str, int] = {}
         self.taken: set[str] = set()  # every name the program uses; generated ids avoid them
-        self.counters = {"v": 0, "c": 0}
+        self.result: Item = 0  # the value of the last statement
 
     # -- node creation ---------------------------------------------------------------------
-    def fresh(self, prefix: str) -> str:
-        while True:
-            self.counters[prefix] += 1
-            candidate = f"{prefix}{self.counters[prefix]}"
-            if candidate not in self.taken:
-                return candidate
+    def add(self, op: str, inputs: tuple[int, ...], start: int, end: int, id: str = "") -> int:
+        if self.span_override is not None:
+            start, end = self.span_override
+        self.ops.append(op)
+        self.args.append(inputs)
+        self.starts.append(start)
+        self.ends.append(end)
+        self.ids.append(id)
+        return len(self.ops) - 1
 
-    def add(self, op: str, inputs: tuple[int, ...], span: Span | None, value: float = 0.0, id: str = "") -> int:
-        span = self.span_override or span
-        text = source_text(self.source, span) if span else id
-        self.nodes.append(Node(id, op, inputs, text, span, value))
-        return len(self.nodes) - 1
-
-    def materialise(self, item: int | _Const) -> int:
-        if isinstance(item, _Const):
-            return self.add(CONST, (), item.span, item.value)  # numbered c1, c2, ... at the end
-        return item
+    def materialise(self, item: Item) -> int:
+        if type(item) is int:
+            return item
+        index = self.add(CONST, (), item.start, item.end)  # numbered c1, c2, ... at the end
+        self.consts[index] = item.value
+        return index
 
     def claim(self, index: int, name: str) -> None:
         """Give a node the user's name; a name used before gets a version suffix."""
@@ -122,50 +170,84 @@ class _Builder:
             return  # an alias such as r = q: the node keeps its first name
         version = self.versions.get(name, 0) + 1
         self.versions[name] = version
-        self.nodes[index].id = name if version == 1 else f"{name}@{version}"
+        self.ids[index] = name if version == 1 else f"{name}@{version}"
         self.names[index] = name
 
-    # -- lowering ----------------------------------------------------------------------------
-    def name(self, node: Name) -> int | _Const:
-        self.taken.add(node.id)
-        if node.id in self.env:
-            return self.env[node.id]
-        if node.id in CONSTANTS:
-            return _Const(CONSTANTS[node.id], node.id, node.span)
-        if node.id in FUNCTIONS:
-            raise NameResolutionError(
-                f"{node.id} is a function: call it with an argument, as in {node.id}(x)",
-                self.source, node.span,
-            )
-        if node.id not in self.inputs:
-            index = self.add(INPUT, (), node.span, id=node.id)
-            self.inputs[node.id] = index
-            self.claim(index, node.id)
-        return self.inputs[node.id]
+    # -- the parser's Sink ---------------------------------------------------------------------
+    def number(self, value: float, text: str, start: int, end: int) -> _Const:
+        return _Const(value, text, start, end)
 
-    def gate_node(self, gate: str, args: list[int | _Const], span: Span) -> int | _Const:
-        consts = sum(isinstance(a, _Const) for a in args)
-        if gate == "pow" and not isinstance(args[1], _Const):
+    def name(self, text: str, start: int, end: int) -> Item:
+        self.taken.add(text)
+        found = self.env.get(text)
+        if found is not None:
+            return found
+        index = self.inputs.get(text)
+        if index is not None:
+            return index
+        if text in CONSTANTS:
+            return _Const(CONSTANTS[text], text, start, end)
+        if text in FUNCTIONS:
+            raise NameResolutionError(
+                f"{text} is a function: call it with an argument, as in {text}(x)", self.source, Span(start, end),
+            )
+        index = self.add(INPUT, (), start, end, id=text)
+        self.inputs[text] = index
+        self.claim(index, text)
+        return index
+
+    def unary(self, op: str, operand: Item, start: int, end: int) -> Item:
+        return operand if op == "+" else self.gate_node("neg", [operand], start, end)
+
+    def binary(self, op: str, left: Item, right: Item, start: int, end: int) -> Item:
+        gate = BINARY_GATES[op]
+        if type(left) is int and type(right) is int and not self.expand:  # the common case, quickly
+            return self.add("pow_var" if gate == "pow" else gate, (left, right), start, end)
+        return self.gate_node(gate, [left, right], start, end)
+
+    def call(self, func: str, args: list[Item], start: int, end: int, name_end: int) -> Item:
+        gate = self.function(func, len(args), start, end, name_end)
+        return self.gate_node(gate.name, args, start, end)
+
+    def statement(self, target: str | None, target_end: int, value: Item, start: int, end: int) -> None:
+        if target is not None:
+            self.taken.add(target)
+            if target in FUNCTIONS:
+                raise NameResolutionError(
+                    f"{target} is a function and cannot be assigned", self.source, Span(start, target_end),
+                    hint="choose another name for the value",
+                )
+            if type(value) is int:
+                self.claim(value, target)
+            self.env[target] = value
+        self.result = value
+
+    # -- lowering ----------------------------------------------------------------------------
+    def gate_node(self, gate: str, args: list[Item], start: int, end: int) -> Item:
+        consts = sum(type(a) is not int for a in args)
+        if gate == "pow" and type(args[1]) is int:
             gate = "pow_var"  # the exponent depends on a variable: log of the base is needed
         if consts == len(args):
-            return self.fold(GATES[gate], args, span)  # type: ignore[arg-type]
+            return self.fold(GATES[gate], args, start, end)  # type: ignore[arg-type]
         if self.expand and GATES[gate].expand:
-            return self.expansion(GATES[gate], args, span)
-        inputs = tuple(self.materialise(a) for a in args) if consts else tuple(args)  # type: ignore[arg-type]
-        return self.add(gate, inputs, span)
+            return self.expansion(GATES[gate], args, start, end)
+        inputs = tuple([self.materialise(a) for a in args])
+        return self.add(gate, inputs, start, end)
 
-    def expansion(self, gate: Gate, args: list[int | _Const], span: Span) -> int | _Const:
+    def expansion(self, gate: Gate, args: list[Item], start: int, end: int) -> Item:
         """Lower a composite gate as its template, every new node pointing at the user's call."""
         saved_env, saved_span = self.env, self.span_override
         self.env = {_placeholder(i): arg for i, arg in enumerate(args)}
-        self.span_override = saved_span or span
+        self.span_override = saved_span or (start, end)
         try:
-            return self.expr(expansion_template(gate.name))
+            return self.lower(expansion_template(gate.name))
         finally:
             self.env, self.span_override = saved_env, saved_span
 
-    def fold(self, gate: Gate, args: list[_Const], span: Span) -> _Const:
-        span = self.span_override or span
+    def fold(self, gate: Gate, args: list[_Const], start: int, end: int) -> _Const:
+        if self.span_override is not None:
+            start, end = self.span_override
+        span = Span(start, end)
         xs = [a.value for a in args]
         text = source_text(self.source, span)
         problem = gate.domain(*xs) if gate.domain else None
@@ -180,11 +262,27 @@ class _Builder:
         if problem is not None:
             shown = ", ".join(_num(x) for x in xs)
             raise EvalError(f"constant {text}: {problem} ({gate.name} of {shown})", self.source, span)
-        return _Const(value, text, span)
+        return _Const(value, text, start, end)
 
-    def expr(self, root: Expr) -> int | _Const:
-        """Lower one expression bottom-up with an explicit stack (no recursion)."""
-        results: list[int | _Const] = []  # lowered sub-expressions, in post-order
+    def function(self, func: str, n: int, start: int, end: int, name_end: int) -> Gate:
+        if func not in FUNCTIONS:
+            raise NameResolutionError(
+                f"unknown function {func!r}", self.source, Span(start, name_end), hint=_function_hint(func)
+            )
+        gate = GATES[FUNCTIONS[func]]
+        if gate.arity == 0 and n < 2:
+            raise NameResolutionError(
+                f"{func} needs two or more arguments, as in {func}(0, x)", self.source, Span(start, end)
+            )
+        if gate.arity and n != gate.arity:
+            raise NameResolutionError(
+                f"{func} takes {gate.arity} argument{'s' * (gate.arity > 1)}, got {n}", self.source, Span(start, end)
+            )
+        return gate
+
+    def lower(self, root: Expr) -> Item:
+        """Lower one syntax tree bottom-up with an explicit stack (no recursion)."""
+        results: list[Item] = []  # lowered sub-expressions, in post-order
         stack: list[tuple[Expr, bool]] = [(root, False)]
         while stack:
             node, expanded = stack.pop()
@@ -193,58 +291,46 @@ class _Builder:
                 stack.append((node, True))
                 stack.extend([(kid, False) for kid in reversed(kids)])  # left child lowered first
                 continue
+            args: list[Item] = []
             if kids:
                 args = results[-len(kids):]
                 del results[-len(kids):]
+            start, end = node.span
+            if isinstance(node, Num):
+                results.append(self.number(node.value, node.text, start, end))
+            elif isinstance(node, Name):
+                results.append(self.name(node.id, start, end))
+            elif isinstance(node, Unary):
+                results.append(self.unary(node.op, args[0], start, end))
+            elif isinstance(node, Binary):
+                results.append(self.binary(node.op, args[0], args[1], start, end))
             else:
-                args = []
-            results.append(self.lower_one(node, args))
+                assert isinstance(node, Call)
+                results.append(self.call(node.func, args, start, end, node.name_span.end))
         return results[0]
 
-    def lower_one(self, node: Expr, args: list[int | _Const]) -> int | _Const:
-        if isinstance(node, Num):
-            return _Const(node.value, node.text, node.span)
-        if isinstance(node, Name):
-            return self.name(node)
-        if isinstance(node, Unary):
-            return args[0] if node.op == "+" else self.gate_node("neg", args, node.span)
-        if isinstance(node, Binary):
-            return self.gate_node(BINARY_GATES[node.op], args, node.span)
-        assert isinstance(node, Call)
-        gate = self.function(node)
-        return self.gate_node(gate.name, args, node.span)
-
-    def function(self, call: Call) -> Gate:
-        if call.func not in FUNCTIONS:
-            raise NameResolutionError(
-                f"unknown function {call.func!r}", self.source, call.name_span, hint=_function_hint(call.func)
-            )
-        gate = GATES[FUNCTIONS[call.func]]
-        n = len(call.args)
-        if gate.arity == 0 and n < 2:
-            raise NameResolutionError(
-                f"{call.func} needs two or more arguments, as in {call.func}(0, x)", self.source, call.span
-            )
-        if gate.arity and n != gate.arity:
-            raise NameResolutionError(
-                f"{call.func} takes {gate.arity} argument{'s' * (gate.arity > 1)}, got {n}", self.source, call.span
-            )
-        return gate
-
-    def statement(self, stmt: Assign | Expr) -> int | _Const:
-        if isinstance(stmt, Assign):
-            self.taken.add(stmt.target)
-            if stmt.target in FUNCTIONS:
-                raise NameResolutionError(
-                    f"{stmt.target} is a function and cannot be assigned", self.source, stmt.target_span,
-                    hint="choose another name for the value",
-                )
-            value = self.expr(stmt.value)
-            if isinstance(value, int):
-                self.claim(value, stmt.target)
-            self.env[stmt.target] = value
-            return value
-        return self.expr(stmt)
+    def finish(self) -> Graph:
+        """The graph whose output is the value of the last statement."""
+        output = self.materialise(self.result)
+        if output not in self.names:  # an unnamed final expression is called f, as in the seeds
+            name = next((n for n in ("f", "out", "output") if n not in self.taken), None)
+            if name is not None:
+                self.claim(output, name)
+        # Constants and anonymous intermediates are numbered in forward order, once every name the
+        # program uses is known (so that no generated id collides with one).
+        counters = {"v": 0, "c": 0}
+        ids, taken = self.ids, self.taken
+        for i, id in enumerate(ids):
+            if not id:
+                prefix = "c" if self.ops[i] == CONST else "v"
+                while True:
+                    counters[prefix] += 1
+                    candidate = f"{prefix}{counters[prefix]}"
+                    if candidate not in taken:
+                        break
+                ids[i] = candidate
+        return Graph(self.ops, self.args, self.starts, self.ends, ids, self.consts, output, self.inputs,
+                     self.source, self.names)
 
 
 def _function_hint(name: str) -> str | None:
@@ -278,18 +364,25 @@ def build_graph(program: Program, *, expand: bool = False) -> Graph:
 
     With `expand`, composite gates become the primitive gates of their expansion templates.
     """
-    b = _Builder(program, expand)
-    result: int | _Const = 0
+    b = GraphBuilder(program.source, expand)
     for stmt in program.statements:
-        result = b.statement(stmt)
-    output = b.materialise(result)
-    if output not in b.names:  # an unnamed final expression is called f, as in the seeds
-        name = next((n for n in ("f", "out", "output") if n not in b.taken), None)
-        if name is not None:
-            b.claim(output, name)
-    # Constants and anonymous intermediates are numbered in forward order, once every name the
-    # program uses is known (so that no generated id collides with one).
-    for node in b.nodes:
-        if not node.id:
-            node.id = b.fresh("c" if node.op == CONST else "v")
-    return Graph(b.nodes, output, b.inputs, program.source, b.names)
+        if isinstance(stmt, Assign):
+            b.statement(stmt.target, stmt.target_span.end, b.lower(stmt.value), stmt.span.start, stmt.span.end)
+        else:
+            b.statement(None, 0, b.lower(stmt), stmt.span.start, stmt.span.end)
+    return b.finish()
+
+
+def compile_program(source: str, *, expand: bool = False) -> Graph:
+    """Parse `source` and lower it into a graph in one pass, with no syntax tree in between.
+
+    Errors are those of parse() then build_graph(): a syntax error anywhere in the program is
+    reported before a name or constant error that comes earlier in it."""
+    builder = GraphBuilder(source, expand)
+    try:
+        parse_into(source, builder)
+    except (NameResolutionError, EvalError) as err:
+        if not isinstance(err, ParseError):
+            parse(source)  # raises the syntax error, if there is one
+        raise
+    return builder.finish()

@@ -35,12 +35,6 @@ TOKEN_SPEC: list[tuple[str, str]] = [
     ("SKIP", r"#[^\n]*"),  # a comment
     ("MISMATCH", r"[^ \t\r\f\v]"),  # anything else (trailing blanks match nothing, and end the input)
 ]
-# Blanks before a token are consumed by the same match (half as many matches as a separate
-# blank token); the token's own span is that of its named group.
-_BLANKS = r"[ \t\r\f\v]*"
-_TOKEN_RE = re.compile(_BLANKS + "(?:" + "|".join(f"(?P<{kind}>{rx})" for kind, rx in TOKEN_SPEC) + ")", re.DOTALL)
-_KINDS = {kind.name: kind for kind in TokenKind}
-
 _LOOKALIKES = {
     "×": "*", "·": "*", "÷": "/", "−": "-", "–": "-", "—": "-", "²": "^2", "³": "^3",
     "[": "(", "]": ")", "{": "(", "}": ")",
@@ -68,20 +62,48 @@ def _first_stray(source: str) -> int | None:
     return None
 
 
-def tokenize(source: str) -> Iterator[Token]:
-    """Yield the tokens of `source`, then one END token; raise ParseError on a stray character."""
+# The scanner behind the parser: the same token table, matched by `findall` (the loop over
+# the text runs in C), each match giving (the blanks before the token, the token). The
+# token's kind is read off its first character; comments are tokens that are dropped.
+_SCAN_RE = re.compile(r"([ \t\r\f\v]*)(" + "|".join(rx for _, rx in TOKEN_SPEC) + ")")
+_FIRST: dict[str, TokenKind] = {
+    **dict.fromkeys("0123456789.", TokenKind.NUMBER),
+    **dict.fromkeys("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz_", TokenKind.NAME),
+    **dict.fromkeys("+-*/^=(),", TokenKind.OP),
+    **dict.fromkeys(";\n", TokenKind.SEP),
+}
+_CHUNK = 1 << 18  # characters scanned per findall call, so a huge program is never all tokens at once
+
+RawToken = tuple  # (kind, text, start, end): a Token without the NamedTuple's cost
+
+
+def scan(source: str) -> Iterator[RawToken]:
+    """Yield (kind, text, start, end) for every token of `source`, then one END token;
+    raise ParseError on a stray character."""
     if (bad := _first_stray(source)) is not None:
         raise _stray(source, source[bad], bad)
-    kinds = _KINDS
-    for m in _TOKEN_RE.finditer(source):
-        kind = m.lastgroup
-        if kind == "SKIP":
-            continue
-        start, end = m.span(kind)
-        if kind == "MISMATCH":
-            raise _stray(source, source[start], start)
-        yield Token(kinds[kind], source[start:end], start, end)  # type: ignore[index]
-    yield Token(TokenKind.END, "", len(source), len(source))
+    first, number = _FIRST, TokenKind.NUMBER
+    base, size = 0, len(source)
+    while base < size:
+        cut = source.find("\n", base + _CHUNK) + 1 or size  # a line break always ends a token
+        pos = base
+        for blanks, text in _SCAN_RE.findall(source[base:cut]):
+            start = pos + len(blanks)
+            pos = start + len(text)
+            kind = first.get(text[0])
+            if kind is None or (kind is number and text == "."):
+                if text[0] == "#":
+                    continue  # a comment
+                raise _stray(source, text[0], start)
+            yield kind, text, start, pos
+        base = cut
+    yield TokenKind.END, "", size, size
+
+
+def tokenize(source: str) -> Iterator[Token]:
+    """Yield the tokens of `source`, then one END token; raise ParseError on a stray character."""
+    for raw in scan(source):
+        yield Token(*raw)
 
 
 def _stray(source: str, ch: str, pos: int) -> ParseError:

@@ -12,12 +12,12 @@ Inside parentheses, and right after an operator, a new line does not end the sta
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from itertools import chain, repeat
+from typing import Any, Protocol
 
 from .errors import ParseError, Span
 from .gates import FUNCTIONS
-from .lexer import Token, TokenKind, tokenize
+from .lexer import RawToken, Token, TokenKind, scan
 from .syntax import Assign, Binary, Call, Expr, Name, Num, Program, Statement, Unary
 
 # (left, right) binding powers: right < left makes an operator right-associative.
@@ -31,30 +31,77 @@ PREFIX_BP = 5  # unary '-' and '+': tighter than '*', looser than '^', so -x^2 =
 MAX_SOURCE = 16 * 1024 * 1024  # characters; larger programs are refused before tokenizing
 
 
-@dataclass(slots=True)
-class _Pending:
-    """An operator or bracket waiting on the stack for its right-hand side or its ')'."""
+class Sink(Protocol):
+    """What the parser builds, one call per construct, children before parents: a syntax tree
+    (TreeSink, for parse()) or, lowered on the fly, a gate graph (graph.GraphBuilder).
+    `start`/`end` are the construct's character span; an item is whatever the sink returned."""
 
-    kind: str  # 'infix', 'prefix', 'paren' or 'call'
-    token: Token
-    rbp: int = 0
-    left: Expr | None = None  # infix only
-    args: list[Expr] | None = None  # call only
-
-
-NUMBER, NAME, SEP, END = TokenKind.NUMBER, TokenKind.NAME, TokenKind.SEP, TokenKind.END
-_OPERATORS = ("infix", "prefix")
-_OPENERS = ("paren", "call")
+    def number(self, value: float, text: str, start: int, end: int) -> Any: ...
+    def name(self, text: str, start: int, end: int) -> Any: ...
+    def unary(self, op: str, operand: Any, start: int, end: int) -> Any: ...
+    def binary(self, op: str, left: Any, right: Any, start: int, end: int) -> Any: ...
+    def call(self, func: str, args: list[Any], start: int, end: int, name_end: int) -> Any: ...
+    def statement(self, target: str | None, target_end: int, value: Any, start: int, end: int) -> None: ...
 
 
-def parse(source: str) -> Program:
-    """Parse a whole program; raise ParseError pointing at the first problem."""
+class TreeSink:
+    """Builds the immutable syntax tree of syntax.py."""
+
+    def __init__(self) -> None:
+        self.statements: list[Statement] = []
+
+    def number(self, value: float, text: str, start: int, end: int) -> Num:
+        return Num(value, text, Span(start, end))
+
+    def name(self, text: str, start: int, end: int) -> Name:
+        return Name(text, Span(start, end))
+
+    def unary(self, op: str, operand: Expr, start: int, end: int) -> Unary:
+        return Unary(op, operand, Span(start, end))
+
+    def binary(self, op: str, left: Expr, right: Expr, start: int, end: int) -> Binary:
+        return Binary(op, left, right, Span(start, end))
+
+    def call(self, func: str, args: list[Expr], start: int, end: int, name_end: int) -> Call:
+        return Call(func, tuple(args), Span(start, end), Span(start, name_end))
+
+    def statement(self, target: str | None, target_end: int, value: Expr, start: int, end: int) -> None:
+        if target is None:
+            self.statements.append(value)
+        else:
+            self.statements.append(Assign(target, Span(start, target_end), value, Span(start, end)))
+
+
+# An operand on the parser's stack: (item, start, end, kind), where kind is NUMBER or NAME when
+# the operand is that single token (for error messages), else None. A parenthesised operand
+# spans its parentheses.
+Operand = tuple
+# A pending operator or bracket: (kind, token, right binding power, left operand or call arguments).
+INFIX, PREFIX, PAREN, CALL = "infix", "prefix", "paren", "call"
+
+NUMBER, NAME, OP, SEP, END = TokenKind.NUMBER, TokenKind.NAME, TokenKind.OP, TokenKind.SEP, TokenKind.END
+
+
+def check_source(source: str) -> None:
+    """Refuse what no program may contain before reading it."""
     if len(source) > MAX_SOURCE:
         raise ParseError(f"program is {len(source):,} characters long; the limit is {MAX_SOURCE:,}")
     if "\x00" in source:
         pos = source.index("\x00")
         raise ParseError("the program contains a NUL byte", source, Span(pos, pos + 1))
-    return _Parser(source).program()
+
+
+def parse(source: str) -> Program:
+    """Parse a whole program into a syntax tree; raise ParseError pointing at the first problem."""
+    sink = TreeSink()
+    parse_into(source, sink)
+    return Program(tuple(sink.statements), source)
+
+
+def parse_into(source: str, sink: Sink) -> None:
+    """Parse a whole program, handing every construct to `sink` as soon as it is complete."""
+    check_source(source)
+    _Parser(source, sink).program()
 
 
 def parse_expression(source: str) -> Expr:
@@ -67,140 +114,163 @@ def parse_expression(source: str) -> Expr:
 
 class _Parser:
     """Reads tokens lazily with one token of lookahead, so a huge program never holds all of
-    its tokens at once; after the end, END repeats, so looking ahead needs no bounds checks."""
+    its tokens at once; after the end, END repeats, so looking ahead needs no bounds checks.
+    Tokens are plain (kind, text, start, end) tuples."""
 
-    def __init__(self, source: str) -> None:
+    def __init__(self, source: str, sink: Sink) -> None:
         self.source = source
-        end = Token(TokenKind.END, "", len(source), len(source))
-        self._stream = chain(tokenize(source), repeat(end))
-        self.cur = next(self._stream)
-        self.nxt = next(self._stream)
+        self.sink = sink
+        self._stream = chain(scan(source), repeat((END, "", len(source), len(source))))
+        self.cur: RawToken = next(self._stream)
+        self.nxt: RawToken = next(self._stream)
 
-    def error(self, message: str, token: Token, hint: str | None = None) -> ParseError:
-        start = token.start
-        if token.kind is TokenKind.END:  # point just past the last character, not at a blank last line
+    def error(self, message: str, token: RawToken, hint: str | None = None) -> ParseError:
+        kind, _, start, end = token
+        if kind is END:  # point just past the last character, not at a blank last line
             start = len(self.source.rstrip())
-        return ParseError(message, self.source, Span(start, max(token.end, start + 1)), hint)
+        return ParseError(message, self.source, Span(start, max(end, start + 1)), hint)
 
-    def peek(self, ahead: int = 0) -> Token:
+    def peek(self, ahead: int = 0) -> RawToken:
         return self.nxt if ahead else self.cur
 
-    def advance(self) -> Token:
+    def advance(self) -> RawToken:
         tok = self.cur
         self.cur = self.nxt
         self.nxt = next(self._stream)
         return tok
 
-    def program(self) -> Program:
-        statements: list[Statement] = []
+    def program(self) -> None:
+        empty = True
         while True:
-            while self.cur.kind is SEP:
+            while self.cur[0] is SEP:
                 self.advance()
-            if self.cur.kind is END:
+            if self.cur[0] is END:
                 break
-            statements.append(self.statement())
+            self.statement()
+            empty = False
             tok = self.cur
-            if tok.kind is not SEP and tok.kind is not END:  # pragma: no cover - expr() stops only there
+            if tok[0] is not SEP and tok[0] is not END:  # pragma: no cover - expr() stops only there
                 raise self.error(f"unexpected {describe(tok)}", tok)
-        if not statements:
+        if empty:
             raise ParseError("the program is empty: give an expression such as (x+y)*z", self.source, Span(0, 0))
-        return Program(tuple(statements), self.source)
 
-    def statement(self) -> Statement:
+    def statement(self) -> None:
         first = self.cur
-        if first.kind is NAME and self.nxt.text == "=":
+        if first[0] is NAME and self.nxt[1] == "=":
             self.advance()
             eq = self.advance()
-            if self.cur.text == "=" and self.cur.start == eq.end:
+            if self.cur[1] == "=" and self.cur[2] == eq[3]:
                 raise self._double_equals(eq)
             value = self.expr()
-            return Assign(first.text, Span(first.start, first.end), value, Span(first.start, value.span.end))
-        if first.text == "=":
+            self.sink.statement(first[1], first[3], value[0], first[2], value[2])
+            return
+        if first[1] == "=":
             raise self.error("'=' needs a name on its left, as in q = x + y", first)
-        return self.expr()
+        value = self.expr()
+        self.sink.statement(None, 0, value[0], value[1], value[2])
 
-    def expr(self) -> Expr:
+    def expr(self) -> Operand:
         """One expression, up to the end of its statement (shunting-yard form of Pratt parsing)."""
-        operands: list[Expr] = []
-        pending: list[_Pending] = []
-        advance = self.advance
+        operands: list[Operand] = []
+        pending: list[tuple] = []
+        push, push_pending = operands.append, pending.append
+        advance, sink = self.advance, self.sink
         expect_operand = True
         while True:
             tok = self.cur
-            kind, text = tok.kind, tok.text
+            kind, text = tok[0], tok[1]
             if expect_operand:
                 advance()
                 if kind is NUMBER:
-                    operands.append(Num(_number(self, tok), text, Span(tok.start, tok.end)))
+                    push((sink.number(_number(self, tok), text, tok[2], tok[3]), tok[2], tok[3], NUMBER))
                     expect_operand = False
-                elif kind is NAME and self.cur.text == "(":
-                    advance()
-                    if self.cur.text == ")":
-                        raise self.error(f"{text}() needs an argument, as in {text}(x)", self.cur)
-                    pending.append(_Pending("call", tok, args=[]))
                 elif kind is NAME:
-                    operands.append(Name(text, Span(tok.start, tok.end)))
-                    expect_operand = False
+                    if self.cur[1] == "(":
+                        advance()
+                        if self.cur[1] == ")":
+                            raise self.error(f"{text}() needs an argument, as in {text}(x)", self.cur)
+                        push_pending((CALL, tok, 0, []))
+                    else:
+                        push((sink.name(text, tok[2], tok[3]), tok[2], tok[3], NAME))
+                        expect_operand = False
                 elif text == "(":
-                    pending.append(_Pending("paren", tok))
+                    push_pending((PAREN, tok, 0, None))
                 elif text == "-" or text == "+":
-                    pending.append(_Pending("prefix", tok, PREFIX_BP))
-                elif text == "\n" and kind is SEP:
+                    push_pending((PREFIX, tok, PREFIX_BP, None))
+                elif text == "\n":
                     pass  # a line break after an operator or '(' continues the statement
                 else:
                     raise self._operand_expected(tok, pending)
                 continue
 
             # An operand has just been read: expect an operator, ',' , ')' or the end.
-            if text in INFIX_BP:
+            if kind is OP and text in INFIX_BP:
                 advance()
                 lbp, rbp = INFIX_BP[text]
-                _reduce_while(operands, pending, lbp)  # finish pending operators that bind tighter
-                pending.append(_Pending("infix", tok, rbp, left=operands.pop()))
+                if pending and pending[-1][2] > lbp:
+                    self._reduce(operands, pending, lbp)  # finish pending operators that bind tighter
+                push_pending((INFIX, tok, rbp, operands.pop()))
                 expect_operand = True
             elif text == ")":
                 advance()
-                _reduce_while(operands, pending, -1)
+                self._reduce(operands, pending, -1)
                 if not pending:
                     raise self.error("unmatched ')'", tok, "remove it, or add the '(' it should close")
-                opener = pending.pop()
+                opener_kind, opener, _, args = pending.pop()
                 inner = operands.pop()
-                if opener.kind == "call":
-                    args = (*opener.args, inner)  # type: ignore[misc]
-                    name = opener.token
-                    operands.append(Call(name.text, args, Span(name.start, tok.end), Span(name.start, name.end)))
-                else:
-                    operands.append(inner)  # parentheses only group
+                if opener_kind is CALL:
+                    args.append(inner[0])
+                    start = opener[2]
+                    push((sink.call(opener[1], args, start, tok[3], opener[3]), start, tok[3], None))
+                else:  # parentheses only group; the operand now spans them
+                    push((inner[0], opener[2], tok[3], inner[3]))
             elif text == ",":
                 advance()
-                _reduce_while(operands, pending, -1)
-                if not pending or pending[-1].kind != "call":
+                self._reduce(operands, pending, -1)
+                if not pending or pending[-1][0] is not CALL:
                     raise self.error("',' outside a function call", tok, "separate statements with ';'")
-                pending[-1].args.append(operands.pop())  # type: ignore[union-attr]
+                pending[-1][3].append(operands.pop()[0])
                 expect_operand = True
             elif kind is SEP or kind is END:
-                if not any(p.kind in _OPENERS for p in pending):
-                    _reduce_while(operands, pending, -1)
+                if not any(p[0] is PAREN or p[0] is CALL for p in pending):
+                    self._reduce(operands, pending, -1)
                     assert not pending and len(operands) == 1
                     return operands[0]
                 if text == "\n":
                     advance()  # inside brackets a new line is only white space
                     continue
-                opener = next(p for p in reversed(pending) if p.kind in _OPENERS)
-                col = opener.token.start - self.source.rfind("\n", 0, opener.token.start)
-                what = f"{opener.token.text}(" if opener.kind == "call" else "'('"
+                opener_kind, opener, _, _ = next(p for p in reversed(pending) if p[0] is PAREN or p[0] is CALL)
+                col = opener[2] - self.source.rfind("\n", 0, opener[2])
+                what = f"{opener[1]}(" if opener_kind is CALL else "'('"
                 raise self.error(f"expected ')' to close {what} at column {col}", tok)
             else:
                 raise self._operator_expected(tok, operands[-1])
 
-    def _operand_expected(self, tok: Token, pending: list[_Pending]) -> ParseError:
-        after = pending[-1].token.text if pending else None
+    def _reduce(self, operands: list[Operand], pending: list[tuple], rbp_above: int) -> None:
+        """Pop every pending operator that binds tighter than `rbp_above` onto its operands."""
+        sink = self.sink
+        while pending:
+            kind, tok, rbp, left = pending[-1]
+            if rbp <= rbp_above or kind is PAREN or kind is CALL:
+                return
+            pending.pop()
+            rhs = operands.pop()
+            end = rhs[2]
+            if kind is PREFIX:
+                operands.append((sink.unary(tok[1], rhs[0], tok[2], end), tok[2], end, None))
+            else:
+                op = "^" if tok[1] == "**" else tok[1]
+                operands.append((sink.binary(op, left[0], rhs[0], left[1], end), left[1], end, None))
+
+    def _operand_expected(self, raw: RawToken, pending: list[tuple]) -> ParseError:
+        tok = Token(*raw)
+        after = pending[-1][1][1] if pending else None
         if tok.kind is TokenKind.END or tok.kind is TokenKind.SEP:
-            if after is not None and pending[-1].kind in ("infix", "prefix"):
+            if after is not None and pending[-1][0] in (INFIX, PREFIX):
                 hint = "give the exponent, as in x**2 (or x^2)" if after in ("^", "**") else None
                 return self.error(f"expected a value after '{after}', found {describe(tok)}", tok, hint)
             return self.error(f"expected a value, found {describe(tok)}", tok)
-        if tok.text == ")" and pending and pending[-1].kind == "paren":
+        if tok.text == ")" and pending and pending[-1][0] is PAREN:
             return self.error("empty parentheses '()'", tok, "put an expression inside, as in (x + y)")
         if tok.text == "=":
             return self.error("unexpected '='", tok, "assign with 'name = expression' at the start of a statement")
@@ -209,31 +279,33 @@ class _Parser:
         hint = "a statement cannot start with an operator" if not pending and tok.text in INFIX_BP else None
         return self.error(f"expected a value, found {describe(tok)}", tok, hint)
 
-    def _double_equals(self, tok: Token) -> ParseError:
+    def _double_equals(self, tok: RawToken) -> ParseError:
         return self.error(
             "'==' compares two values, but bprop has no comparisons", tok,
             "to name a value, write name = expression at the start of a statement",
         )
 
-    def _operator_expected(self, tok: Token, last: Expr) -> ParseError:
-        prev = self.source[last.span.start : last.span.end]
-        if isinstance(last, Num) and tok.kind is TokenKind.NAME and tok.start == last.span.end:
+    def _operator_expected(self, raw: RawToken, last: Operand) -> ParseError:
+        tok = Token(*raw)
+        _, start, end, last_kind = last
+        prev = self.source[start:end]
+        if last_kind is NUMBER and tok.kind is TokenKind.NAME and tok.start == end:
             return self.error(
                 f"a number directly followed by the name {tok.text!r}", tok,
                 f"write {prev}*{tok.text} to multiply",
             )
         if tok.text == "(":
-            if isinstance(last, Name):
+            if last_kind is NAME:
                 return self.error(
                     f"{prev!r} is followed by '(' but is not called", tok,
                     f"write {prev}*(...) to multiply; functions are called like exp(x)",
                 )
             return self.error("'(' right after a value", tok, f"write {prev}*(...) to multiply")
-        if tok.text == "=" and self.peek(1).text == "=":
+        if tok.text == "=" and self.peek(1)[1] == "=":
             return self._double_equals(tok)
-        if isinstance(last, Name) and last.id in FUNCTIONS and tok.kind in (TokenKind.NAME, TokenKind.NUMBER):
+        if last_kind is NAME and prev in FUNCTIONS and tok.kind in (TokenKind.NAME, TokenKind.NUMBER):
             return self.error(
-                f"{last.id} is a function: its argument goes in parentheses", tok, f"write {last.id}({tok.text})",
+                f"{prev} is a function: its argument goes in parentheses", tok, f"write {prev}({tok.text})",
             )
         if tok.text == "=":
             return self.error(
@@ -246,32 +318,22 @@ class _Parser:
         )
 
 
-def _reduce_while(operands: list[Expr], pending: list[_Pending], rbp_above: int) -> None:
-    """Pop every pending operator that binds tighter than `rbp_above` onto its operands."""
-    while pending and pending[-1].kind in _OPERATORS and pending[-1].rbp > rbp_above:
-        top = pending.pop()
-        rhs = operands.pop()
-        if top.kind == "prefix":
-            operands.append(Unary(top.token.text, rhs, Span(top.token.start, rhs.span.end)))
-        else:
-            left = top.left
-            assert left is not None
-            op = "^" if top.token.text == "**" else top.token.text
-            operands.append(Binary(op, left, rhs, Span(left.span.start, rhs.span.end)))
-
-
-def _number(parser: _Parser, tok: Token) -> float:
-    value = float(tok.text)
-    if value == float("inf"):
-        raise parser.error(f"the number {tok.text} is too large for double precision", tok)
+def _number(parser: _Parser, tok: RawToken) -> float:
+    value = float(tok[1])
+    if value == _INF:
+        raise parser.error(f"the number {tok[1]} is too large for double precision", tok)
     nxt = parser.cur  # the token after the number
-    if nxt.kind is TokenKind.NUMBER and nxt.start == tok.end:  # e.g. '1.2.3'
-        raise parser.error(f"malformed number {tok.text + nxt.text!r}", nxt)
+    if nxt[0] is NUMBER and nxt[2] == tok[3]:  # e.g. '1.2.3'
+        raise parser.error(f"malformed number {tok[1] + nxt[1]!r}", nxt)
     return value
 
 
-def describe(tok: Token) -> str:
+_INF = float("inf")
+
+
+def describe(raw: RawToken) -> str:
     """How a token is named in error messages."""
+    tok = Token(*raw)
     if tok.kind is TokenKind.END:
         return "the end of the input"
     if tok.kind is TokenKind.SEP:

@@ -4,7 +4,13 @@ between the engine and every renderer (tables, plain lines, JSON, narration, pic
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any, Iterator
+
+from .gates import GATES
+
+if TYPE_CHECKING:
+    from .graph import Graph
 
 SCHEMA_VERSION = 1
 
@@ -47,6 +53,110 @@ class BackwardStep:
                 "product": self.product, "total": self.total, "formula": self.formula}
 
 
+class Tape:
+    """What the passes computed, column by column: a value and a gradient per node of the graph,
+    and per chain-rule product its node, which input of it, the local derivative and the input's
+    running total. Records (NodeRecord, BackwardStep) are made from it only when asked for, so a
+    million-node trace costs a few lists, not millions of objects."""
+
+    __slots__ = ("graph", "values", "grads", "notes", "explain", "step_node", "step_arg", "step_local",
+                 "step_total", "_labels")
+
+    def __init__(self, graph: Graph, values: list[float], grads: list[float], notes: dict[int, str],
+                 explain: bool, step_node: list[int], step_arg: list[int], step_local: list[float],
+                 step_total: list[float]) -> None:
+        self.graph, self.values, self.grads, self.notes, self.explain = graph, values, grads, notes, explain
+        self.step_node, self.step_arg, self.step_local, self.step_total = step_node, step_arg, step_local, step_total
+        self._labels: list[str] | None = None
+
+    @property
+    def labels(self) -> list[str]:
+        """How each node is written in formulas: its id, or a constant's value."""
+        if self._labels is None:
+            self._labels = self.graph.labels()
+        return self._labels
+
+    def expression(self, i: int) -> str:
+        """Node i written over its inputs' labels, e.g. "q * z" ("" when not explaining)."""
+        op = self.graph.ops[i]
+        if not self.explain:
+            return ""
+        if op == "input" or op == "const":
+            return self.labels[i]
+        labels = self.labels
+        return GATES[op].expression([labels[j] for j in self.graph.args[i]])
+
+    def formula(self, j: int) -> str:
+        """Step j's local derivative as a formula over labels, e.g. "z"."""
+        i = self.step_node[j]
+        labels = self.labels
+        names = [labels[p] for p in self.graph.args[i]]
+        return GATES[self.graph.ops[i]].formula(self.step_arg[j], names, self.graph.ids[i])
+
+    def record(self, i: int) -> NodeRecord:
+        g = self.graph
+        ids = g.ids
+        return NodeRecord(ids[i], g.ops[i], tuple([ids[p] for p in g.args[i]]), self.values[i], self.grads[i],
+                          g.text(i), self.expression(i), self.notes.get(i))
+
+    def step(self, j: int) -> BackwardStep:
+        i = self.step_node[j]
+        upstream, local = self.grads[i], self.step_local[j]
+        parent = self.graph.args[i][self.step_arg[j]]
+        return BackwardStep(self.graph.ids[i], self.graph.ids[parent], upstream, local, upstream * local,
+                            self.step_total[j], self.formula(j))
+
+
+class _Records(Sequence):  # type: ignore[type-arg]
+    """A read-only sequence of records made on demand from a Tape."""
+
+    __slots__ = ("_make", "_len")
+
+    def __init__(self, make: Any, length: int) -> None:
+        self._make, self._len = make, length
+
+    def __len__(self) -> int:
+        return self._len
+
+    def __getitem__(self, index):  # type: ignore[no-untyped-def]
+        if isinstance(index, slice):
+            return tuple(self._make(i) for i in range(*index.indices(self._len)))
+        if index < 0:
+            index += self._len
+        if not 0 <= index < self._len:
+            raise IndexError(index)
+        return self._make(index)
+
+    def __iter__(self) -> Iterator[Any]:
+        return map(self._make, range(self._len))
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, (tuple, _Records)) and tuple(self) == tuple(other)
+
+    def __repr__(self) -> str:
+        return f"<{self._len} records>"
+
+
+class NodeRecords(_Records):
+    """Trace.nodes of a traced Graph: NodeRecord i is made when it is read."""
+
+    __slots__ = ("tape",)
+
+    def __init__(self, tape: Tape) -> None:
+        super().__init__(tape.record, len(tape.values))
+        self.tape = tape
+
+
+class BackwardSteps(_Records):
+    """Trace.backward of a traced Graph: BackwardStep j is made when it is read."""
+
+    __slots__ = ("tape",)
+
+    def __init__(self, tape: Tape) -> None:
+        super().__init__(tape.step, len(tape.step_node))
+        self.tape = tape
+
+
 @dataclass(frozen=True, slots=True)
 class Trace:
     expression: str
@@ -54,11 +164,16 @@ class Trace:
     value: float
     inputs: dict[str, float]
     gradients: dict[str, float]
-    nodes: tuple[NodeRecord, ...]
-    backward: tuple[BackwardStep, ...]
+    nodes: Sequence[NodeRecord]  # a tuple, or NodeRecords made on demand
+    backward: Sequence[BackwardStep]
     seed: float = 1.0
 
     def node(self, id: str) -> NodeRecord:
+        if isinstance(self.nodes, NodeRecords):
+            tape = self.nodes.tape
+            if id in tape.graph.ids:
+                return tape.record(tape.graph.ids.index(id))
+            raise KeyError(id)
         for record in self.nodes:
             if record.id == id:
                 return record
@@ -67,6 +182,13 @@ class Trace:
     def fan_in(self) -> dict[str, int]:
         """How many products flow into each node that receives any (more than one: they add)."""
         counts: dict[str, int] = {}
+        if isinstance(self.backward, BackwardSteps):
+            tape = self.backward.tape
+            ids, args = tape.graph.ids, tape.graph.args
+            for i, k in zip(tape.step_node, tape.step_arg):
+                name = ids[args[i][k]]
+                counts[name] = counts.get(name, 0) + 1
+            return counts
         for step in self.backward:
             counts[step.input] = counts.get(step.input, 0) + 1
         return counts

@@ -27,13 +27,13 @@ def constant_value(text: str, name: str = "") -> float:
             raise ValueBindingError(f"{what}, {text!r}, has a unit ({unit[1]!r})",
                                     hint=f"values have no units: write just the number, {name or 'x'}={unit[0]}") from None
         raise ValueBindingError(f"{what}, {text!r}, is not a number: {err.message}", hint=err.hint) from None
-    if graph.inputs or graph.nodes[graph.output].op != CONST:
+    if graph.inputs or graph.ops[graph.output] != CONST:
         names = ", ".join(graph.inputs)
         raise ValueBindingError(
             f"{what}, {text!r}, must be a number or a constant expression, but it uses {names}",
             hint="values may use numbers, pi and e, as in w=-pi/4",
         )
-    return graph.nodes[graph.output].value
+    return graph.consts[graph.output]
 
 
 def parse_assignments(args: Iterable[str]) -> dict[str, str]:

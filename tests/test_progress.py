@@ -47,4 +47,4 @@ def test_slow_work_shows_the_phase_then_erases_it() -> None:
 def test_run_reports_each_phase_in_order() -> None:
     phases: list[str] = []
     run("q = x + y; q * z", {"x": 1, "y": 2, "z": 3}, on_phase=phases.append)
-    assert phases == ["parsing", "building the graph", "forward pass", "backward pass"]
+    assert phases == ["parsing", "forward pass", "backward pass"]
