@@ -65,8 +65,10 @@ class Graph:
 
     def text(self, index: int) -> str:
         """The source text node `index` computes (shortened in the middle when long)."""
-        start = self.starts[index]
-        return self.ids[index] if start < 0 else source_text(self.source, Span(start, self.ends[index]))
+        start, end = self.starts[index], self.ends[index]
+        if start < 0:
+            return self.ids[index]
+        return self.source[start:end] if end - start <= TEXT_LIMIT else source_text(self.source, Span(start, end))
 
     def span(self, index: int) -> Span | None:
         start = self.starts[index]
@@ -90,8 +92,10 @@ class Graph:
 
     def labels(self) -> list[str]:
         """label(i) for every node."""
-        ids, label = self.ids, self.label
-        return [ids[i] if op != CONST else label(i) for i, op in enumerate(self.ops)]
+        labels = list(self.ids)
+        for i in self.consts:
+            labels[i] = self.label(i)
+        return labels
 
 
 TEXT_LIMIT = 60  # longer sub-expressions are shortened, so long chains stay linear in size
@@ -201,8 +205,15 @@ class GraphBuilder:
 
     def binary(self, op: str, left: Item, right: Item, start: int, end: int) -> Item:
         gate = BINARY_GATES[op]
-        if type(left) is int and type(right) is int and not self.expand:  # the common case, quickly
-            return self.add("pow_var" if gate == "pow" else gate, (left, right), start, end)
+        if not self.expand:  # the common cases, quickly: gate_node() does the same, generally
+            if type(right) is int:
+                if gate == "pow":
+                    gate = "pow_var"  # the exponent depends on a variable: log of the base is needed
+                if type(left) is int:
+                    return self.add(gate, (left, right), start, end)
+                return self.add(gate, (self.materialise(left), right), start, end)
+            if type(left) is int:
+                return self.add(gate, (left, self.materialise(right)), start, end)
         return self.gate_node(gate, [left, right], start, end)
 
     def call(self, func: str, args: list[Item], start: int, end: int, name_end: int) -> Item:

@@ -12,7 +12,9 @@ import json
 from json.encoder import encode_basestring_ascii as _string  # what json.dumps uses for str
 from typing import Callable, Iterable, TextIO, TypeVar
 
-from ..trace import BackwardStep, NodeRecord, Trace
+from ..gates import GATES
+from ..graph import TEXT_LIMIT
+from ..trace import BackwardStep, BackwardSteps, NodeRecord, NodeRecords, Tape, Trace
 
 _CHUNK = 4096  # records formatted per write
 _number = float.__repr__  # what json.dumps writes for a float; the engine never lets NaN or inf through
@@ -30,8 +32,14 @@ def write_json(trace: Trace, out: TextIO) -> None:
     indented, each node and each backward step on a line of its own."""
     head = json.dumps(trace.head(), indent=2, allow_nan=False)
     out.write(head[: -len("\n}")] + ",\n")
-    _array(out, "nodes", trace.nodes, _node, last=False)
-    _array(out, "backward", trace.backward, _step, last=True)
+    if isinstance(trace.nodes, NodeRecords) and isinstance(trace.backward, BackwardSteps):
+        tape = trace.nodes.tape  # straight from the columns, with no record objects
+        vs, gs = list(map(_number, tape.values)), list(map(_number, tape.grads))
+        _array(out, "nodes", range(len(trace.nodes)), _node_lines(tape, vs, gs), last=False)
+        _array(out, "backward", range(len(trace.backward)), _step_lines(tape, vs, gs), last=True)
+    else:
+        _array(out, "nodes", trace.nodes, _node, last=False)
+        _array(out, "backward", trace.backward, _step, last=True)
     out.write("}\n")
 
 
@@ -46,6 +54,70 @@ def _step(s: BackwardStep) -> str:
     return (f'{{"node": {_string(s.node)}, "input": {_string(s.input)}, "upstream": {_number(s.upstream)}, '
             f'"local": {_number(s.local)}, "product": {_number(s.product)}, "total": {_number(s.total)}, '
             f'"formula": {_string(s.formula)}}}')
+
+
+# Ids ([A-Za-z0-9_@]) and gate names never need escaping; texts and formulas may. A float's
+# shortest repr costs up to ~0.7 us, so each value and gradient is formatted once and reused
+# wherever the same number appears again (a step's upstream is its node's gradient, its total
+# usually the input's final gradient, its local derivative often another node's value).
+def _node_lines(tape: Tape, vs: list[str], gs: list[str]) -> Callable[[int], str]:
+    """The line of node i, formatted as _node(tape.record(i)) would be."""
+    g = tape.graph
+    ids, ops, args, notes, labels = g.ids, g.ops, g.args, tape.notes, tape.labels
+    source, starts, ends = g.source, g.starts, g.ends
+    shows = {op: gate.expression for op, gate in GATES.items()}
+    explain = tape.explain
+
+    def line(i: int) -> str:
+        op, inputs = ops[i], args[i]
+        start, end = starts[i], ends[i]
+        text = source[start:end] if 0 <= start and end - start <= TEXT_LIMIT else g.text(i)
+        if not explain:
+            expression = ""
+        elif inputs:
+            expression = shows[op]([labels[p] for p in inputs])
+        else:
+            expression = labels[i]
+        quoted = '"' + '", "'.join([ids[p] for p in inputs]) + '"' if inputs else ""
+        note = notes.get(i)
+        note = ', "note": ' + _string(note) if note else ""
+        return (f'{{"id": "{ids[i]}", "op": "{op}", "inputs": [{quoted}], '
+                f'"value": {vs[i]}, "grad": {gs[i]}, "text": {_string(text)}, '
+                f'"expression": {_string(expression)}{note}}}')
+    return line
+
+
+def _step_lines(tape: Tape, vs: list[str], gs: list[str]) -> Callable[[int], str]:
+    """The line of backward step j, formatted as _step(tape.step(j)) would be."""
+    g = tape.graph
+    ids, ops, args, values, grads, labels = g.ids, g.ops, g.args, tape.values, tape.grads, tape.labels
+    nodes, which, locals_, totals = tape.step_node, tape.step_arg, tape.step_local, tape.step_total
+    formulas = {op: gate.formula for op, gate in GATES.items()}
+    # Most local-derivative formulas are a constant ("1", "-1") or one input's label ("{1}"
+    # for mul): those need no str.format.
+    fixed = {(op, k): form for op, gate in GATES.items() for k, form in enumerate(gate.dforms) if "{" not in form}
+    picks = {(op, k): int(form[1]) for op, gate in GATES.items() for k, form in enumerate(gate.dforms)
+             if len(form) == 3 and form[0] == "{" and form[1].isdigit() and form[2] == "}"}
+
+    def line(j: int) -> str:
+        i, k = nodes[j], which[j]
+        inputs = args[i]
+        parent = inputs[k]
+        upstream, local, total = grads[i], locals_[j], totals[j]
+        product = upstream * local
+        shown_total = gs[parent] if total == grads[parent] else _number(total)
+        shown_product = shown_total if product == total else _number(product)
+        other = inputs[1 - k] if len(inputs) == 2 else i  # mul's local is the other input's value
+        shown_local = vs[other] if local == values[other] else _number(local)
+        op = ops[i]
+        formula = fixed.get((op, k))
+        if formula is None:
+            pick = picks.get((op, k))
+            formula = labels[inputs[pick]] if pick is not None else formulas[op](k, [labels[p] for p in inputs], ids[i])
+        return (f'{{"node": "{ids[i]}", "input": "{ids[parent]}", "upstream": {gs[i]}, '
+                f'"local": {shown_local}, "product": {shown_product}, "total": {shown_total}, '
+                f'"formula": {_string(formula)}}}')
+    return line
 
 
 def _array(out: TextIO, key: str, records: Iterable[R], line: Callable[[R], str], last: bool) -> None:
