@@ -170,25 +170,29 @@ class _Parser:
         self.sink.statement(None, 0, value[0], value[1], value[2])
 
     def expr(self) -> Operand:
-        """One expression, up to the end of its statement (shunting-yard form of Pratt parsing)."""
+        """One expression, up to the end of its statement (shunting-yard form of Pratt parsing).
+
+        bprop's hottest loop: the token window (cur, nxt) lives in local variables and is
+        written back to self before returning and before any error is made."""
         operands: list[Operand] = []
         pending: list[tuple] = []
         push, push_pending = operands.append, pending.append
-        advance, sink = self.advance, self.sink
+        sink, stream = self.sink, self._stream
+        cur, nxt = self.cur, self.nxt
         expect_operand = True
         while True:
-            tok = self.cur
+            tok = cur
             kind, text = tok[0], tok[1]
             if expect_operand:
-                advance()
+                cur, nxt = nxt, next(stream)  # consume tok
                 if kind is NUMBER:
-                    push((sink.number(_number(self, tok), text, tok[2], tok[3]), tok[2], tok[3], NUMBER))
+                    push((sink.number(_number(self, tok, cur), text, tok[2], tok[3]), tok[2], tok[3], NUMBER))
                     expect_operand = False
                 elif kind is NAME:
-                    if self.cur[1] == "(":
-                        advance()
-                        if self.cur[1] == ")":
-                            raise self.error(f"{text}() needs an argument, as in {text}(x)", self.cur)
+                    if cur[1] == "(":
+                        cur, nxt = nxt, next(stream)
+                        if cur[1] == ")":
+                            raise self.error(f"{text}() needs an argument, as in {text}(x)", cur)
                         push_pending((CALL, tok, 0, []))
                     else:
                         push((sink.name(text, tok[2], tok[3]), tok[2], tok[3], NAME))
@@ -197,22 +201,33 @@ class _Parser:
                     push_pending((PAREN, tok, 0, None))
                 elif text == "-" or text == "+":
                     push_pending((PREFIX, tok, PREFIX_BP, None))
-                elif text == "\n":
-                    pass  # a line break after an operator or '(' continues the statement
-                else:
+                elif text != "\n":  # a line break after an operator or '(' continues the statement
                     raise self._operand_expected(tok, pending)
                 continue
 
             # An operand has just been read: expect an operator, ',' , ')' or the end.
             if kind is OP and text in INFIX_BP:
-                advance()
+                cur, nxt = nxt, next(stream)
                 lbp, rbp = INFIX_BP[text]
                 if pending and pending[-1][2] > lbp:
                     self._reduce(operands, pending, lbp)  # finish pending operators that bind tighter
                 push_pending((INFIX, tok, rbp, operands.pop()))
                 expect_operand = True
+            elif kind is SEP or kind is END:
+                if not any(p[0] is PAREN or p[0] is CALL for p in pending):
+                    self.cur, self.nxt = cur, nxt  # the separator is left for the caller
+                    if pending:
+                        self._reduce(operands, pending, -1)
+                    assert not pending and len(operands) == 1
+                    return operands[0]
+                if text != "\n":
+                    opener_kind, opener, _, _ = next(p for p in reversed(pending) if p[0] is PAREN or p[0] is CALL)
+                    col = opener[2] - self.source.rfind("\n", 0, opener[2])
+                    what = f"{opener[1]}(" if opener_kind is CALL else "'('"
+                    raise self.error(f"expected ')' to close {what} at column {col}", tok)
+                cur, nxt = nxt, next(stream)  # inside brackets a new line is only white space
             elif text == ")":
-                advance()
+                cur, nxt = nxt, next(stream)
                 self._reduce(operands, pending, -1)
                 if not pending:
                     raise self.error("unmatched ')'", tok, "remove it, or add the '(' it should close")
@@ -225,25 +240,14 @@ class _Parser:
                 else:  # parentheses only group; the operand now spans them
                     push((inner[0], opener[2], tok[3], inner[3]))
             elif text == ",":
-                advance()
+                cur, nxt = nxt, next(stream)
                 self._reduce(operands, pending, -1)
                 if not pending or pending[-1][0] is not CALL:
                     raise self.error("',' outside a function call", tok, "separate statements with ';'")
                 pending[-1][3].append(operands.pop()[0])
                 expect_operand = True
-            elif kind is SEP or kind is END:
-                if not any(p[0] is PAREN or p[0] is CALL for p in pending):
-                    self._reduce(operands, pending, -1)
-                    assert not pending and len(operands) == 1
-                    return operands[0]
-                if text == "\n":
-                    advance()  # inside brackets a new line is only white space
-                    continue
-                opener_kind, opener, _, _ = next(p for p in reversed(pending) if p[0] is PAREN or p[0] is CALL)
-                col = opener[2] - self.source.rfind("\n", 0, opener[2])
-                what = f"{opener[1]}(" if opener_kind is CALL else "'('"
-                raise self.error(f"expected ')' to close {what} at column {col}", tok)
             else:
+                self.cur, self.nxt = cur, nxt  # the window at tok (not consumed), for the message
                 raise self._operator_expected(tok, operands[-1])
 
     def _reduce(self, operands: list[Operand], pending: list[tuple], rbp_above: int) -> None:
@@ -318,13 +322,12 @@ class _Parser:
         )
 
 
-def _number(parser: _Parser, tok: RawToken) -> float:
+def _number(parser: _Parser, tok: RawToken, after: RawToken) -> float:
     value = float(tok[1])
     if value == _INF:
         raise parser.error(f"the number {tok[1]} is too large for double precision", tok)
-    nxt = parser.cur  # the token after the number
-    if nxt[0] is NUMBER and nxt[2] == tok[3]:  # e.g. '1.2.3'
-        raise parser.error(f"malformed number {tok[1] + nxt[1]!r}", nxt)
+    if after[0] is NUMBER and after[2] == tok[3]:  # e.g. '1.2.3'
+        raise parser.error(f"malformed number {tok[1] + after[1]!r}", after)
     return value
 
 

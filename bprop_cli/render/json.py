@@ -66,19 +66,20 @@ def _node_lines(tape: Tape, vs: list[str], gs: list[str]) -> Callable[[int], str
     ids, ops, args, notes, labels = g.ids, g.ops, g.args, tape.notes, tape.labels
     source, starts, ends = g.source, g.starts, g.ends
     shows = {op: gate.expression for op, gate in GATES.items()}
+    binary = {op: gate.show.format for op, gate in GATES.items() if gate.arity == 2}
     explain = tape.explain
 
     def line(i: int) -> str:
         op, inputs = ops[i], args[i]
         start, end = starts[i], ends[i]
         text = source[start:end] if 0 <= start and end - start <= TEXT_LIMIT else g.text(i)
-        if not explain:
-            expression = ""
-        elif inputs:
-            expression = shows[op]([labels[p] for p in inputs])
+        if len(inputs) == 2 and op in binary:  # most nodes: spelt out, with no list to build
+            a, b = inputs
+            quoted = f'"{ids[a]}", "{ids[b]}"'
+            expression = binary[op](labels[a], labels[b]) if explain else ""
         else:
-            expression = labels[i]
-        quoted = '"' + '", "'.join([ids[p] for p in inputs]) + '"' if inputs else ""
+            quoted = '"' + '", "'.join([ids[p] for p in inputs]) + '"' if inputs else ""
+            expression = "" if not explain else shows[op]([labels[p] for p in inputs]) if inputs else labels[i]
         note = notes.get(i)
         note = ', "note": ' + _string(note) if note else ""
         return (f'{{"id": "{ids[i]}", "op": "{op}", "inputs": [{quoted}], '
