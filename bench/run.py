@@ -79,7 +79,15 @@ def _peak_of(fn):  # type: ignore[no-untyped-def]
 def worker_bprop(shape: str, n: int, memory: bool) -> dict:
     import gc
 
-    from bprop_cli import backward, bind, build_graph, forward, parse
+    from bprop_cli import backward, bind, forward
+
+    try:
+        from bprop_cli import compile_program  # parses straight into the graph
+    except ImportError:  # a version from before one-pass parsing, for before/after figures
+        from bprop_cli import build_graph, parse
+
+        def compile_program(source: str):  # type: ignore[no-untyped-def]
+            return build_graph(parse(source))
 
     try:
         from bprop_cli.render.json import write_json
@@ -94,8 +102,7 @@ def worker_bprop(shape: str, n: int, memory: bool) -> dict:
     out: dict = {"times": {}, "peaks": {}}
     state: dict = {}
     phases = {
-        "parse": lambda: state.__setitem__("program", parse(source)),
-        "graph": lambda: state.__setitem__("graph", build_graph(state["program"])),
+        "parse": lambda: state.__setitem__("graph", compile_program(source)),  # text -> graph
         "forward": lambda: state.__setitem__(
             "values", forward(state["graph"], bind(state["graph"], {"x": 2.0}))),
         "backward": lambda: state.__setitem__("trace", backward(state["graph"], state["values"])),
@@ -251,7 +258,7 @@ def end_to_end(shape: str, n: int) -> float | None:
 
 
 def scale(sizes: list[int], memory_up_to: int, peers: bool) -> None:
-    phases = ("parse", "graph", "forward", "backward", "json")
+    phases = ("parse", "forward", "backward", "json")
     have = {m: peers and _have(m) for m in ("micrograd", "torch")}
     for shape in SHAPES:
         rows = []

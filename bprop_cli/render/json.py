@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import json
+from itertools import islice
 from json.encoder import encode_basestring_ascii as _string  # what json.dumps uses for str
 from typing import Callable, Iterable, TextIO, TypeVar
 
@@ -56,27 +57,31 @@ def _step(s: BackwardStep) -> str:
             f'"formula": {_string(s.formula)}}}')
 
 
-# Ids ([A-Za-z0-9_@]) and gate names never need escaping; texts and formulas may. A float's
-# shortest repr costs up to ~0.7 us, so each value and gradient is formatted once and reused
-# wherever the same number appears again (a step's upstream is its node's gradient, its total
-# usually the input's final gradient, its local derivative often another node's value).
+# Ids ([A-Za-z0-9_@]), gate names and labels (ids, or constants written as plain numbers) never
+# need escaping, so neither do expressions and formulas built from them; source texts may.
+# A float's shortest repr costs up to ~0.7 us, so each value and gradient is formatted once
+# and reused wherever the same number appears again (a step's upstream is its node's
+# gradient, its total usually the input's final gradient, its local derivative often another
+# node's value).
 def _node_lines(tape: Tape, vs: list[str], gs: list[str]) -> Callable[[int], str]:
     """The line of node i, formatted as _node(tape.record(i)) would be."""
     g = tape.graph
     ids, ops, args, notes, labels = g.ids, g.ops, g.args, tape.notes, tape.labels
     source, starts, ends = g.source, g.starts, g.ends
     shows = {op: gate.expression for op, gate in GATES.items()}
-    binary = {op: gate.show.format for op, gate in GATES.items() if gate.arity == 2}
+    # "{0} * {1}" -> " * ": the operator between a binary gate's two inputs.
+    infix = {op: gate.show[3:-3] for op, gate in GATES.items()
+             if gate.arity == 2 and gate.show.startswith("{0}") and gate.show.endswith("{1}")}
     explain = tape.explain
 
     def line(i: int) -> str:
         op, inputs = ops[i], args[i]
         start, end = starts[i], ends[i]
         text = source[start:end] if 0 <= start and end - start <= TEXT_LIMIT else g.text(i)
-        if len(inputs) == 2 and op in binary:  # most nodes: spelt out, with no list to build
+        if len(inputs) == 2 and op in infix:  # most nodes: spelt out, with no list to build
             a, b = inputs
             quoted = f'"{ids[a]}", "{ids[b]}"'
-            expression = binary[op](labels[a], labels[b]) if explain else ""
+            expression = f"{labels[a]}{infix[op]}{labels[b]}" if explain else ""
         else:
             quoted = '"' + '", "'.join([ids[p] for p in inputs]) + '"' if inputs else ""
             expression = "" if not explain else shows[op]([labels[p] for p in inputs]) if inputs else labels[i]
@@ -84,7 +89,7 @@ def _node_lines(tape: Tape, vs: list[str], gs: list[str]) -> Callable[[int], str
         note = ', "note": ' + _string(note) if note else ""
         return (f'{{"id": "{ids[i]}", "op": "{op}", "inputs": [{quoted}], '
                 f'"value": {vs[i]}, "grad": {gs[i]}, "text": {_string(text)}, '
-                f'"expression": {_string(expression)}{note}}}')
+                f'"expression": "{expression}"{note}}}')
     return line
 
 
@@ -117,21 +122,15 @@ def _step_lines(tape: Tape, vs: list[str], gs: list[str]) -> Callable[[int], str
             formula = labels[inputs[pick]] if pick is not None else formulas[op](k, [labels[p] for p in inputs], ids[i])
         return (f'{{"node": "{ids[i]}", "input": "{ids[parent]}", "upstream": {gs[i]}, '
                 f'"local": {shown_local}, "product": {shown_product}, "total": {shown_total}, '
-                f'"formula": {_string(formula)}}}')
+                f'"formula": "{formula}"}}')
     return line
 
 
 def _array(out: TextIO, key: str, records: Iterable[R], line: Callable[[R], str], last: bool) -> None:
     out.write(f'  "{key}": [')
-    chunk: list[str] = []
+    items = iter(records)
     sep = "\n    "
-    for record in records:
-        chunk.append(line(record))
-        if len(chunk) == _CHUNK:
-            out.write(sep + ",\n    ".join(chunk))
-            chunk.clear()
-            sep = ",\n    "
-    if chunk:
-        out.write(sep + ",\n    ".join(chunk))
+    while chunk := ",\n    ".join(map(line, islice(items, _CHUNK))):
+        out.write(sep + chunk)
         sep = ",\n    "
     out.write(("\n  ]" if sep != "\n    " else "]") + ("\n" if last else ",\n"))
