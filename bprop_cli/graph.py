@@ -182,13 +182,13 @@ class GraphBuilder:
         return _Const(value, text, start, end)
 
     def name(self, text: str, start: int, end: int) -> Item:
-        self.taken.add(text)
-        found = self.env.get(text)
+        found = self.env.get(text)  # a name assigned before (and so already taken)
         if found is not None:
             return found
-        index = self.inputs.get(text)
+        index = self.inputs.get(text)  # a variable used before
         if index is not None:
             return index
+        self.taken.add(text)
         if text in CONSTANTS:
             return _Const(CONSTANTS[text], text, start, end)
         if text in FUNCTIONS:

@@ -157,8 +157,8 @@ class _Parser:
     def statement(self) -> None:
         first = self.cur
         if first[0] is NAME and self.nxt[1] == "=":
-            self.advance()
-            eq = self.advance()
+            eq = self.nxt
+            self.cur, self.nxt = next(self._stream), next(self._stream)  # past NAME '='
             if self.cur[1] == "=" and self.cur[2] == eq[3]:
                 raise self._double_equals(eq)
             value = self.expr()
