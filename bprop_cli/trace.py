@@ -60,7 +60,7 @@ class Tape:
     million-node trace costs a few lists, not millions of objects."""
 
     __slots__ = ("graph", "values", "grads", "notes", "explain", "step_node", "step_arg", "step_local",
-                 "step_total", "_labels")
+                 "step_total", "_labels", "_index")
 
     def __init__(self, graph: Graph, values: list[float], grads: list[float], notes: dict[int, str],
                  explain: bool, step_node: list[int], step_arg: list[int], step_local: list[float],
@@ -68,6 +68,13 @@ class Tape:
         self.graph, self.values, self.grads, self.notes, self.explain = graph, values, grads, notes, explain
         self.step_node, self.step_arg, self.step_local, self.step_total = step_node, step_arg, step_local, step_total
         self._labels: list[str] | None = None
+        self._index: dict[str, int] | None = None
+
+    def index_of(self, id: str) -> int:
+        """The index of the node with this id (KeyError if none)."""
+        if self._index is None:
+            self._index = {node_id: i for i, node_id in enumerate(self.graph.ids)}
+        return self._index[id]
 
     @property
     def labels(self) -> list[str]:
@@ -108,17 +115,21 @@ class Tape:
 
 
 class _Records(Sequence):  # type: ignore[type-arg]
-    """A read-only sequence of records made on demand from a Tape."""
+    """A read-only sequence of records made on demand: reading one record makes just that one;
+    iterating makes them all, once (later passes reuse them)."""
 
-    __slots__ = ("_make", "_len")
+    __slots__ = ("_make", "_len", "_all")
 
     def __init__(self, make: Any, length: int) -> None:
         self._make, self._len = make, length
+        self._all: tuple[Any, ...] | None = None
 
     def __len__(self) -> int:
         return self._len
 
     def __getitem__(self, index):  # type: ignore[no-untyped-def]
+        if self._all is not None:
+            return self._all[index]
         if isinstance(index, slice):
             return tuple(self._make(i) for i in range(*index.indices(self._len)))
         if index < 0:
@@ -128,7 +139,9 @@ class _Records(Sequence):  # type: ignore[type-arg]
         return self._make(index)
 
     def __iter__(self) -> Iterator[Any]:
-        return map(self._make, range(self._len))
+        if self._all is None:
+            self._all = tuple(map(self._make, range(self._len)))
+        return iter(self._all)
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, (tuple, _Records)) and tuple(self) == tuple(other)
@@ -171,13 +184,35 @@ class Trace:
     def node(self, id: str) -> NodeRecord:
         if isinstance(self.nodes, NodeRecords):
             tape = self.nodes.tape
-            if id in tape.graph.ids:
-                return tape.record(tape.graph.ids.index(id))
-            raise KeyError(id)
+            return tape.record(tape.index_of(id))
         for record in self.nodes:
             if record.id == id:
                 return record
         raise KeyError(id)
+
+    def non_constant_nodes(self) -> Sequence[NodeRecord]:
+        """The nodes a forward table lists (constants are shown inside their gates' formulas);
+        read lazily, so a summarised table of a huge trace makes only the rows it shows."""
+        if isinstance(self.nodes, NodeRecords):
+            tape = self.nodes.tape
+            keep = [i for i, op in enumerate(tape.graph.ops) if op != "const"]
+            return _Records(lambda k: tape.record(keep[k]), len(keep))
+        return tuple(n for n in self.nodes if n.op != "const")
+
+    def noted_nodes(self) -> list[NodeRecord]:
+        """Nodes where a subgradient convention was used, in node order."""
+        if isinstance(self.nodes, NodeRecords):
+            tape = self.nodes.tape
+            return [tape.record(i) for i in sorted(tape.notes)]
+        return [n for n in self.nodes if n.note]
+
+    def step_inputs(self) -> list[str]:
+        """The input id of every backward step, in order (without making the steps)."""
+        if isinstance(self.backward, BackwardSteps):
+            tape = self.backward.tape
+            ids, args = tape.graph.ids, tape.graph.args
+            return [ids[args[i][k]] for i, k in zip(tape.step_node, tape.step_arg)]
+        return [s.input for s in self.backward]
 
     def fan_in(self) -> dict[str, int]:
         """How many products flow into each node that receives any (more than one: they add)."""

@@ -54,5 +54,5 @@ def test_a_long_table_is_summarised() -> None:
     console.print(render_table(trace))
     text = console.file.getvalue()
     assert len(text.splitlines()) < 200
-    assert "more rows (--all-rows shows every row)" in text
+    assert "more rows (--all-rows shows them)" in text
     assert text.count("\n") < 200 and "gradient" in text

@@ -48,7 +48,7 @@ def forward_table(trace: SymTrace, all_rows: bool = False):  # type: ignore[no-u
          Text(show(n.value)), *([Text(approx(n.value))] if trace.exact else []), Text(_exact(n.grad)))
         for n in trace.nodes if n.op != "const"
     ]
-    _fill(table, len(rows), rows.__getitem__, all_rows)
+    _fill(table, len(rows), rows.__getitem__, all_rows, gap_column=1)
     return table
 
 
@@ -67,7 +67,7 @@ def backward_table(trace: SymTrace, all_rows: bool = False):  # type: ignore[no-
         last = s.node
         rows.append((Text(gate), Text(f"d{s.node}/d{s.input} = {said}"),
                      Text(f"{factor(s.upstream)} * {factor(s.local)} = {_exact(s.product)}")))
-    _fill(table, len(rows), rows.__getitem__, all_rows)
+    _fill(table, len(rows), rows.__getitem__, all_rows, gap_column=1)
     return table
 
 

@@ -30,18 +30,22 @@ def _heading(title: str) -> Text:
     return Text("\n" + title, style="bold")
 
 
-def _gap(table: Table, hidden: int) -> None:
-    table.add_row(Text(f"... {hidden:,} more rows (--all-rows shows every row) ...", style="dim"))
+def _gap(table: Table, hidden: int, where: int) -> None:
+    # The message goes in a wide column that wraps: in the first it would widen the ids' column.
+    cells = [Text("...", style="dim")] + [Text("")] * (len(table.columns) - 1)
+    cells[where] = Text(f"{hidden:,} more rows (--all-rows shows them)", style="dim")
+    table.add_row(*cells)
 
 
-def _fill(table: Table, count: int, row: Callable[[int], tuple[Text | str, ...]], all_rows: bool) -> None:
+def _fill(table: Table, count: int, row: Callable[[int], tuple[Text | str, ...]], all_rows: bool,
+          gap_column: int) -> None:
     """Add rows 0..count-1, or the first HEAD and last TAIL of them; only shown rows are built,
     so a summarised table costs time in proportion to what it shows."""
     head, tail = _window(count, all_rows)
     for i in head:
         table.add_row(*row(i))
     if tail:
-        _gap(table, count - len(head) - len(tail))
+        _gap(table, count - len(head) - len(tail), gap_column)
         for i in tail:
             table.add_row(*row(i))
 
@@ -52,14 +56,14 @@ def forward_table(trace: Trace, all_rows: bool = False) -> Table:
     table.add_column("computes", overflow="fold")
     table.add_column("value", justify="right", style="green")
     table.add_column(f"d{trace.output}/dnode", justify="right", style="red")
-    shown = [n for n in trace.nodes if n.op != "const"]
+    shown = trace.non_constant_nodes()
 
     def row(i: int) -> tuple[Text, ...]:
         n = shown[i]
         return (Text(n.id + (" *" if n.note else "")), Text("input" if n.op == "input" else n.expression),
                 Text(num(n.value)), Text(num(n.grad)))
 
-    _fill(table, len(shown), row, all_rows)
+    _fill(table, len(shown), row, all_rows, gap_column=1)
     return table
 
 
@@ -76,10 +80,9 @@ def backward_table(trace: Trace, all_rows: bool = False) -> Table:
     # Which of its fan-in products each step is (1 of 3, 2 of 3, ...): one cheap pass over all steps.
     seen: dict[str, int] = {}
     nth: list[int] = []
-    for s in steps:
-        seen[s.input] = k = seen.get(s.input, 0) + 1
+    for name in trace.step_inputs():
+        seen[name] = k = seen.get(name, 0) + 1
         nth.append(k)
-    expression = {n.id: n.expression for n in trace.nodes}
 
     def row(i: int) -> tuple[Text, ...]:
         s = steps[i]
@@ -88,11 +91,11 @@ def backward_table(trace: Trace, all_rows: bool = False) -> Table:
         total = ""
         if fan_in[s.input] > 1:  # gradients meet here: show the running sum
             total = f"{num(s.total)} ({nth[i]} of {fan_in[s.input]})"
-        gate = "" if i > 0 and steps[i - 1].node == s.node else f"{s.node} = {expression[s.node]}"
+        gate = "" if i > 0 and steps[i - 1].node == s.node else f"{s.node} = {trace.node(s.node).expression}"
         return (Text(gate), Text(f"d{s.node}/d{s.input} = {formula}"),
                 Text(f"{num(s.upstream)} * {num(s.local)} = {num(s.product)}"), *([Text(total)] * meet))
 
-    _fill(table, len(steps), row, all_rows)
+    _fill(table, len(steps), row, all_rows, gap_column=2)
     return table
 
 
@@ -128,6 +131,6 @@ def render_table(trace: Trace, all_rows: bool = False) -> RenderableType:
         parts += [_heading(f"Gradients of {out} = {num(trace.value)}"), gradient_table(trace)]
     else:
         parts.append(Text(f"{out} = {num(trace.value)} (no variables: nothing to differentiate)"))
-    notes = [f"* {n.id}: {n.note}" for n in trace.nodes if n.note]
+    notes = [f"* {n.id}: {n.note}" for n in trace.noted_nodes()]
     parts += [Text(note, style="yellow") for note in notes]
     return Group(*parts)
