@@ -4,6 +4,7 @@ never prints."""
 from __future__ import annotations
 
 import math
+from array import array
 from typing import Mapping
 
 from .errors import EvalError
@@ -61,14 +62,12 @@ def backward(graph: Graph, values: list[float], seed: float = 1.0, *, explain: b
     ops, args = graph.ops, graph.args
     rules = {name: (gate.local, gate.kink) for name, gate in GATES.items()}
     n = len(ops)
-    grads = [0.0] * n
+    grads = array("d", bytes(8 * n))  # flat arrays of doubles: 8 bytes a number, not 32
     grads[graph.output] = seed
     live = [False] * n  # nodes the output depends on; others get no products
     live[graph.output] = True
-    step_node: list[int] = []
-    step_arg: list[int] = []
-    step_local: list[float] = []
-    step_total: list[float] = []
+    step_node, step_arg = array("q"), array("b")  # per chain-rule product: which node, which input
+    step_local, step_total = array("d"), array("d")
     notes: dict[int, str] = {}
     isfinite = math.isfinite
     for index in range(graph.output, -1, -1):  # node order is topological, so reverse it

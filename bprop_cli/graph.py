@@ -10,12 +10,17 @@ from __future__ import annotations
 
 import difflib
 import math
+from array import array
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from .errors import EvalError, NameResolutionError, ParseError, Span
 from .gates import BINARY_GATES, CONSTANTS, FUNCTIONS, GATES, Gate
 from .parser import parse, parse_expression, parse_into
 from .syntax import Assign, Binary, Call, Expr, Name, Num, Program, Unary, children
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
 
 INPUT, CONST = "input", "const"
 
@@ -49,7 +54,7 @@ class Graph:
 
     __slots__ = ("ops", "args", "starts", "ends", "ids", "consts", "output", "inputs", "source", "names", "_nodes")
 
-    def __init__(self, ops: list[str], args: list[tuple[int, ...]], starts: list[int], ends: list[int],
+    def __init__(self, ops: list[str], args: list[tuple[int, ...]], starts: Sequence[int], ends: Sequence[int],
                  ids: list[str], consts: dict[int, float], output: int, inputs: dict[str, int], source: str,
                  names: dict[int, str]) -> None:
         self.ops, self.args, self.starts, self.ends, self.ids = ops, args, starts, ends, ids
@@ -139,8 +144,8 @@ class GraphBuilder:
         self.source = source
         self.ops: list[str] = []
         self.args: list[tuple[int, ...]] = []
-        self.starts: list[int] = []
-        self.ends: list[int] = []
+        self.starts = array("q")  # flat arrays of machine integers: 8 bytes a node, not 36
+        self.ends = array("q")
         self.ids: list[str] = []
         self.consts: dict[int, float] = {}
         self.inputs: dict[str, int] = {}

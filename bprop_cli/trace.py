@@ -62,9 +62,9 @@ class Tape:
     __slots__ = ("graph", "values", "grads", "notes", "explain", "step_node", "step_arg", "step_local",
                  "step_total", "_labels", "_index")
 
-    def __init__(self, graph: Graph, values: list[float], grads: list[float], notes: dict[int, str],
-                 explain: bool, step_node: list[int], step_arg: list[int], step_local: list[float],
-                 step_total: list[float]) -> None:
+    def __init__(self, graph: Graph, values: Sequence[float], grads: Sequence[float], notes: dict[int, str],
+                 explain: bool, step_node: Sequence[int], step_arg: Sequence[int], step_local: Sequence[float],
+                 step_total: Sequence[float]) -> None:
         self.graph, self.values, self.grads, self.notes, self.explain = graph, values, grads, notes, explain
         self.step_node, self.step_arg, self.step_local, self.step_total = step_node, step_arg, step_local, step_total
         self._labels: list[str] | None = None
