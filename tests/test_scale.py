@@ -27,6 +27,7 @@ from bprop_cli.render.table import render_table
         pytest.param('s = (x # a "quoted" comment\n + y) * (' + " + ".join(["x*y"] * 30) + ")\ns / 3",
                      {"x": 0.1, "y": -7}, id="long-texts-and-comments"),
         pytest.param("min(x, 1/3, y) * 0.1 + softplus(y)", {"x": 0.2, "y": 0.2}, id="shared-values"),
+        pytest.param("q = x * y; q^(-0) + relu(-x) * y + q * -0", {"x": 1, "y": "-0"}, id="signed-zeros"),
     ],
 )
 def test_streamed_json_is_the_trace_object(program: str, at: dict) -> None:

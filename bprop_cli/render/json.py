@@ -99,11 +99,7 @@ def _step_lines(tape: Tape, vs: list[str], gs: list[str]) -> Callable[[int], str
     ids, ops, args, values, grads, labels = g.ids, g.ops, g.args, tape.values, tape.grads, tape.labels
     nodes, which, locals_, totals = tape.step_node, tape.step_arg, tape.step_local, tape.step_total
     formulas = {op: gate.formula for op, gate in GATES.items()}
-    # Most local-derivative formulas are a constant ("1", "-1") or one input's label ("{1}"
-    # for mul): those need no str.format.
-    fixed = {(op, k): form for op, gate in GATES.items() for k, form in enumerate(gate.dforms) if "{" not in form}
-    picks = {(op, k): int(form[1]) for op, gate in GATES.items() for k, form in enumerate(gate.dforms)
-             if len(form) == 3 and form[0] == "{" and form[1].isdigit() and form[2] == "}"}
+    form_of = {op: tuple(map(_quick_formula, gate.dforms)) for op, gate in GATES.items()}
 
     def line(j: int) -> str:
         i, k = nodes[j], which[j]
@@ -111,19 +107,32 @@ def _step_lines(tape: Tape, vs: list[str], gs: list[str]) -> Callable[[int], str
         parent = inputs[k]
         upstream, local, total = grads[i], locals_[j], totals[j]
         product = upstream * local
-        shown_total = gs[parent] if total == grads[parent] else _number(total)
-        shown_product = shown_total if product == total else _number(product)
+        # (A zero is formatted afresh: 0.0 == -0.0, but they print differently.)
+        shown_total = gs[parent] if total == grads[parent] and total else _number(total)
+        shown_product = shown_total if product == total and product else _number(product)
         other = inputs[1 - k] if len(inputs) == 2 else i  # mul's local is the other input's value
-        shown_local = vs[other] if local == values[other] else _number(local)
+        shown_local = vs[other] if local == values[other] and local else _number(local)
         op = ops[i]
-        formula = fixed.get((op, k))
-        if formula is None:
-            pick = picks.get((op, k))
-            formula = labels[inputs[pick]] if pick is not None else formulas[op](k, [labels[p] for p in inputs], ids[i])
+        forms = form_of[op]
+        formula = forms[k] if k < len(forms) else None
+        if type(formula) is int:
+            formula = labels[inputs[formula]]
+        elif formula is None:
+            formula = formulas[op](k, [labels[p] for p in inputs], ids[i])
         return (f'{{"node": "{ids[i]}", "input": "{ids[parent]}", "upstream": {gs[i]}, '
                 f'"local": {shown_local}, "product": {shown_product}, "total": {shown_total}, '
                 f'"formula": "{formula}"}}')
     return line
+
+
+def _quick_formula(form: str) -> str | int | None:
+    """Most local-derivative formulas are a constant ("1", "-1": returned as is) or one input's
+    label ("{1}" for mul: its index); those need no str.format. None: format it."""
+    if "{" not in form:
+        return form
+    if len(form) == 3 and form[0] == "{" and form[1].isdigit() and form[2] == "}":
+        return int(form[1])
+    return None
 
 
 def _array(out: TextIO, key: str, records: Iterable[R], line: Callable[[R], str], last: bool) -> None:
