@@ -24,11 +24,13 @@ if TYPE_CHECKING:
 
 def _console(stderr: bool = False):  # type: ignore[no-untyped-def]
     """Rich picks colour only for a terminal (FORCE_COLOR forces it, TERM=dumb drops it);
-    NO_COLOR (any non-empty value) wins over both and removes every escape, bold included."""
+    NO_COLOR (any non-empty value) wins over both and removes every escape, bold included.
+    Emoji codes stay off: nothing of bprop's needs them, a ':name:' in user text stays as typed,
+    and not loading Rich's table of emoji names saves a few ms of every table's start-up."""
     from rich.console import Console
 
     plain = bool(os.environ.get("NO_COLOR"))
-    return Console(stderr=stderr, highlight=False, soft_wrap=stderr, no_color=plain,
+    return Console(stderr=stderr, highlight=False, soft_wrap=stderr, no_color=plain, emoji=False,
                    **({"color_system": None} if plain else {}))
 
 
@@ -49,10 +51,7 @@ def error_boundary(json_errors: bool = False, traceback: bool = False) -> Iterat
 
             _write(json.dumps({"error": {"kind": err.kind, "message": err.message, "hint": err.hint,
                                          "position": err.position()}}))
-        from rich.text import Text
-
-        console = _stderr_console()
-        console.print(Text(str(err)), style="red" if console.is_terminal else None)
+        _print_error(str(err))
         raise SystemExit(int(err.status)) from None
     except RecursionError:  # pragma: no cover - every pass is iterative; kept as a last guard
         if traceback:
@@ -64,6 +63,40 @@ def error_boundary(json_errors: bool = False, traceback: bool = False) -> Iterat
             raise
         _say(f"internal error: {type(err).__name__}: {err} (a bug in bprop; --traceback shows where)")
         raise SystemExit(int(ExitStatus.EVAL_ERROR)) from None
+
+
+def _print_error(text: str) -> None:
+    """An error message on stderr: red on a terminal (through Rich); elsewhere as Rich would
+    print it without colour, but without loading Rich, so that a failing run in a script or a
+    pipe starts as fast as a good one."""
+    plain = _as_rich_writes(text) if _surely_not_a_terminal() else None
+    if plain is not None:
+        sys.stderr.write(plain)
+        sys.stderr.flush()
+        return
+    from rich.text import Text
+
+    console = _stderr_console()
+    console.print(Text(text), style="red" if console.is_terminal else None)
+
+
+_STRIPPED = dict.fromkeys((7, 8, 11, 12, 13))  # the control codes Rich's Text drops (BEL, BS, VT, FF, CR)
+
+
+def _as_rich_writes(text: str) -> str | None:
+    """What Rich writes for a Text without colour or wrapping; None for a tab (Rich expands it)."""
+    return None if "\t" in text else text.translate(_STRIPPED) + "\n"
+
+
+def _surely_not_a_terminal() -> bool:
+    """stderr is no terminal, and nothing asks Rich to treat it as one (FORCE_COLOR and friends)."""
+    if os.environ.get("FORCE_COLOR") or "TTY_COMPATIBLE" in os.environ or "TTY_INTERACTIVE" in os.environ \
+            or "IPython" in sys.modules:
+        return False
+    try:
+        return not sys.stderr.isatty()
+    except (AttributeError, ValueError):
+        return False
 
 
 def _is_typer_exit(err: Exception) -> bool:

@@ -3,16 +3,19 @@ Typer application says (stdout, stderr, exit code) for every input, good or bad.
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import subprocess
 import sys
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from typer.main import get_command
 
 from bprop_cli.app import app
-from bprop_cli.cli import FAST_OPTIONS, _fast_eval
+from bprop_cli.cli import FAST_OPTIONS, _as_rich_writes, _fast_eval
 from bprop_cli.render import Format
 from conftest import ROOT
 from test_architecture import loaded_modules
@@ -166,3 +169,29 @@ def test_fast_path_imports_neither_typer_nor_heavy_modules(fmt: str) -> None:
 
 def test_other_commands_still_load_typer() -> None:  # the fence above is not vacuous
     assert "typer" in loaded_modules("eval", *EXPR, "--graph")
+
+
+ERROR_TEXTS = [
+    "syntax error: unexpected ')'\n  (x+y))\n       ^",
+    "value error: the value of x, '2kg', has a unit ('kg')\nhint: values have no units: write just the number, x=2",
+    "a [red]markup[/red] lookalike and :smile: and \\[escaped]",
+    "control \x07\x08\x0b\x0c\r codes \x1b[31m and \x00\x7f",
+    "wide 全角 and combining e\u0301 and bidi \u202e",
+    "trailing newline\n", "\n", "", "   spaces   ",
+]
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.one_of(st.sampled_from(ERROR_TEXTS), st.text(max_size=200)))
+def test_errors_off_a_terminal_read_as_rich_writes_them(text: str) -> None:
+    """Off a terminal an error skips Rich; it must still be exactly what Rich would write."""
+    from rich.console import Console
+    from rich.text import Text
+
+    ours = _as_rich_writes(text)
+    if ours is None:  # a tab: left to Rich
+        assert "\t" in text
+        return
+    buf = io.StringIO()
+    Console(file=buf, highlight=False, soft_wrap=True, width=20).print(Text(text), style=None)
+    assert ours == buf.getvalue()
