@@ -70,7 +70,8 @@ class ExpressionFirstCommand(TyperCommand):
     """Lets an expression that starts with '-' (like "-x^2") through as an argument.
 
     Every argument that is not exactly one of the command's options (or `--long=value`) is
-    moved behind a `--`, keeping the order of the positional arguments.
+    moved behind a `--`, keeping the order of the positional arguments. (cli._fast_eval splits
+    `bprop eval`'s arguments the same way; a test runs both on the same command lines.)
     """
 
     def parse_args(self, ctx, args):  # type: ignore[no-untyped-def]

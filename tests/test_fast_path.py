@@ -58,6 +58,9 @@ CORPUS = [
     (("--file={dir}/neuron.bp", "--values", "{dir}/values.json", "--json"), None),
     (("-f", "{dir}/neuron.bp", "--values={dir}/values.json", "w=1"), None),
     (("-f", "{dir}/missing.bp", "x=1"), None),
+    (("-f", "-", "x=1"), "x*x\n"),  # a file called '-', not stdin
+    (("--example", "cs231n", "-f", "{dir}/neuron.bp"), None),  # both: refused
+    (("-", "x=1", "--values", "{dir}/missing.json"), "x\n"),
     (("-f", "{dir}/bad.bp", "x=1"), None),
     ((*EXPR, "--grad", "x"), None),
     ((*EXPR, "--grad=z", "--seed-grad", "2"), None),
