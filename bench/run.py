@@ -242,9 +242,11 @@ def cold_start(runs: int) -> None:
     # and under 100 ms, on CPU time.
     worst = max((n for n in commands if n.startswith("bprop") and "error" not in n), key=lambda n: statistics.median(cpu[n]))
     c = statistics.median(cpu[worst])
-    verdict = "met" if c / base_c <= 1.15 and c < 0.1 else "NOT met"
-    print(f"slowest format: {worst.removeprefix('bprop eval ')}, {_ms(c)} ms CPU, {c / base_c:.2f}x; "
-          f"target (<= 1.15x and < 100 ms) {verdict}")
+    def met(ok: bool) -> str:
+        return "met" if ok else "NOT met"
+
+    print(f"slowest format: {worst.removeprefix('bprop eval ')}, {c / base_c:.2f}x (<= 1.15x: {met(c / base_c <= 1.15)}), "
+          f"{_ms(c)} ms CPU (< 100 ms: {met(c < 0.1)}; the minimal Typer command: {_ms(base_c)} ms)")
 
 
 def end_to_end(shape: str, n: int) -> float | None:
