@@ -3,9 +3,11 @@ the work has taken about a second, so quick runs and pipes never see it."""
 
 from __future__ import annotations
 
-import threading
 import time
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
+
+if TYPE_CHECKING:
+    import threading
 
 DELAY = 1.0  # seconds before the line first appears
 INTERVAL = 0.25  # seconds between redraws
@@ -32,6 +34,8 @@ class Progress:
 
     def __enter__(self) -> Progress:
         if self.enabled:
+            import threading  # only on a terminal: pipes and files never draw, so never start a thread
+
             self._stop = threading.Event()
             self._thread = threading.Thread(target=self._run, name="bprop-progress", daemon=True)
             self._thread.start()

@@ -1,0 +1,200 @@
+"""The fast path: `bprop eval` with simple options runs without Typer, and says exactly what the
+Typer application says (stdout, stderr, exit code) for every input, good or bad."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from typer.main import get_command
+
+from bprop_cli.app import app
+from bprop_cli.cli import FAST_OPTIONS, _as_rich_writes, _fast_eval
+from bprop_cli.render import Format
+from conftest import ROOT
+from test_architecture import loaded_modules
+
+# The Typer application on its own, skipping main()'s fast path.
+TYPER_APP = "import sys\nfrom bprop_cli.app import app\nsys.argv[0] = 'bprop'\napp(prog_name='bprop')\n"
+EXPR = ("(x+y)*z", "x=-2", "y=5", "z=-4")
+NEURON = ("sigmoid(w0*x0+w1*x1+w2)", "w0=2", "x0=-1", "w1=-3", "x1=-2", "w2=-pi/4")
+
+
+def _run(argv: list[str], args: tuple[str, ...], stdin: str | None, env: dict[str, str]) -> tuple[str, str, int]:
+    full_env = {**{k: v for k, v in os.environ.items() if k != "FORCE_COLOR"}, "NO_COLOR": "1", "COLUMNS": "80", **env}
+    r = subprocess.run([*argv, *args], input=stdin, capture_output=True, text=True, env=full_env, cwd=ROOT, timeout=60)
+    return r.stdout, r.stderr, r.returncode
+
+
+@pytest.fixture(scope="module")
+def files(tmp_path_factory):  # type: ignore[no-untyped-def]
+    tmp = tmp_path_factory.mktemp("fast")
+    (tmp / "neuron.bp").write_text("# a neuron\nz = w*x + b\nsigmoid(z)\n")
+    (tmp / "values.json").write_text(json.dumps({"w": 2, "x": "-pi/4", "b": 0.5}))
+    (tmp / "bad.bp").write_bytes(b"x * \xff\n")
+    return tmp
+
+
+# (arguments after `eval`, stdin); {dir} is a folder holding the files above.
+CORPUS = [
+    *[((*EXPR, "--format", f.value), None) for f in Format],
+    ((*EXPR, "--json"), None),
+    ((*EXPR, "--format=csv"), None),
+    ((*NEURON,), None),
+    ((*NEURON, "--format", "markdown"), None),
+    ((*NEURON, "--expand", "--format", "plain"), None),
+    (("-x^2", "x=3"), None),  # an expression that starts with '-'
+    (("-x^2", "x=-3", "--json"), None),
+    (("--format", "tsv", "--", "-x*y", "x=2", "y=-1/3"), None),
+    (("-", "x=2", "y=5"), "q = x*y\nq + y\n"),
+    (("-", "--format", "plain"), "2 + 3\n"),
+    (("-f", "{dir}/neuron.bp", "w=2", "x=-1", "b=0.5"), None),
+    (("--file={dir}/neuron.bp", "--values", "{dir}/values.json", "--json"), None),
+    (("-f", "{dir}/neuron.bp", "--values={dir}/values.json", "w=1"), None),
+    (("-f", "{dir}/missing.bp", "x=1"), None),
+    (("-f", "-", "x=1"), "x*x\n"),  # a file called '-', not stdin
+    (("--example", "cs231n", "-f", "{dir}/neuron.bp"), None),  # both: refused
+    (("-", "x=1", "--values", "{dir}/missing.json"), "x\n"),
+    (("-f", "{dir}/bad.bp", "x=1"), None),
+    ((*EXPR, "--grad", "x"), None),
+    ((*EXPR, "--grad=z", "--seed-grad", "2"), None),
+    (("q = x + y; q * z", "x=-2", "y=5", "z=-4", "--grad", "q"), None),
+    ((*EXPR, "--grad", "w"), None),
+    ((*EXPR, "--seed-grad", "nan"), None),
+    ((*EXPR, "--seed-grad", "two"), None),
+    ((*EXPR, "--all-rows"), None),
+    (("--example", "sigmoid-neuron"), None),
+    (("--example", "cs231n", "--format", "plain", "x=1"), None),
+    (("--example", "no-such-example"), None),
+    (("(x+", "x=1"), None),  # syntax error
+    (("(x+", "x=1", "--json"), None),  # ... as JSON on stdout too
+    (("x*y", "x=1"), None),  # a value is missing
+    (("x*y", "x=1", "y=2", "w=3"), None),  # one too many
+    (("x*y", "x", "y=2"), None),  # not NAME=VALUE
+    (("x*y", "x=abc", "y=2"), None),
+    (("x*y", "x=2kg", "y=2"), None),
+    (("foo(x)", "x=1"), None),  # unknown function
+    (("log(x)", "x=-1"), None),  # an evaluation error: exit 1
+    (("log(x)", "x=-1", "--format", "csv"), None),
+    (("1/x", "x=0", "--json"), None),
+    ((), None),  # no program
+    (("x=1",), None),
+    (("2 + 3",), None),
+    (("x", "x=1", "--format", "yaml"), None),  # not a format: Typer says so
+    (("x", "x=1", "--json", "--json"), None),  # repeated: left to Typer
+    (("x", "x=1", "--format"), None),
+]
+
+
+@pytest.mark.parametrize("args, stdin", CORPUS, ids=[" ".join(a) or "(nothing)" for a, _ in CORPUS])
+def test_fast_path_and_typer_app_agree(args: tuple[str, ...], stdin: str | None, files) -> None:  # type: ignore[no-untyped-def]
+    argv = ("eval", *(a.replace("{dir}", str(files)) for a in args))
+    fast = _run([sys.executable, "-m", "bprop_cli"], argv, stdin, {})
+    typer = _run([sys.executable, "-c", TYPER_APP], argv, stdin, {})
+    assert fast == typer
+    assert "Traceback" not in fast[1]
+
+
+@pytest.mark.parametrize("args", [EXPR, ("(x+", "x=1"), ("log(x)", "x=-1")], ids=["table", "syntax", "domain"])
+def test_colours_on_a_terminal_agree(args: tuple[str, ...]) -> None:
+    env = {"FORCE_COLOR": "1", "NO_COLOR": "", "TERM": "xterm-256color"}
+    fast = _run([sys.executable, "-m", "bprop_cli"], ("eval", *args), None, env)
+    typer = _run([sys.executable, "-c", TYPER_APP], ("eval", *args), None, env)
+    assert fast == typer
+    assert "\x1b[" in fast[0] + fast[1]  # really coloured
+
+
+def test_the_corpus_takes_the_fast_path() -> None:
+    """Most of the corpus above must really run without Typer, or the comparison proves little."""
+    fast = [args for args, _ in CORPUS if _fast_eval(["eval", *args]) is not None]
+    assert len(fast) >= len(CORPUS) - 4
+
+
+@pytest.mark.parametrize("argv, expected", [
+    (["eval", "-x^2", "x=1"], {"args": ["-x^2", "x=1"]}),
+    (["eval", "x", "--format=plain", "--seed-grad", "-2"], {"args": ["x"], "fmt": Format.plain, "seed": -2.0}),
+    (["eval", "--grad", "--json", "x"], {"args": ["x"], "grad": "--json"}),  # an option's value, as Click takes it
+    (["eval", "--", "--x", "--json"], {"args": ["--x", "--json"]}),
+    (["eval", "x", "-fx"], {"args": ["x", "-fx"]}),  # not exactly -f: an argument, as ExpressionFirstCommand has it
+    (["eval"], {"args": None}),
+])
+def test_fast_arguments(argv: list[str], expected: dict[str, object]) -> None:
+    assert _fast_eval(argv) == expected
+
+
+@pytest.mark.parametrize("argv", [
+    [], ["--help"], ["--version"], ["graph", "x", "x=1"], ["explain"], ["examples"], ["evaluate", "x"],
+    ["eval", "--help"], ["eval", "x", "-h"], ["eval", "x", "x=1", "--check"], ["eval", "x", "--symbolic"],
+    ["eval", "x", "--exact"], ["eval", "x", "--latex"], ["eval", "x", "--batch", "-"], ["eval", "x", "--graph"],
+    ["eval", "x", "--traceback"], ["eval", "x", "--bogus"], ["eval", "--x"], ["eval", "x", "--format", "yaml"],
+    ["eval", "x", "--format", "JSON"], ["eval", "x", "--json", "--format", "plain", "--format", "csv"],
+    ["eval", "x", "--json=yes"], ["eval", "x", "--grad"], ["eval", "x", "--grad="], ["eval", "x", "--seed-grad", "1/2"],
+    ["eval", "x", "-f"],
+], ids=lambda a: " ".join(a) or "(nothing)")
+def test_everything_else_goes_to_typer(argv: list[str]) -> None:
+    assert _fast_eval(argv) is None
+
+
+def test_fast_options_are_evals_options() -> None:
+    """Every option the fast path parses is one of eval's, with the same arity; and eval has no
+    other short option that a '-...' argument could be mistaken for."""
+    command = get_command(app).commands["eval"]  # type: ignore[attr-defined]
+    opts: dict[str, bool] = {}
+    for param in command.params:
+        for opt in (*param.opts, *param.secondary_opts):
+            if opt.startswith("-"):
+                opts[opt] = not getattr(param, "is_flag", False)
+    for opt, (_, takes_value) in FAST_OPTIONS.items():
+        assert opts.get(opt) == takes_value, opt
+    short = {o for o in opts if not o.startswith("--")} | {"-h"}
+    assert short == {"-f", "-h"}
+
+
+HEAVY = ("typer", "typer._click", "click", "pydantic", "sympy", "mpmath", "rich.markdown", "bprop_cli.app")
+
+
+@pytest.mark.parametrize("fmt", [f.value for f in Format])
+def test_fast_path_imports_neither_typer_nor_heavy_modules(fmt: str) -> None:
+    loaded = loaded_modules("eval", *EXPR, "--format", fmt)
+    assert "bprop_cli.engine" in loaded  # the command really ran
+    assert not set(HEAVY) & loaded
+    if fmt == "table":
+        assert "rich.table" in loaded
+    else:
+        assert not {m for m in loaded if m == "rich" or m.startswith("rich.")}
+
+
+def test_other_commands_still_load_typer() -> None:  # the fence above is not vacuous
+    assert "typer" in loaded_modules("eval", *EXPR, "--graph")
+
+
+ERROR_TEXTS = [
+    "syntax error: unexpected ')'\n  (x+y))\n       ^",
+    "value error: the value of x, '2kg', has a unit ('kg')\nhint: values have no units: write just the number, x=2",
+    "a [red]markup[/red] lookalike and :smile: and \\[escaped]",
+    "control \x07\x08\x0b\x0c\r codes \x1b[31m and \x00\x7f",
+    "wide 全角 and combining e\u0301 and bidi \u202e",
+    "trailing newline\n", "\n", "", "   spaces   ",
+]
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.one_of(st.sampled_from(ERROR_TEXTS), st.text(max_size=200)))
+def test_errors_off_a_terminal_read_as_rich_writes_them(text: str) -> None:
+    """Off a terminal an error skips Rich; it must still be exactly what Rich would write."""
+    from rich.console import Console
+    from rich.text import Text
+
+    ours = _as_rich_writes(text)
+    if ours is None:  # a tab: left to Rich
+        assert "\t" in text
+        return
+    buf = io.StringIO()
+    Console(file=buf, highlight=False, soft_wrap=True, width=20).print(Text(text), style=None)
+    assert ours == buf.getvalue()
