@@ -8,11 +8,9 @@ for anonymous intermediates, `c1, c2, ...` for constants, and `f` for an unnamed
 
 from __future__ import annotations
 
-import difflib
 import math
 from array import array
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from .errors import EvalError, NameResolutionError, ParseError, Span
 from .gates import BINARY_GATES, CONSTANTS, FUNCTIONS, GATES, Gate
@@ -32,8 +30,7 @@ FUNCTION_ALIASES = {
 }
 
 
-@dataclass(slots=True)
-class Node:
+class Node(NamedTuple):
     """One node of a Graph, as an object (the graph itself keeps its nodes column by column)."""
 
     id: str
@@ -354,6 +351,8 @@ def _function_hint(name: str) -> str | None:
         return f"write {FUNCTION_ALIASES[name]}"
     if name.lower() in FUNCTIONS:
         return f"did you mean {name.lower()}? (names are case-sensitive)"
+    import difflib  # only for this hint: not loaded on every start
+
     close = difflib.get_close_matches(name, FUNCTIONS, n=1)
     if close:
         return f"did you mean {close[0]}?"

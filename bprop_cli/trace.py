@@ -3,9 +3,8 @@ between the engine and every renderer (tables, plain lines, JSON, narration, pic
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any, Iterator
+from typing import TYPE_CHECKING, Any, Iterator, NamedTuple
 
 from .gates import GATES
 
@@ -15,8 +14,9 @@ if TYPE_CHECKING:
 SCHEMA_VERSION = 1
 
 
-@dataclass(frozen=True, slots=True)
-class NodeRecord:
+# Records are NamedTuples rather than frozen dataclasses: as immutable, but a dataclass costs
+# milliseconds to define each time bprop starts.
+class NodeRecord(NamedTuple):
     id: str
     op: str  # "input", "const" or a gate name
     inputs: tuple[str, ...]
@@ -35,8 +35,7 @@ class NodeRecord:
         return entry
 
 
-@dataclass(frozen=True, slots=True)
-class BackwardStep:
+class BackwardStep(NamedTuple):
     """One chain-rule product: d out/d input += upstream * local."""
 
     node: str
@@ -170,8 +169,7 @@ class BackwardSteps(_Records):
         self.tape = tape
 
 
-@dataclass(frozen=True, slots=True)
-class Trace:
+class Trace(NamedTuple):
     expression: str
     output: str
     value: float

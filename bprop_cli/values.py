@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import difflib
 import math
 from typing import Iterable, Mapping
 
@@ -101,6 +100,8 @@ def bind(graph: Graph, given: Mapping[str, float | str]) -> dict[str, float]:
             kind = "constant" if name in CONSTANTS else "function"
             raise ValueBindingError(f"{name} is a {kind}, not a variable: it cannot be given a value")
         # A typo usually names a variable that has no value yet.
+        import difflib  # only for this hint: not loaded on every start
+
         close = difflib.get_close_matches(name, missing, n=1, cutoff=0.5) or difflib.get_close_matches(name, wanted, n=1)
         hint = f"did you mean {close[0]}?" if close else (
             f"the variables are {', '.join(wanted)}" if wanted else "the program has no variables")

@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import math
 
@@ -83,7 +82,7 @@ def test_a_missing_estimate_is_said_not_failed() -> None:
 @pytest.fixture
 def broken_mul(monkeypatch: pytest.MonkeyPatch) -> None:
     good = GATES["mul"]
-    monkeypatch.setitem(GATES, "mul", dataclasses.replace(good, local=lambda a, b, out: (b, a + 1.0)))
+    monkeypatch.setitem(GATES, "mul", good._replace(local=lambda a, b, out: (b, a + 1.0)))
 
 
 def test_check_fails_on_a_broken_gate_in_process(broken_mul: None) -> None:
@@ -95,10 +94,10 @@ def test_check_fails_on_a_broken_gate_in_process(broken_mul: None) -> None:
 
 
 BROKEN_PLUGIN = """
-import dataclasses, sys
+import sys
 from bprop_cli import gates
 from bprop_cli.cli import main
-gates.GATES["exp"] = dataclasses.replace(gates.GATES["exp"], local=lambda a, out: (2 * out,))
+gates.GATES["exp"] = gates.GATES["exp"]._replace(local=lambda a, out: (2 * out,))
 sys.argv = ["bprop", *sys.argv[1:]]
 main()
 """

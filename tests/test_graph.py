@@ -6,7 +6,6 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
-from dataclasses import replace
 from io import StringIO
 from pathlib import Path
 
@@ -39,7 +38,7 @@ SPECIAL = '"quote" <b>tag</b> [bold red]markup[/] {brace} & %% `tick` \\ back #1
 
 
 def hostile_picture():  # type: ignore[no-untyped-def]
-    return build_picture(replace(run(HOSTILE, {"x": 2}), expression=SPECIAL + "\n" + HOSTILE))
+    return build_picture(run(HOSTILE, {"x": 2})._replace(expression=SPECIAL + "\n" + HOSTILE))
 
 
 def example_trace(path: Path):  # type: ignore[no-untyped-def]

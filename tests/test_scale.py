@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 import json
-from dataclasses import replace
 
 import pytest
 from rich.console import Console
@@ -36,7 +35,7 @@ def test_streamed_json_is_the_trace_object(program: str, at: dict) -> None:
     assert json.loads(text) == trace.to_dict()
     # The writer formats straight from the trace's columns; from record objects it must write
     # the very same bytes (number for number).
-    records = replace(trace, nodes=tuple(trace.nodes), backward=tuple(trace.backward))
+    records = trace._replace(nodes=tuple(trace.nodes), backward=tuple(trace.backward))
     assert render_json(records) == text
 
 
