@@ -116,6 +116,17 @@ def _version(value: bool) -> None:
         raise typer.Exit()
 
 
+# Parameters several commands share (Typer reads these defaults; one object may serve many).
+PROGRAM = typer.Argument(
+    None, metavar="EXPR [NAME=VALUE]...",
+    help="The program ('-' reads it from stdin), then a value for every variable, e.g. x=-2 w=-pi/4.",
+)
+FILE = typer.Option(None, "-f", "--file", help="Read the program from FILE; then every argument is NAME=VALUE.")
+EXAMPLE = typer.Option(None, "--example", help=EXAMPLE_HELP)
+EXPAND = typer.Option(False, "--expand", help=EXPAND_HELP)
+TRACEBACK = typer.Option(False, "--traceback", hidden=True, help="Show Python tracebacks (for debugging bprop).")
+
+
 @app.callback()
 def _root(
     version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Show the version and exit."),
@@ -125,19 +136,16 @@ def _root(
 
 @app.command("eval", cls=ExpressionFirstCommand, epilog=EVAL_EXAMPLES)
 def eval_(
-    args: Optional[List[str]] = typer.Argument(
-        None, metavar="EXPR [NAME=VALUE]...",
-        help="The program ('-' reads it from stdin), then a value for every variable, e.g. x=-2 w=-pi/4.",
-    ),
-    file: Optional[Path] = typer.Option(None, "-f", "--file", help="Read the program from FILE; then every argument is NAME=VALUE."),
+    args: Optional[List[str]] = PROGRAM,
+    file: Optional[Path] = FILE,
     fmt: Format = typer.Option(Format.table, "--format", help="table (for people), plain (one fact per line), json, markdown, csv or tsv (one row per node; per input row with --batch)."),
     as_json: bool = typer.Option(False, "--json", help="Same as --format json."),
     seed: float = typer.Option(1.0, "--seed-grad", help="Gradient of the output to start the backward pass from."),
     all_rows: bool = typer.Option(False, "--all-rows", help="Print every row of long tables instead of a summary."),
     graph: bool = typer.Option(False, "--graph", help="Also draw the graph (as `bprop graph` does) after the tables."),
-    example: Optional[str] = typer.Option(None, "--example", help=EXAMPLE_HELP),
-    expand: bool = typer.Option(False, "--expand", help=EXPAND_HELP),
-    traceback: bool = typer.Option(False, "--traceback", hidden=True, help="Show Python tracebacks (for debugging bprop)."),
+    example: Optional[str] = EXAMPLE,
+    expand: bool = EXPAND,
+    traceback: bool = TRACEBACK,
     grad: Optional[str] = typer.Option(None, "--grad", metavar="NAME", help="Print only d(output)/d(NAME), as a bare number."),
     values_file: Optional[Path] = typer.Option(None, "--values", metavar="FILE.json", help='Values from a JSON object, e.g. {"x": -2, "w": "-pi/4"}.'),
     batch: Optional[str] = typer.Option(None, "--batch", metavar="FILE", help="Evaluate at every row of FILE (CSV with a header, or JSON Lines; '-' is stdin)."),
@@ -169,16 +177,13 @@ Examples:
 
 @app.command("graph", cls=ExpressionFirstCommand, epilog=GRAPH_EXAMPLES)
 def graph_(
-    args: Optional[List[str]] = typer.Argument(
-        None, metavar="EXPR [NAME=VALUE]...",
-        help="The program ('-' reads it from stdin), then a value for every variable, e.g. x=-2 w=-pi/4.",
-    ),
-    file: Optional[Path] = typer.Option(None, "-f", "--file", help="Read the program from FILE; then every argument is NAME=VALUE."),
+    args: Optional[List[str]] = PROGRAM,
+    file: Optional[Path] = FILE,
     fmt: Optional[GraphFormat] = typer.Option(None, "--format", help="terminal (default), dot or mermaid, on stdout."),
     output: Optional[Path] = typer.Option(
         None, "-o", "--output", help="Write the picture to FILE: .svg or .png (needs Graphviz), .dot, .mmd or .txt."),
     max_nodes: int = typer.Option(DEFAULT_LIMIT, "--max-nodes", help="Summarise larger graphs (0: draw every node)."),
-    traceback: bool = typer.Option(False, "--traceback", hidden=True, help="Show Python tracebacks (for debugging bprop)."),
+    traceback: bool = TRACEBACK,
 ) -> None:
     """Draw the computational graph: every wire's value (green) and gradient (red)."""
     with error_boundary(traceback=traceback):
@@ -203,11 +208,11 @@ def explain(
         None, metavar="[EXPR NAME=VALUE... | TOPIC | GATE]",
         help="A program and its values to narrate, or a topic or gate name; nothing lists them all.",
     ),
-    file: Optional[Path] = typer.Option(None, "-f", "--file", help="Read the program from FILE; then every argument is NAME=VALUE."),
-    example: Optional[str] = typer.Option(None, "--example", help=EXAMPLE_HELP),
-    expand: bool = typer.Option(False, "--expand", help=EXPAND_HELP),
+    file: Optional[Path] = FILE,
+    example: Optional[str] = EXAMPLE,
+    expand: bool = EXPAND,
     all_steps: bool = typer.Option(False, "--all-steps", help="Narrate every step of long programs instead of a summary."),
-    traceback: bool = typer.Option(False, "--traceback", hidden=True, help="Show Python tracebacks (for debugging bprop)."),
+    traceback: bool = TRACEBACK,
 ) -> None:
     """Tutor: narrate backpropagation step by step, or explain a topic or a gate."""
     with error_boundary(traceback=traceback):
