@@ -78,18 +78,17 @@ def _node_lines(tape: Tape, vs: list[str], gs: list[str]) -> Callable[[int], str
         op, inputs = ops[i], args[i]
         start, end = starts[i], ends[i]
         text = source[start:end] if 0 <= start and end - start <= TEXT_LIMIT else g.text(i)
-        if len(inputs) == 2 and op in infix:  # most nodes: spelt out, with no list to build
-            a, b = inputs
-            quoted = f'"{ids[a]}", "{ids[b]}"'
-            expression = f"{labels[a]}{infix[op]}{labels[b]}" if explain else ""
-        else:
-            quoted = '"' + '", "'.join([ids[p] for p in inputs]) + '"' if inputs else ""
-            expression = "" if not explain else shows[op]([labels[p] for p in inputs]) if inputs else labels[i]
         note = notes.get(i)
-        note = ', "note": ' + _string(note) if note else ""
+        if len(inputs) == 2 and op in infix and explain:  # most nodes: one f-string, no lists
+            a, b = inputs
+            return (f'{{"id": "{ids[i]}", "op": "{op}", "inputs": ["{ids[a]}", "{ids[b]}"], '
+                    f'"value": {vs[i]}, "grad": {gs[i]}, "text": {_string(text)}, '
+                    f'"expression": "{labels[a]}{infix[op]}{labels[b]}"{_note(note) if note else ""}}}')
+        quoted = '"' + '", "'.join([ids[p] for p in inputs]) + '"' if inputs else ""
+        expression = "" if not explain else shows[op]([labels[p] for p in inputs]) if inputs else labels[i]
         return (f'{{"id": "{ids[i]}", "op": "{op}", "inputs": [{quoted}], '
                 f'"value": {vs[i]}, "grad": {gs[i]}, "text": {_string(text)}, '
-                f'"expression": "{expression}"{note}}}')
+                f'"expression": "{expression}"{_note(note) if note else ""}}}')
     return line
 
 
@@ -123,6 +122,10 @@ def _step_lines(tape: Tape, vs: list[str], gs: list[str]) -> Callable[[int], str
                 f'"local": {shown_local}, "product": {shown_product}, "total": {shown_total}, '
                 f'"formula": "{formula}"}}')
     return line
+
+
+def _note(note: str) -> str:
+    return ', "note": ' + _string(note)
 
 
 def _quick_formula(form: str) -> str | int | None:
