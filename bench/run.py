@@ -267,16 +267,41 @@ def end_to_end(shape: str, n: int) -> float | None:
         os.unlink(f.name)
 
 
-def scale(sizes: list[int], memory_up_to: int, peers: bool) -> None:
+def _median_row(runs: list[dict]) -> dict:
+    """One row from repeated runs: the median of every time, the first run's memory figures."""
+    good = [r for r in runs if "error" not in r]
+    if not good:
+        return runs[0]
+    row = dict(good[0])
+    if "times" in row:
+        row["times"] = {p: statistics.median(r["times"][p] for r in good) for p in row["times"]}
+    if "time" in row:
+        row["time"] = statistics.median(r["time"] for r in good)
+    row["check"] = all(r.get("check") for r in good)
+    return row
+
+
+def scale(sizes: list[int], memory_up_to: int, peers: bool, repeat: int, repeat_up_to: int) -> None:
     phases = ("parse", "forward", "backward", "json")
     have = {m: peers and _have(m) for m in ("micrograd", "torch")}
     for shape in SHAPES:
         rows = []
         for n in sizes:
-            row = _spawn("bprop", shape, str(n), "1" if n <= memory_up_to else "0")
-            row["e2e"] = end_to_end(shape, n)
+            # bprop and its peers take turns, so that a change in the machine's speed (it may be
+            # shared) falls on all of them; the median of the runs is reported.
+            runs: dict[str, list] = {"bprop": [], "e2e": [], "micrograd": [], "torch": []}
+            for k in range(repeat if n <= repeat_up_to else 1):
+                runs["bprop"].append(_spawn("bprop", shape, str(n), "1" if n <= memory_up_to and k == 0 else "0"))
+                runs["e2e"].append(end_to_end(shape, n))
+                for peer in ("micrograd", "torch"):
+                    runs[peer].append(_spawn(peer, shape, str(n)) if have[peer] else {})
+            row = _median_row(runs["bprop"])
+            if "error" not in row:
+                row["peaks"] = runs["bprop"][0].get("peaks") or {}
+            times = [t for t in runs["e2e"] if t is not None]
+            row["e2e"] = statistics.median(times) if times else None
             for peer in ("micrograd", "torch"):
-                row[peer] = _spawn(peer, shape, str(n)) if have[peer] else {}
+                row[peer] = _median_row(runs[peer]) if have[peer] else {}
             rows.append((n, row))
             print(f"  measured {shape} n={n:,}", file=sys.stderr)
         what = "deep chain: y = y * 1.0001, repeated" if shape == "chain" else "wide: x*x + x*x + ..."
@@ -340,6 +365,9 @@ def main() -> None:
     ap.add_argument("--memory-up-to", type=float, default=1e6,
                     help="largest size given the (slow) tracemalloc pass (default 1e6)")
     ap.add_argument("--no-peers", action="store_true", help="skip micrograd and torch")
+    ap.add_argument("--repeat", type=int, default=3, help="runs per size, interleaved, median reported (default 3)")
+    ap.add_argument("--repeat-up-to", type=float, default=1e5,
+                    help="largest size run --repeat times; larger sizes run once (default 1e5)")
     ap.add_argument("--only", choices=("cold", "scale"), help="run one part only")
     args = ap.parse_args()
     sizes = [int(float(s)) for s in args.sizes.split(",")] if args.sizes else (
@@ -348,7 +376,8 @@ def main() -> None:
     if args.only != "scale":
         cold_start(args.runs or (10 if args.quick else 30))
     if args.only != "cold":
-        scale(sizes, memory_up_to=0 if args.no_memory else int(args.memory_up_to), peers=not args.no_peers)
+        scale(sizes, memory_up_to=0 if args.no_memory else int(args.memory_up_to), peers=not args.no_peers,
+              repeat=max(1, args.repeat), repeat_up_to=int(args.repeat_up_to))
 
 
 if __name__ == "__main__":
