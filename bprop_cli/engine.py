@@ -30,7 +30,7 @@ def forward(graph: Graph, inputs: Mapping[str, float]) -> list[float]:
     ids, consts, args = graph.ids, graph.consts, graph.args
     isfinite = math.isfinite
     values: list[float] = []
-    push = values.append
+    push, value_of = values.append, values.__getitem__
     for i, op in enumerate(graph.ops):
         if op == INPUT:
             push(float(inputs[ids[i]]))
@@ -39,7 +39,7 @@ def forward(graph: Graph, inputs: Mapping[str, float]) -> list[float]:
             push(consts[i])
             continue
         fn, domain = rules[op]
-        xs = [values[j] for j in args[i]]
+        xs = list(map(value_of, args[i]))  # (a list comprehension costs a call of its own)
         problem = domain(*xs) if domain else None
         if problem is None:
             try:
@@ -70,6 +70,7 @@ def backward(graph: Graph, values: list[float], seed: float = 1.0, *, explain: b
     step_local, step_total = array("d"), array("d")
     notes: dict[int, str] = {}
     isfinite = math.isfinite
+    value_of = values.__getitem__
     for index in range(graph.output, -1, -1):  # node order is topological, so reverse it
         if not live[index]:
             continue
@@ -78,7 +79,7 @@ def backward(graph: Graph, values: list[float], seed: float = 1.0, *, explain: b
             continue
         local_of, kink = rules[op]
         inputs = args[index]
-        xs = [values[i] for i in inputs]
+        xs = list(map(value_of, inputs))
         out = values[index]
         try:
             local = local_of(*xs, out)

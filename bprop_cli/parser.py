@@ -180,13 +180,17 @@ class _Parser:
         sink, stream = self.sink, self._stream
         cur, nxt = self.cur, self.nxt
         expect_operand = True
+        depth = 0  # brackets open on `pending`
         while True:
             tok = cur
             kind, text = tok[0], tok[1]
             if expect_operand:
                 cur, nxt = nxt, next(stream)  # consume tok
                 if kind is NUMBER:
-                    push((sink.number(_number(self, tok, cur), text, tok[2], tok[3]), tok[2], tok[3], NUMBER))
+                    value = float(text)
+                    if value == _INF or cur[0] is NUMBER:  # too large, or e.g. '1.2.3'
+                        value = _number(self, tok, cur)
+                    push((sink.number(value, text, tok[2], tok[3]), tok[2], tok[3], NUMBER))
                     expect_operand = False
                 elif kind is NAME:
                     if cur[1] == "(":
@@ -194,11 +198,13 @@ class _Parser:
                         if cur[1] == ")":
                             raise self.error(f"{text}() needs an argument, as in {text}(x)", cur)
                         push_pending((CALL, tok, 0, []))
+                        depth += 1
                     else:
                         push((sink.name(text, tok[2], tok[3]), tok[2], tok[3], NAME))
                         expect_operand = False
                 elif text == "(":
                     push_pending((PAREN, tok, 0, None))
+                    depth += 1
                 elif text == "-" or text == "+":
                     push_pending((PREFIX, tok, PREFIX_BP, None))
                 elif text != "\n":  # a line break after an operator or '(' continues the statement
@@ -214,7 +220,7 @@ class _Parser:
                 push_pending((INFIX, tok, rbp, operands.pop()))
                 expect_operand = True
             elif kind is SEP or kind is END:
-                if not any(p[0] is PAREN or p[0] is CALL for p in pending):
+                if not depth:
                     self.cur, self.nxt = cur, nxt  # the separator is left for the caller
                     if pending:
                         self._reduce(operands, pending, -1)
@@ -232,6 +238,7 @@ class _Parser:
                 if not pending:
                     raise self.error("unmatched ')'", tok, "remove it, or add the '(' it should close")
                 opener_kind, opener, _, args = pending.pop()
+                depth -= 1
                 inner = operands.pop()
                 if opener_kind is CALL:
                     args.append(inner[0])
