@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import Any, Mapping, Sequence
 
 import sympy
 
@@ -90,7 +90,7 @@ def close(a: float, b: float, tol: tuple[float, float]) -> bool:
     return abs(a - b) <= atol + rtol * abs(b)
 
 
-def _kink_states(graph: Graph, values: list[float]) -> dict[int, tuple[Any, ...]]:
+def _kink_states(graph: Graph, values: Sequence[float]) -> dict[int, tuple[Any, ...]]:
     """The local derivatives of every gate that has a non-differentiable point (relu, abs, max, min)."""
     states: dict[int, tuple[Any, ...]] = {}
     for i, node in enumerate(graph.nodes):

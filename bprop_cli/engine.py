@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import math
 from array import array
-from typing import Mapping
+from typing import Mapping, Sequence
 
 from .errors import EvalError
 from .gates import GATES
@@ -23,13 +23,13 @@ def _fail(graph: Graph, index: int, problem: str, xs: list[float]) -> EvalError:
     return EvalError(f"{where}: {problem}" + (f" ({shown})" if shown else ""), graph.source, graph.span(index))
 
 
-def forward(graph: Graph, inputs: Mapping[str, float]) -> list[float]:
+def forward(graph: Graph, inputs: Mapping[str, float]) -> Sequence[float]:
     """Value of every node, in node order; raises EvalError naming the node that failed."""
     # The gate table is read at each call (not at import), so a gate can be swapped in a test.
     rules = {name: (gate.forward, gate.domain) for name, gate in GATES.items()}
     ids, consts, args = graph.ids, graph.consts, graph.args
     isfinite = math.isfinite
-    values: list[float] = []
+    values = array("d")  # 8 bytes a value, contiguous: a million-node pass stays in cache longer
     push, value_of = values.append, values.__getitem__
     for i, op in enumerate(graph.ops):
         if op == INPUT:
@@ -54,7 +54,7 @@ def forward(graph: Graph, inputs: Mapping[str, float]) -> list[float]:
     return values
 
 
-def backward(graph: Graph, values: list[float], seed: float = 1.0, *, explain: bool = True) -> Trace:
+def backward(graph: Graph, values: Sequence[float], seed: float = 1.0, *, explain: bool = True) -> Trace:
     """Reverse sweep from the output: every local derivative, product and sum, as a Trace.
 
     explain=False keeps only values and gradients (no steps, no formulas): for batches of many rows.

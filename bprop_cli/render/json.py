@@ -1,8 +1,9 @@
 """SPEC §5 JSON: one object, full double precision, streamed one record per line so that a
 million-node trace is never held as one string.
 
-The per-record lines are formatted directly (about twice as fast as building a dict per record
-and encoding it); a test checks that they parse back to exactly `Trace.to_dict()`.
+The per-record lines are formatted directly from the trace's columns (no record objects, no
+dict per record); tests check that they parse back to exactly `Trace.to_dict()` and that they
+are the very bytes the record-by-record writer (for traces made of records) produces.
 """
 
 from __future__ import annotations
