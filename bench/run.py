@@ -42,6 +42,21 @@ def program(shape: str, n: int) -> str:
     return " + ".join(["x*x"] * k) + "\n"  # x fans out to n uses; the sum is n/2 deep too
 
 
+def build(shape: str, n: int, x):  # type: ignore[no-untyped-def]
+    """The program's graph built over the leaf `x` with Python's operators: for the peers,
+    whose values (micrograd's Value, a torch tensor) overload them."""
+    k = max(1, n // 2)
+    if shape == "chain":
+        y = x
+        for _ in range(k):
+            y = y * 1.0001
+        return y
+    y = x * x
+    for _ in range(k - 1):
+        y = y + x * x
+    return y
+
+
 def expected(shape: str, n: int, x: float = 2.0) -> tuple[float, float]:
     """(value, d/dx) in closed form, to check every engine's answer."""
     k = max(1, n // 2)
@@ -137,14 +152,7 @@ def worker_micrograd(shape: str, n: int) -> dict:
     def body() -> None:
         start = time.thread_time()
         x = Value(2.0)
-        if shape == "chain":
-            y = x
-            for _ in range(max(1, n // 2)):
-                y = y * 1.0001
-        else:
-            y = x * x
-            for _ in range(max(1, n // 2) - 1):
-                y = y + x * x
+        y = build(shape, n, x)
         y.backward()
         result["time"] = time.thread_time() - start
         result["check"] = _close((y.data, x.grad), expected(shape, n))
@@ -165,14 +173,7 @@ def worker_torch(shape: str, n: int) -> dict:
     torch.set_num_threads(1)
     start = clock()
     x = torch.tensor(2.0, dtype=torch.float64, requires_grad=True)
-    if shape == "chain":
-        y = x
-        for _ in range(max(1, n // 2)):
-            y = y * 1.0001
-    else:
-        y = x * x
-        for _ in range(max(1, n // 2) - 1):
-            y = y + x * x
+    y = build(shape, n, x)
     y.backward()
     elapsed = clock() - start
     return {"time": elapsed, "check": _close((y.item(), x.grad.item()), expected(shape, n))}

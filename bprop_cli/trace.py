@@ -56,7 +56,7 @@ class Tape:
     """What the passes computed, column by column: a value and a gradient per node of the graph,
     and per chain-rule product its node, which input of it, the local derivative and the input's
     running total. Records (NodeRecord, BackwardStep) are made from it only when asked for, so a
-    million-node trace costs a few lists, not millions of objects."""
+    million-node trace costs a few flat arrays, not millions of objects."""
 
     __slots__ = ("graph", "values", "grads", "notes", "explain", "step_node", "step_arg", "step_local",
                  "step_total", "_labels", "_index")
