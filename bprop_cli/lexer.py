@@ -65,9 +65,12 @@ def _first_stray(source: str) -> int | None:
 # The scanner behind the parser: the same token table, matched by `findall` (the loop over
 # the text runs in C), each match giving (the blanks before the token, the token). The
 # token's kind is read off its first character; comments are tokens that are dropped.
-_SCAN_RE = re.compile(r"([ \t\r\f\v]*)(" + "|".join(rx for _, rx in TOKEN_SPEC) + ")")
+# The alternatives start with different characters, so their order only matters for speed:
+# the commonest first (a regular expression tries them one by one).
+_SCAN_ORDER = ("NAME", "OP", "NUMBER", "SEP", "SKIP", "MISMATCH")
+_SCAN_RE = re.compile(r"([ \t\r\f\v]*+)(" + "|".join(dict(TOKEN_SPEC)[kind] for kind in _SCAN_ORDER) + ")")
 _FIRST: dict[str, TokenKind] = {
-    **dict.fromkeys("0123456789.", TokenKind.NUMBER),
+    **dict.fromkeys("0123456789", TokenKind.NUMBER),  # and ".5", which scan() sorts out
     **dict.fromkeys("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz_", TokenKind.NAME),
     **dict.fromkeys("+-*/^=(),", TokenKind.OP),
     **dict.fromkeys(";\n", TokenKind.SEP),
@@ -82,7 +85,7 @@ def scan(source: str) -> Iterator[RawToken]:
     raise ParseError on a stray character."""
     if (bad := _first_stray(source)) is not None:
         raise _stray(source, source[bad], bad)
-    first, number = _FIRST, TokenKind.NUMBER
+    first = _FIRST
     base, size = 0, len(source)
     while base < size:
         cut = source.find("\n", base + _CHUNK) + 1 or size  # a line break always ends a token
@@ -91,10 +94,12 @@ def scan(source: str) -> Iterator[RawToken]:
             start = pos + len(blanks)
             pos = start + len(text)
             kind = first.get(text[0])
-            if kind is None or (kind is number and text == "."):
+            if kind is None:
                 if text[0] == "#":
                     continue  # a comment
-                raise _stray(source, text[0], start)
+                if text[0] != "." or len(text) == 1:  # ".5" is a number; "." alone is not
+                    raise _stray(source, text[0], start)
+                kind = TokenKind.NUMBER
             yield kind, text, start, pos
         base = cut
     yield TokenKind.END, "", size, size
