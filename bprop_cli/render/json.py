@@ -111,7 +111,10 @@ def _step_lines(tape: Tape, vs: list[str], gs: list[str]) -> Callable[[int], str
         shown_total = gs[parent] if total == grads[parent] and total else _number(total)
         shown_product = shown_total if product == total and product else _number(product)
         other = inputs[1 - k] if len(inputs) == 2 else i  # mul's local is the other input's value
-        shown_local = vs[other] if local == values[other] and local else _number(local)
+        if local == values[other] and local:
+            shown_local = vs[other]
+        else:  # add, sub and neg pass +-1: common enough to skip formatting them
+            shown_local = "1.0" if local == 1.0 else "-1.0" if local == -1.0 else _number(local)
         op = ops[i]
         forms = form_of[op]
         formula = forms[k] if k < len(forms) else None
