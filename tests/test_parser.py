@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bprop_cli.errors import ParseError
+from bprop_cli.errors import BpropError, ParseError
 from bprop_cli.parser import parse
 from bprop_cli.syntax import sexpr
 
@@ -94,3 +94,24 @@ def test_deep_nesting_does_not_recurse() -> None:
     tree = parse("-" * depth + "x").statements[0]
     assert sexpr(tree) == "(neg " * depth + "x" + ")" * depth
     assert sx("2^" * 3000 + "x")[0].count("(^ 2") == 3000
+
+
+@pytest.mark.parametrize(
+    "source, message",
+    [
+        ("foo(x); 1 +", "expected a value after '+'"),
+        ("1/0; x +", "expected a value after '+'"),
+        ("exp + 1; (x", "expected ')' to close '('"),
+        ("exp + 1", "exp is a function"),
+        ("1/0 + x", "constant 1/0: division by zero"),
+    ],
+)
+def test_a_syntax_error_anywhere_wins_over_an_earlier_name_error(source: str, message: str) -> None:
+    """bprop eval parses straight into the graph, so it meets a name error first; the program
+    is then parsed alone, and a syntax error later in it is the one reported, as when parsing
+    came before lowering."""
+    from bprop_cli import compile_program
+
+    with pytest.raises(BpropError) as info:
+        compile_program(source)
+    assert message in str(info.value)
