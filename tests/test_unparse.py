@@ -6,7 +6,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bprop_cli.errors import Span
+from bprop_cli.errors import BpropError, Span
+from bprop_cli.graph import build_graph, compile_program
 from bprop_cli.parser import parse
 from bprop_cli.syntax import Assign, Binary, Call, Name, Num, Unary, sexpr
 from bprop_cli.unparse import unparse, unparse_program
@@ -73,3 +74,21 @@ def test_parse_of_unparse_is_the_same_tree(tree) -> None:  # type: ignore[no-unt
 def test_assignments_round_trip(target: str, tree) -> None:  # type: ignore[no-untyped-def]
     stmt = Assign(target, S, tree, S)
     assert [sexpr(s) for s in parse(unparse(stmt)).statements] == [sexpr(stmt)]
+
+
+def _lowered(make) -> object:  # type: ignore[no-untyped-def]
+    """A graph's columns, or the error message, for comparing two ways of building it."""
+    try:
+        g = make()
+    except BpropError as err:
+        return str(err)
+    return (g.ops, g.args, list(g.starts), list(g.ends), g.ids, g.consts, g.output, g.inputs, g.names)
+
+
+@given(st.lists(st.tuples(NAMES, TREES), max_size=3), TREES)
+@settings(max_examples=300, deadline=None)
+def test_one_pass_lowering_is_parse_then_build(assigned, last) -> None:  # type: ignore[no-untyped-def]
+    """bprop eval lowers the program as the parser reads it; that must give exactly the graph
+    (ids, spans, constants) or the error that parsing to a tree and lowering the tree gives."""
+    text = "\n".join([unparse(Assign(name, S, tree, S)) for name, tree in assigned] + [unparse(last)])
+    assert _lowered(lambda: compile_program(text)) == _lowered(lambda: build_graph(parse(text))), text
