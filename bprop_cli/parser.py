@@ -8,6 +8,10 @@ Grammar:
     prefix     := NUMBER | NAME | NAME '(' expr (',' expr)* ')' | '(' expr ')' | ('-' | '+') expr
 
 Inside parentheses, and right after an operator, a new line does not end the statement.
+
+The parser builds nothing itself: it hands each construct, children first, to a Sink, which
+makes a syntax tree (TreeSink, for parse()) or lowers it straight into the gate graph
+(graph.GraphBuilder, for compile_program()).
 """
 
 from __future__ import annotations
