@@ -323,12 +323,18 @@ def scale(sizes: list[int], memory_up_to: int, peers: bool, repeat: int, repeat_
                   + " ".join(f"{_mb(peaks.get(p)):>11}" for p in phases) + f"  {'yes' if row['check'] else 'NO'}")
         print(f"\n{shape}: t(10N)/t(N) per phase (target <= 11)")
         print(f"{'N -> 10N':>19} " + " ".join(f"{p:>8}" for p in (*phases, "total", "process")))
+        worst = {"a single phase": 0.0, "the whole pipeline": 0.0}
         for (n0, r0), (n1, r1) in zip(rows, rows[1:]):
             if "error" in r0 or "error" in r1:
                 continue
-            cells = [_ratio(r1["times"][p], r0["times"][p]) for p in phases]
-            cells += [_ratio(r1["total"], r0["total"]), _ratio(r1["e2e"], r0["e2e"])]
-            print(f"{f'{n0:,} -> {n1:,}':>19} " + " ".join(f"{c:>8}" for c in cells))
+            pairs = [(r1["times"][p], r0["times"][p]) for p in phases]
+            pairs += [(r1["total"], r0["total"]), (r1["e2e"], r0["e2e"])]
+            for what, some in (("a single phase", pairs[: len(phases)]), ("the whole pipeline", pairs[len(phases):])):
+                worst[what] = max([worst[what]] + [a / b for a, b in some if a and b])
+            print(f"{f'{n0:,} -> {n1:,}':>19} " + " ".join(f"{_ratio(a, b):>8}" for a, b in pairs))
+        if len(rows) > 1:
+            print(f"{shape}: largest t(10N)/t(N) " + ", ".join(
+                f"of {what} {w:.2f} ({'met' if w <= 11 else 'NOT met'})" for what, w in worst.items()))
         if any(have.values()):
             print(f"\n{shape}: side by side (ms). bprop process = whole `bprop eval -f ... --json`;"
                   " peers = in-process build + backward")
@@ -344,6 +350,12 @@ def scale(sizes: list[int], memory_up_to: int, peers: bool, repeat: int, repeat_
                       f" {_ms(th):>9} {_ratio(mg, row['e2e']):>9} {_ratio(th, row['e2e']):>12}"
                       f" {row['e2e'] / ops * 1e6 if row['e2e'] else 0:>12.2f}"
                       f" {(th / ops * 1e6) if th else 0:>12.2f}")
+            for peer in ("micrograd", "torch"):
+                if have[peer]:
+                    timed = [(n, row) for n, row in rows if "error" not in row and row["e2e"] and row[peer].get("time")]
+                    below = [f"{n:,}" for n, row in timed if row["e2e"] < row[peer]["time"]]
+                    print(f"{shape}: bprop's whole process below {peer}'s build + backward at "
+                          f"{len(below)} of {len(timed)} sizes" + (f" ({', '.join(below)} nodes)" if below else ""))
 
 
 def main() -> None:
