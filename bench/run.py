@@ -309,7 +309,6 @@ def scale(sizes: list[int], memory_up_to: int, peers: bool, repeat: int, repeat_
         print(f"\n{shape} ({what}); CPU times in ms, peak memory (tracemalloc) in MB")
         print(f"{'nodes':>9} " + " ".join(f"{p:>8}" for p in phases) + f" {'total':>8} {'process':>8}"
               + " " + " ".join(f"{p + ' MB':>11}" for p in phases) + "  ok")
-        prev: dict | None = None
         for n, row in rows:
             if "error" in row:
                 print(f"{n:>9} error: {row['error']}")

@@ -14,28 +14,17 @@ from hypothesis import strategies as st
 sympy = pytest.importorskip("sympy")
 
 from conftest import bprop  # noqa: E402
-from test_sympy_oracle import SMOOTH, VARS, expressions  # noqa: E402
+from test_sympy_oracle import SMOOTH, SYMBOLS, VARS, to_sympy  # noqa: E402
 
 from bprop_cli import EvalError, build_graph, parse  # noqa: E402
 from bprop_cli.symbolic import bind_exact, symbolic_trace  # noqa: E402
-from bprop_cli.syntax import Binary, Call, Name, Num, Unary  # noqa: E402
 from bprop_cli.sympy_gates import expand_sigmoid  # noqa: E402
 
-SYMBOLS = {v: sympy.Symbol(v, real=True) for v in VARS}
 
 
-def oracle(node):  # type: ignore[no-untyped-def]  # recursion is fine: generated trees are small
-    if isinstance(node, Num):
-        return sympy.Rational(Fraction(node.text).numerator, Fraction(node.text).denominator)
-    if isinstance(node, Name):
-        return {"pi": sympy.pi, "e": sympy.E}.get(node.id, SYMBOLS.get(node.id))
-    if isinstance(node, Unary):
-        return -oracle(node.operand) if node.op == "-" else oracle(node.operand)
-    if isinstance(node, Binary):
-        a, b = oracle(node.left), oracle(node.right)
-        return {"+": a + b, "-": a - b, "*": a * b, "/": a / b, "^": a**b}[node.op]
-    assert isinstance(node, Call)
-    return SMOOTH[node.func](*map(oracle, node.args))
+def oracle(node):  # type: ignore[no-untyped-def]
+    """The tree in sympy with exact numbers: 0.1 is 1/10, as --exact means it."""
+    return to_sympy(node, number=lambda n: sympy.Rational(Fraction(n.text).numerator, Fraction(n.text).denominator))
 
 
 def trace_of(text: str, given: dict[str, str] | None = None):  # type: ignore[no-untyped-def]

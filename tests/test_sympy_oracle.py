@@ -26,18 +26,24 @@ SMOOTH = {
 }
 
 
-def to_sympy(node):  # recursion is fine: generated trees are small
+def _float(node: Num):  # type: ignore[no-untyped-def]
+    return sympy.Float(node.value, 30) if not float(node.value).is_integer() else sympy.Integer(int(node.value))
+
+
+def to_sympy(node, number=_float):  # recursion is fine: generated trees are small
+    """The syntax tree as a sympy expression, built independently of bprop's graph;
+    `number` turns a numeric literal into sympy (a 30-digit float by default)."""
     if isinstance(node, Num):
-        return sympy.Float(node.value, 30) if not float(node.value).is_integer() else sympy.Integer(int(node.value))
+        return number(node)
     if isinstance(node, Name):
         return {"pi": sympy.pi, "e": sympy.E}.get(node.id, SYMBOLS.get(node.id))
     if isinstance(node, Unary):
-        return -to_sympy(node.operand) if node.op == "-" else to_sympy(node.operand)
+        return -to_sympy(node.operand, number) if node.op == "-" else to_sympy(node.operand, number)
     if isinstance(node, Binary):
-        a, b = to_sympy(node.left), to_sympy(node.right)
+        a, b = to_sympy(node.left, number), to_sympy(node.right, number)
         return {"+": a + b, "-": a - b, "*": a * b, "/": a / b, "^": a**b}[node.op]
     assert isinstance(node, Call)
-    return SMOOTH[node.func](*map(to_sympy, node.args))
+    return SMOOTH[node.func](*(to_sympy(arg, number) for arg in node.args))
 
 
 leaf = st.sampled_from(VARS) | st.integers(1, 4).map(str) | st.sampled_from(["0.5", "1.5", "pi"])
