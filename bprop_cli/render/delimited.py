@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
-from typing import Iterable, Sequence
+from typing import Iterable
 
 from ..trace import Trace
 from . import full
@@ -22,6 +22,9 @@ def line(cells: Iterable[object], sep: str) -> str:
 
 def render_delimited(trace: Trace, sep: str) -> str:
     """A header row, then every node in forward order: inputs are space-separated ids."""
-    rows: list[Sequence[object]] = [NODE_COLUMNS]
-    rows += [(n.id, n.op, " ".join(n.inputs), n.value, n.grad, n.expression, n.note or "") for n in trace.nodes]
-    return "\n".join(line(r, sep) for r in rows)
+    buf = io.StringIO()
+    writer = csv.writer(buf, delimiter=sep, lineterminator="\n")  # one writer: one per row cost more than the row
+    writer.writerow(NODE_COLUMNS)
+    writer.writerows((n.id, n.op, " ".join(n.inputs), full(n.value), full(n.grad), n.expression, n.note or "")
+                     for n in trace.nodes)
+    return buf.getvalue()[:-1]  # the caller ends the last line

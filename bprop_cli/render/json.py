@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import io
 import json
+from collections.abc import Iterable, Iterator
 from itertools import islice
 from json.encoder import encode_basestring_ascii as _string  # what json.dumps uses for str
-from collections.abc import Iterable, Iterator
 from typing import TextIO
 
 from ..gates import GATES

@@ -20,9 +20,8 @@ def render_plain(trace: Trace) -> Iterator[str]:
         yield "\t".join(("node", n.id, n.op, ",".join(n.inputs) or "-", full(n.value), full(n.grad)))
     for s in trace.backward:
         yield "\t".join(("step", s.node, s.input, *(full(v) for v in (s.upstream, s.local, s.product, s.total))))
-    for n in trace.nodes:
-        if n.note:
-            yield f"note\t{n.id}\t{n.note}"
+    for n in trace.noted_nodes():
+        yield f"note\t{n.id}\t{n.note}"
     yield f"value\t{trace.output}\t{full(trace.value)}"
     for name, g in trace.gradients.items():
         yield f"grad\t{name}\t{full(g)}"
