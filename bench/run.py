@@ -91,7 +91,7 @@ def _peak_of(fn):  # type: ignore[no-untyped-def]
     return result, peak
 
 
-def worker_bprop(shape: str, n: int, memory: bool) -> dict:
+def worker_bprop(shape: str, n: int, memory: bool, phase_runs: int) -> dict:
     import gc
 
     from bprop_cli import backward, bind, forward
@@ -123,10 +123,13 @@ def worker_bprop(shape: str, n: int, memory: bool) -> dict:
         "backward": lambda: state.__setitem__("trace", backward(state["graph"], state["values"])),
         "json": lambda: _json_to_devnull(write_json, state["trace"]),
     }
-    for name, phase in phases.items():
-        start = clock()
-        phase()
-        out["times"][name] = clock() - start
+    for name, phase in phases.items():  # each phase run again on the same input: its best time
+        times = []
+        for _ in range(phase_runs):
+            start = clock()
+            phase()
+            times.append(clock() - start)
+        out["times"][name] = min(times)
     trace = state["trace"]
     out["nodes"] = len(trace.nodes)
     out["check"] = _close((trace.value, trace.gradients["x"]), expected(shape, n))
@@ -224,6 +227,7 @@ def cold_start(runs: int) -> None:
         bprop = [str(script)] if script.exists() else [PY, "-m", "bprop_cli"]
         commands = {
             "minimal Typer command": [PY, str(mini), "hi"],
+            "python -c pass (this environment's floor)": [PY, "-c", "pass"],
             "python -c 'import typer, rich.console'": [PY, "-c", "import typer, rich.console"],
             "bprop eval (table)": [*bprop, *expr],
             **{f"bprop eval --format {fmt}": [*bprop, *expr, "--format", fmt]
@@ -255,6 +259,9 @@ def cold_start(runs: int) -> None:
 
     print(f"slowest format: {worst.removeprefix('bprop eval ')}, {c / base_c:.2f}x (<= 1.15x: {met(c / base_c <= 1.15)}), "
           f"{_ms(c)} ms CPU (< 100 ms: {met(c < 0.1)}; the minimal Typer command: {_ms(base_c)} ms)")
+    if any(Path(p).glob("__editable__*.pth") for p in sys.path if p.endswith("site-packages")):
+        print("(an editable install: setuptools' import hook adds ~13 ms to every Python start here, "
+              "bprop's and Typer's alike; `pip install .` does not)")
 
 
 def end_to_end(shape: str, n: int) -> float | None:
@@ -282,7 +289,7 @@ def _median_row(runs: list[dict]) -> dict:
     return row
 
 
-def scale(sizes: list[int], memory_up_to: int, peers: bool, repeat: int, repeat_up_to: int) -> None:
+def scale(sizes: list[int], memory_up_to: int, peers: bool, repeat: int, repeat_up_to: int, phase_runs: int) -> None:
     phases = ("parse", "forward", "backward", "json")
     have = {m: peers and _have(m) for m in ("micrograd", "torch")}
     for shape in SHAPES:
@@ -292,7 +299,8 @@ def scale(sizes: list[int], memory_up_to: int, peers: bool, repeat: int, repeat_
             # shared) falls on all of them; the median of the runs is reported.
             runs: dict[str, list] = {"bprop": [], "e2e": [], "micrograd": [], "torch": []}
             for k in range(repeat if n <= repeat_up_to else 1):
-                runs["bprop"].append(_spawn("bprop", shape, str(n), "1" if n <= memory_up_to and k == 0 else "0"))
+                runs["bprop"].append(_spawn("bprop", shape, str(n), "1" if n <= memory_up_to and k == 0 else "0",
+                                            str(phase_runs)))
                 runs["e2e"].append(end_to_end(shape, n))
                 for peer in ("micrograd", "torch"):
                     runs[peer].append(_spawn(peer, shape, str(n)) if have[peer] else {})
@@ -306,7 +314,8 @@ def scale(sizes: list[int], memory_up_to: int, peers: bool, repeat: int, repeat_
             rows.append((n, row))
             print(f"  measured {shape} n={n:,}", file=sys.stderr)
         what = "deep chain: y = y * 1.0001, repeated" if shape == "chain" else "wide: x*x + x*x + ..."
-        print(f"\n{shape} ({what}); CPU times in ms, peak memory (tracemalloc) in MB")
+        print(f"\n{shape} ({what}); CPU times in ms (a phase: its best of {phase_runs} runs in one process;"
+              " process: a whole `bprop eval` run), peak memory (tracemalloc) in MB")
         print(f"{'nodes':>9} " + " ".join(f"{p:>8}" for p in phases) + f" {'total':>8} {'process':>8}"
               + " " + " ".join(f"{p + ' MB':>11}" for p in phases) + "  ok")
         for n, row in rows:
@@ -362,7 +371,7 @@ def main() -> None:
         kind, shape, n = sys.argv[2], sys.argv[3], int(sys.argv[4])
         sys.path.insert(0, str(ROOT))
         if kind == "bprop":
-            result = worker_bprop(shape, n, sys.argv[5] == "1")
+            result = worker_bprop(shape, n, sys.argv[5] == "1", int(sys.argv[6]))
         elif kind == "micrograd":
             result = worker_micrograd(shape, n)
         else:
@@ -380,6 +389,8 @@ def main() -> None:
     ap.add_argument("--repeat", type=int, default=3, help="runs per size, interleaved, median reported (default 3)")
     ap.add_argument("--repeat-up-to", type=float, default=1e5,
                     help="largest size run --repeat times; larger sizes run once (default 1e5)")
+    ap.add_argument("--phase-runs", type=int, default=3,
+                    help="times each phase runs in a worker; its best time is reported (default 3)")
     ap.add_argument("--only", choices=("cold", "scale"), help="run one part only")
     args = ap.parse_args()
     sizes = [int(float(s)) for s in args.sizes.split(",")] if args.sizes else (
@@ -389,7 +400,7 @@ def main() -> None:
         cold_start(args.runs or (10 if args.quick else 30))
     if args.only != "cold":
         scale(sizes, memory_up_to=0 if args.no_memory else int(args.memory_up_to), peers=not args.no_peers,
-              repeat=max(1, args.repeat), repeat_up_to=int(args.repeat_up_to))
+              repeat=max(1, args.repeat), repeat_up_to=int(args.repeat_up_to), phase_runs=max(1, args.phase_runs))
 
 
 if __name__ == "__main__":
