@@ -394,7 +394,7 @@ def main() -> None:
     ap.add_argument("--repeat-up-to", type=float, default=1e5,
                     help="largest size run --repeat times; larger sizes run once (default 1e5)")
     ap.add_argument("--phase-runs", type=int, default=3,
-                    help="times each phase runs in a worker; its best time is reported (default 3)")
+                    help="runs of the whole pipeline in a worker; each phase's best time is reported (default 3)")
     ap.add_argument("--only", choices=("cold", "scale"), help="run one part only")
     args = ap.parse_args()
     sizes = [int(float(s)) for s in args.sizes.split(",")] if args.sizes else (

@@ -157,8 +157,7 @@ def _chunks(lines: Iterable[str]) -> Iterator[list[str]]:
 def _array(out: TextIO, key: str, chunks: Iterable[list[str]], last: bool) -> None:
     out.write(f'  "{key}": [')
     sep = "\n    "
-    for lines in chunks:
-        if lines:
-            out.write(sep + ",\n    ".join(lines))
-            sep = ",\n    "
+    for lines in chunks:  # never empty: a chunk holds at least one line
+        out.write(sep + ",\n    ".join(lines))
+        sep = ",\n    "
     out.write(("\n  ]" if sep != "\n    " else "]") + ("\n" if last else ",\n"))
