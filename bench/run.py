@@ -3,8 +3,10 @@
     python bench/run.py            # everything, 10^3 .. 10^6 nodes (a few minutes)
     python bench/run.py --quick    # 10^3 .. 10^5 nodes, fewer start-up runs (under a minute)
 
-Every measurement runs in a fresh subprocess so that one does not inherit another's heap.
-micrograd and torch are optional (`pip install -e '.[bench]'`); without them their columns
+Every measurement runs in a fresh subprocess so that one does not inherit another's heap, and
+outside the source tree: what is measured is the bprop installed in this Python's environment
+(`pip install .` installs it as a user gets it; the first lines printed say which one it is).
+micrograd and torch are optional (`pip install '.[bench]'`); without them their columns
 say "-". Nothing here is used by bprop itself or by its tests.
 """
 
@@ -70,10 +72,15 @@ def expected(shape: str, n: int, x: float = 2.0) -> tuple[float, float]:
 clock = time.process_time
 
 
+# Children run in a folder of their own, never in the source tree: with the source tree as the
+# current directory, `python -m bprop_cli` would import it rather than the installed package.
+WORKDIR = tempfile.mkdtemp(prefix="bprop-bench-")
+
+
 def run_timed(cmd: list[str], stdout=subprocess.DEVNULL, env=None) -> tuple[float, float, int]:  # type: ignore[no-untyped-def]
     """(wall seconds, CPU seconds, exit status) of one child process."""
     start = time.perf_counter()
-    child = subprocess.Popen(cmd, stdout=stdout, stderr=subprocess.DEVNULL, env=env, cwd=ROOT)
+    child = subprocess.Popen(cmd, stdout=stdout, stderr=subprocess.DEVNULL, env=env, cwd=WORKDIR)
     _, status, usage = os.wait4(child.pid, 0)
     child.returncode = os.waitstatus_to_exitcode(status)
     return time.perf_counter() - start, usage.ru_utime + usage.ru_stime, child.returncode
@@ -193,14 +200,34 @@ def _close(got: tuple[float, float], want: tuple[float, float]) -> bool:
 # -- the driver ----------------------------------------------------------------------------------
 def _spawn(*args: str, timeout: float = 1800) -> dict:
     r = subprocess.run([PY, __file__, "--worker", *args], capture_output=True, text=True, timeout=timeout,
-                       cwd=ROOT)
+                       cwd=WORKDIR)
     if r.returncode != 0:
         return {"error": (r.stderr.strip().splitlines() or ["failed"])[-1][:60]}
     return json.loads(r.stdout)
 
 
 def _have(module: str) -> bool:
-    return subprocess.run([PY, "-c", f"import {module}"], capture_output=True).returncode == 0
+    return subprocess.run([PY, "-c", f"import {module}"], capture_output=True, cwd=WORKDIR).returncode == 0
+
+
+def installed_bprop() -> dict:
+    """Where the bprop that this Python imports outside the source tree lives, and whether it
+    is an editable install (whose import hook runs at every Python start)."""
+    probe = ("import json, importlib.metadata as m, bprop_cli\n"
+             "try:\n    url = json.loads(m.distribution('bprop').read_text('direct_url.json') or '{}')\n"
+             "except m.PackageNotFoundError:\n    url = {}\n"
+             "print(json.dumps({'path': bprop_cli.__path__[0], 'version': bprop_cli.__version__,"
+             " 'editable': url.get('dir_info', {}).get('editable', False)}))")
+    r = subprocess.run([PY, "-c", probe], capture_output=True, text=True, cwd=WORKDIR)
+    if r.returncode != 0:
+        raise SystemExit("bench: bprop is not installed in this environment; run `pip install .` first")
+    return json.loads(r.stdout)
+
+
+def bprop_command() -> list[str]:
+    """The installed `bprop` command, as a user runs it (else the module, still the installed one)."""
+    script = Path(PY).with_name("bprop")
+    return [str(script)] if script.exists() else [PY, "-m", "bprop_cli"]
 
 
 def _ms(seconds: float | None) -> str:
@@ -217,18 +244,17 @@ def _ratio(a: float | None, b: float | None) -> str:
     return "-" if not a or not b else f"{a / b:.2f}"
 
 
-def cold_start(runs: int) -> None:
+def cold_start(runs: int, where: dict) -> None:
     """Interleaved runs of bprop eval (every format) and a minimal one-argument Typer command."""
     # An installed package ships bytecode, as Typer's does here; an editable install run with
     # PYTHONDONTWRITEBYTECODE set would recompile bprop on every start, so compile it first.
-    subprocess.run([PY, "-m", "compileall", "-q", str(ROOT / "bprop_cli")], check=True,
+    subprocess.run([PY, "-m", "compileall", "-q", where["path"]], check=True,
                    env={k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"})
     with tempfile.TemporaryDirectory() as tmp:
         mini = Path(tmp, "mini.py")
         mini.write_text(MINI_TYPER)
         expr = ["eval", "(x+y)*z", "x=-2", "y=5", "z=-4"]
-        script = Path(PY).with_name("bprop")  # the installed `bprop` command, as a user runs it
-        bprop = [str(script)] if script.exists() else [PY, "-m", "bprop_cli"]
+        bprop = bprop_command()
         commands = {
             "minimal Typer command": [PY, str(mini), "hi"],
             "python -c pass (this environment's floor)": [PY, "-c", "pass"],
@@ -263,7 +289,7 @@ def cold_start(runs: int) -> None:
 
     print(f"slowest format: {worst.removeprefix('bprop eval ')}, {c / base_c:.2f}x (<= 1.15x: {met(c / base_c <= 1.15)}), "
           f"{_ms(c)} ms CPU (< 100 ms: {met(c < 0.1)}; the minimal Typer command: {_ms(base_c)} ms)")
-    if any(Path(p).glob("__editable__*.pth") for p in sys.path if p.endswith("site-packages")):
+    if where["editable"]:
         print("(an editable install: setuptools' import hook adds ~13 ms to every Python start here, "
               "bprop's and Typer's alike; `pip install .` does not)")
 
@@ -273,7 +299,7 @@ def end_to_end(shape: str, n: int) -> float | None:
     with tempfile.NamedTemporaryFile("w", suffix=".bp", delete=False) as f:
         f.write(program(shape, n))
     try:
-        _, elapsed, status = run_timed([PY, "-m", "bprop_cli", "eval", "-f", f.name, "x=2", "--json"])
+        _, elapsed, status = run_timed([*bprop_command(), "eval", "-f", f.name, "x=2", "--json"])
         return elapsed if status == 0 else None
     finally:
         os.unlink(f.name)
@@ -373,7 +399,6 @@ def scale(sizes: list[int], memory_up_to: int, peers: bool, repeat: int, repeat_
 def main() -> None:
     if len(sys.argv) > 1 and sys.argv[1] == "--worker":
         kind, shape, n = sys.argv[2], sys.argv[3], int(sys.argv[4])
-        sys.path.insert(0, str(ROOT))
         if kind == "bprop":
             result = worker_bprop(shape, n, sys.argv[5] == "1", int(sys.argv[6]))
         elif kind == "micrograd":
@@ -399,9 +424,13 @@ def main() -> None:
     args = ap.parse_args()
     sizes = [int(float(s)) for s in args.sizes.split(",")] if args.sizes else (
         [10**3, 10**4, 10**5] if args.quick else [10**3, 10**4, 10**5, 10**6])
-    print(f"python {sys.version.split()[0]} on {os.cpu_count()} CPUs")
+    where = installed_bprop()
+    print(f"python {sys.version.split()[0]} on {os.cpu_count()} CPUs; bprop {where['version']} from {where['path']}"
+          f" ({'an editable install' if where['editable'] else 'installed'})")
+    if Path(where["path"]).resolve() != (ROOT / "bprop_cli").resolve() and where["editable"]:
+        print(f"(note: that editable install is not this checkout, {ROOT})")
     if args.only != "scale":
-        cold_start(args.runs or (10 if args.quick else 30))
+        cold_start(args.runs or (10 if args.quick else 30), where)
     if args.only != "cold":
         scale(sizes, memory_up_to=0 if args.no_memory else int(args.memory_up_to), peers=not args.no_peers,
               repeat=max(1, args.repeat), repeat_up_to=int(args.repeat_up_to), phase_runs=max(1, args.phase_runs))
