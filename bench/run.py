@@ -79,11 +79,18 @@ WORKDIR = tempfile.mkdtemp(prefix="bprop-bench-")
 
 def run_timed(cmd: list[str], stdout=subprocess.DEVNULL, env=None) -> tuple[float, float, int]:  # type: ignore[no-untyped-def]
     """(wall seconds, CPU seconds, exit status) of one child process."""
+    wall, cpu, _, status = run_measured(cmd, stdout, env)
+    return wall, cpu, status
+
+
+def run_measured(cmd: list[str], stdout=subprocess.DEVNULL, env=None) -> tuple[float, float, float, int]:  # type: ignore[no-untyped-def]
+    """(wall seconds, CPU seconds, peak resident bytes, exit status) of one child process."""
     start = time.perf_counter()
     child = subprocess.Popen(cmd, stdout=stdout, stderr=subprocess.DEVNULL, env=env, cwd=WORKDIR)
     _, status, usage = os.wait4(child.pid, 0)
     child.returncode = os.waitstatus_to_exitcode(status)
-    return time.perf_counter() - start, usage.ru_utime + usage.ru_stime, child.returncode
+    return (time.perf_counter() - start, usage.ru_utime + usage.ru_stime, usage.ru_maxrss * 1024.0,
+            child.returncode)
 
 
 # -- workers: one measurement in this (fresh) process ---------------------------------------------
@@ -305,6 +312,59 @@ def end_to_end(shape: str, n: int) -> float | None:
         os.unlink(f.name)
 
 
+FORMATS = ("json", "plain", "csv", "tsv", "markdown")
+
+
+def formats(sizes: list[int], repeat: int, table_sizes: list[int]) -> None:
+    """Every output format of the same big program, whole `bprop eval` processes taking turns:
+    CPU time and peak resident memory, each against JSON's; then `--all-rows` tables."""
+    env = {**os.environ, "NO_COLOR": "1", "COLUMNS": "80"}
+    for shape in SHAPES:
+        print(f"\n{shape}: every format, whole process `bprop eval -f PROGRAM x=2 --format F > /dev/null`;"
+              f" CPU ms and peak RSS MB, median of {repeat}, and the ratio to JSON's")
+        print(f"{'nodes':>9} {'format':>9} {'CPU':>8} {'x JSON':>7} {'RSS MB':>8} {'x JSON':>7}")
+        worst = 0.0
+        for n in sizes:
+            with tempfile.NamedTemporaryFile("w", suffix=".bp", delete=False, dir=WORKDIR) as f:
+                f.write(program(shape, n))
+            cpu: dict[str, list[float]] = {fmt: [] for fmt in FORMATS}
+            rss: dict[str, list[float]] = {fmt: [] for fmt in FORMATS}
+            try:
+                for _ in range(repeat):
+                    for fmt in FORMATS:
+                        _, c, peak, status = run_measured([*bprop_command(), "eval", "-f", f.name, "x=2",
+                                                           "--format", fmt], env=env)
+                        assert status == 0, (shape, n, fmt)
+                        cpu[fmt].append(c)
+                        rss[fmt].append(peak)
+            finally:
+                os.unlink(f.name)
+            base_c, base_m = statistics.median(cpu["json"]), statistics.median(rss["json"])
+            for fmt in FORMATS:
+                c, m = statistics.median(cpu[fmt]), statistics.median(rss[fmt])
+                worst = max(worst, c / base_c, m / base_m)
+                print(f"{n:>9,} {fmt:>9} {_ms(c):>8} {c / base_c:>7.2f} {m / 1e6:>8,.0f} {m / base_m:>7.2f}")
+            print(f"  measured formats {shape} n={n:,}", file=sys.stderr)
+        print(f"{shape}: the largest ratio to JSON (time or memory) {worst:.2f} (<= 1.3: {'met' if worst <= 1.3 else 'NOT met'})")
+    if table_sizes:
+        print("\n--all-rows: the table of a program of N statements (y = y * 1.0001, repeated), whole process,"
+              " output to a file; CPU ms, peak RSS MB")
+        print(f"{'statements':>11} {'CPU':>8} {'RSS MB':>8} {'t(N)/t(N0)':>11}")
+        first = None
+        for k in table_sizes:
+            with tempfile.NamedTemporaryFile("w", suffix=".bp", delete=False, dir=WORKDIR) as f:
+                f.write("y = x\n" + "y = y * 1.0001\n" * (k - 1) + "y\n")
+            try:
+                runs = [run_measured([*bprop_command(), "eval", "-f", f.name, "x=2", "--all-rows"], env=env)
+                        for _ in range(repeat)]
+            finally:
+                os.unlink(f.name)
+            assert all(r[3] == 0 for r in runs)
+            c, m = statistics.median(r[1] for r in runs), statistics.median(r[2] for r in runs)
+            first = first or (k, c)
+            print(f"{k:>11,} {_ms(c):>8} {m / 1e6:>8,.0f} {c / first[1]:>11.2f}")
+
+
 def _median_row(runs: list[dict]) -> dict:
     """One row from repeated runs: the median of every time, the first run's memory figures."""
     good = [r for r in runs if "error" not in r]
@@ -420,7 +480,11 @@ def main() -> None:
                     help="largest size run --repeat times; larger sizes run once (default 1e5)")
     ap.add_argument("--phase-runs", type=int, default=3,
                     help="runs of the whole pipeline in a worker; each phase's best time is reported (default 3)")
-    ap.add_argument("--only", choices=("cold", "scale"), help="run one part only")
+    ap.add_argument("--only", choices=("cold", "scale", "formats"), help="run one part only")
+    ap.add_argument("--format-sizes", default="1e5,1e6",
+                    help="node counts for the comparison of output formats (default 1e5,1e6)")
+    ap.add_argument("--table-sizes", default="1e4,2e4,4e4",
+                    help="statement counts for the --all-rows tables (default 1e4,2e4,4e4)")
     args = ap.parse_args()
     sizes = [int(float(s)) for s in args.sizes.split(",")] if args.sizes else (
         [10**3, 10**4, 10**5] if args.quick else [10**3, 10**4, 10**5, 10**6])
@@ -429,9 +493,12 @@ def main() -> None:
           f" ({'an editable install' if where['editable'] else 'installed'})")
     if Path(where["path"]).resolve() != (ROOT / "bprop_cli").resolve() and where["editable"]:
         print(f"(note: that editable install is not this checkout, {ROOT})")
-    if args.only != "scale":
+    if args.only in (None, "cold"):
         cold_start(args.runs or (10 if args.quick else 30), where)
-    if args.only != "cold":
+    if args.only in (None, "formats"):
+        formats([int(float(s)) for s in args.format_sizes.split(",")], max(1, args.repeat),
+                [int(float(s)) for s in args.table_sizes.split(",") if s])
+    if args.only not in ("cold", "formats"):
         scale(sizes, memory_up_to=0 if args.no_memory else int(args.memory_up_to), peers=not args.no_peers,
               repeat=max(1, args.repeat), repeat_up_to=int(args.repeat_up_to), phase_runs=max(1, args.phase_runs))
 

@@ -325,22 +325,22 @@ def _show(trace, fmt: Format, all_rows: bool) -> None:  # type: ignore[no-untype
 
         _write(lambda out: write_json(trace, out))
     elif fmt is Format.plain:
-        from .render.plain import render_plain
+        from .render.plain import write_plain
 
-        _write(lambda out: out.writelines(line + "\n" for line in render_plain(trace)))
+        _write(lambda out: write_plain(trace, out))
     elif fmt is Format.markdown:
-        from .render.markdown import render_markdown
+        from .render.markdown import write_markdown
 
-        _write(render_markdown(trace))
+        _write(lambda out: write_markdown(trace, out))
     elif fmt in (Format.csv, Format.tsv):
-        from .render.delimited import SEPARATORS, render_delimited
+        from .render.delimited import SEPARATORS, write_delimited
 
-        _write(render_delimited(trace, SEPARATORS[fmt.value]))
+        _write(lambda out: write_delimited(trace, SEPARATORS[fmt.value], out))
     else:
-        from .render.table import render_table
+        from .render.table import print_table
 
         try:
-            _console().print(render_table(trace, all_rows))
+            print_table(trace, all_rows, _console())
         except BrokenPipeError:
             _write("")
 

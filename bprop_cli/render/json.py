@@ -18,6 +18,7 @@ from typing import TextIO
 from ..gates import GATES
 from ..graph import TEXT_LIMIT
 from ..trace import BackwardStep, BackwardSteps, NodeRecord, NodeRecords, Tape, Trace
+from .columns import quick_formula
 
 _CHUNK = 4096  # records formatted per write
 _number = float.__repr__  # what json.dumps writes for a float; the engine never lets NaN or inf through
@@ -104,7 +105,7 @@ def _step_chunks(tape: Tape, vs: list[str], gs: list[str]) -> Iterator[list[str]
     g = tape.graph
     ids, ops, args, values, grads, labels = g.ids, g.ops, g.args, tape.values, tape.grads, tape.labels
     formulas = {op: gate.formula for op, gate in GATES.items()}
-    form_of = {op: tuple(map(_quick_formula, gate.dforms)) for op, gate in GATES.items()}
+    form_of = {op: tuple(map(quick_formula, gate.dforms)) for op, gate in GATES.items()}
     step_node, step_arg, step_local, step_total = tape.step_node, tape.step_arg, tape.step_local, tape.step_total
     for lo in range(0, len(step_node), _CHUNK):
         hi = lo + _CHUNK
@@ -137,16 +138,6 @@ def _step_chunks(tape: Tape, vs: list[str], gs: list[str]) -> Iterator[list[str]
 
 def _note(note: str) -> str:
     return ', "note": ' + _string(note)
-
-
-def _quick_formula(form: str) -> str | int | None:
-    """Most local-derivative formulas are a constant ("1", "-1": returned as is) or one input's
-    label ("{1}" for mul: its index); those need no str.format. None: format it."""
-    if "{" not in form:
-        return form
-    if len(form) == 3 and form[0] == "{" and form[1].isdigit() and form[2] == "}":
-        return int(form[1])
-    return None
 
 
 def _chunks(lines: Iterable[str]) -> Iterator[list[str]]:

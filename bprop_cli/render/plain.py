@@ -9,19 +9,77 @@
 
 from __future__ import annotations
 
-from typing import Iterator
+from typing import Iterator, TextIO
 
-from ..trace import Trace
+from ..trace import Tape, Trace
 from . import full
+from .columns import chunks, tape_of
 
 
 def render_plain(trace: Trace) -> Iterator[str]:
+    """The lines (without line ends), record by record."""
     for n in trace.nodes:
         yield "\t".join(("node", n.id, n.op, ",".join(n.inputs) or "-", full(n.value), full(n.grad)))
     for s in trace.backward:
         yield "\t".join(("step", s.node, s.input, *(full(v) for v in (s.upstream, s.local, s.product, s.total))))
+    yield from _tail(trace)
+
+
+def write_plain(trace: Trace, out: TextIO) -> None:
+    """Write render_plain's lines, each ended; from the trace's columns when it has them (the
+    same bytes, a chunk at a time, with no record objects)."""
+    tape = tape_of(trace)
+    if tape is None:
+        out.writelines(line + "\n" for line in render_plain(trace))
+        return
+    vs, gs = list(map(full, tape.values)), list(map(full, tape.grads))
+    _nodes(tape, vs, gs, out)
+    _steps(tape, vs, gs, out)
+    out.writelines(line + "\n" for line in _tail(trace))
+
+
+def _tail(trace: Trace) -> Iterator[str]:
     for n in trace.noted_nodes():
         yield f"note\t{n.id}\t{n.note}"
     yield f"value\t{trace.output}\t{full(trace.value)}"
     for name, g in trace.gradients.items():
         yield f"grad\t{name}\t{full(g)}"
+
+
+def _nodes(tape: Tape, vs: list[str], gs: list[str], out: TextIO) -> None:
+    g = tape.graph
+    ids, ops, args = g.ids, g.ops, g.args
+    for lo, hi in chunks(len(ids)):
+        lines: list[str] = []
+        add = lines.append
+        for id_, op, inputs, v, gr in zip(ids[lo:hi], ops[lo:hi], args[lo:hi], vs[lo:hi], gs[lo:hi]):
+            if len(inputs) == 2:
+                a, b = inputs
+                add(f"node\t{id_}\t{op}\t{ids[a]},{ids[b]}\t{v}\t{gr}\n")
+            else:
+                add(f"node\t{id_}\t{op}\t{','.join([ids[p] for p in inputs]) or '-'}\t{v}\t{gr}\n")
+        out.write("".join(lines))
+
+
+def _steps(tape: Tape, vs: list[str], gs: list[str], out: TextIO) -> None:
+    # As in JSON: each value and gradient is formatted once, and reused wherever the very same
+    # number appears again (equal floats other than zeros have the same shortest repr).
+    g = tape.graph
+    ids, args, values, grads = g.ids, g.args, tape.values, tape.grads
+    step_node, step_arg, step_local, step_total = tape.step_node, tape.step_arg, tape.step_local, tape.step_total
+    for lo, hi in chunks(len(step_node)):
+        lines: list[str] = []
+        add = lines.append
+        for i, k, local, total in zip(step_node[lo:hi], step_arg[lo:hi], step_local[lo:hi], step_total[lo:hi]):
+            inputs = args[i]
+            parent = inputs[k]
+            product = grads[i] * local
+            shown_total = gs[parent] if total == grads[parent] and total else full(total)
+            shown_product = shown_total if product == total and product else full(product)
+            other = inputs[1 - k] if len(inputs) == 2 else i
+            if local == values[other] and local:
+                shown_local = vs[other]
+            else:
+                shown_local = "1.0" if local == 1.0 else "-1.0" if local == -1.0 else full(local)
+            add(f"step\t{ids[i]}\t{ids[parent]}\t{gs[i]}\t{shown_local}\t{shown_product}\t{shown_total}\n")
+        out.write("".join(lines))

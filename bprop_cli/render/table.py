@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Callable
+from typing import Callable, Iterator, NamedTuple, TextIO
 
 from rich import box
-from rich.console import Group, RenderableType
+from rich.console import Console, Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
@@ -50,32 +50,57 @@ def _fill(table: Table, count: int, row: Callable[[int], tuple[Text | str, ...]]
             table.add_row(*row(i))
 
 
-def forward_table(trace: Trace, all_rows: bool = False) -> Table:
+def summarised(count: int) -> bool:
+    """Whether a table of `count` rows is shown as a summary unless --all-rows is given."""
+    return bool(_window(count, False)[1])
+
+
+class Column(NamedTuple):
+    header: str
+    justify: str = "left"
+    style: str | None = None
+    wrap: bool = True  # fold long cells onto more lines (else the column is as wide as its cells)
+
+
+class Rows(NamedTuple):
+    """A table as data: its columns, and its rows as text, each made when asked for."""
+
+    columns: tuple[Column, ...]
+    count: int
+    row: Callable[[int], tuple[str, ...]]
+    gap_column: int  # where the "... more rows" message goes in a summary
+
+
+def _rich(rows: Rows, all_rows: bool) -> Table:
     table = _table()
-    table.add_column("node", style="cyan", no_wrap=True)
-    table.add_column("computes", overflow="fold")
-    table.add_column("value", justify="right", style="green")
-    table.add_column(f"d{trace.output}/dnode", justify="right", style="red")
-    shown = trace.non_constant_nodes()
-
-    def row(i: int) -> tuple[Text, ...]:
-        n = shown[i]
-        return (Text(n.id + (" *" if n.note else "")), Text("input" if n.op == "input" else n.expression),
-                Text(num(n.value)), Text(num(n.grad)))
-
-    _fill(table, len(shown), row, all_rows, gap_column=1)
+    for c in rows.columns:
+        table.add_column(c.header, justify=c.justify, style=c.style,  # type: ignore[arg-type]
+                         **({"overflow": "fold"} if c.wrap else {"no_wrap": True}))
+    _fill(table, rows.count, lambda i: tuple(map(Text, rows.row(i))), all_rows, rows.gap_column)
     return table
 
 
-def backward_table(trace: Trace, all_rows: bool = False) -> Table:
-    table = _table()
-    table.add_column("gate", style="cyan", overflow="fold")
-    table.add_column("local derivative", overflow="fold")
-    table.add_column("upstream * local = product", overflow="fold")
+def forward_rows(trace: Trace) -> Rows:
+    shown = trace.non_constant_nodes()
+
+    def row(i: int) -> tuple[str, ...]:
+        n = shown[i]
+        return (n.id + (" *" if n.note else ""), "input" if n.op == "input" else n.expression,
+                num(n.value), num(n.grad))
+
+    columns = (Column("node", style="cyan", wrap=False), Column("computes"),
+               Column("value", justify="right", style="green"),
+               Column(f"d{trace.output}/dnode", justify="right", style="red"))
+    return Rows(columns, len(shown), row, gap_column=1)
+
+
+def forward_table(trace: Trace, all_rows: bool = False) -> Table:
+    return _rich(forward_rows(trace), all_rows)
+
+
+def backward_rows(trace: Trace) -> Rows:
     fan_in = trace.fan_in()
     meet = any(k > 1 for k in fan_in.values())
-    if meet:
-        table.add_column("sum where gradients meet", justify="right", overflow="fold", style="red")
     steps = trace.backward
     # Which of its fan-in products each step is (1 of 3, 2 of 3, ...): one cheap pass over all steps.
     seen: dict[str, int] = {}
@@ -84,7 +109,7 @@ def backward_table(trace: Trace, all_rows: bool = False) -> Table:
         seen[name] = k = seen.get(name, 0) + 1
         nth.append(k)
 
-    def row(i: int) -> tuple[Text, ...]:
+    def row(i: int) -> tuple[str, ...]:
         s = steps[i]
         local = num(s.local)
         formula = s.formula if s.formula == local else f"{s.formula} = {local}"
@@ -92,11 +117,16 @@ def backward_table(trace: Trace, all_rows: bool = False) -> Table:
         if fan_in[s.input] > 1:  # gradients meet here: show the running sum
             total = f"{num(s.total)} ({nth[i]} of {fan_in[s.input]})"
         gate = "" if i > 0 and steps[i - 1].node == s.node else f"{s.node} = {trace.node(s.node).expression}"
-        return (Text(gate), Text(f"d{s.node}/d{s.input} = {formula}"),
-                Text(f"{num(s.upstream)} * {num(s.local)} = {num(s.product)}"), *([Text(total)] * meet))
+        return (gate, f"d{s.node}/d{s.input} = {formula}", f"{num(s.upstream)} * {local} = {num(s.product)}",
+                *([total] * meet))
 
-    _fill(table, len(steps), row, all_rows, gap_column=2)
-    return table
+    columns = (Column("gate", style="cyan"), Column("local derivative"), Column("upstream * local = product"),
+               *([Column("sum where gradients meet", justify="right", style="red")] * meet))
+    return Rows(columns, len(steps), row, gap_column=2)
+
+
+def backward_table(trace: Trace, all_rows: bool = False) -> Table:
+    return _rich(backward_rows(trace), all_rows)
 
 
 def gradient_table(trace: Trace) -> Table:
@@ -118,19 +148,132 @@ def program_text(expression: str) -> Text:
 
 
 def render_table(trace: Trace, all_rows: bool = False) -> RenderableType:
+    return Group(*(part if not isinstance(part, Rows) else _rich(part, all_rows)
+                   for part in table_parts(trace, all_rows)))
+
+
+def print_table(trace: Trace, all_rows: bool, console: Console) -> None:
+    """Print the report; with --all-rows, long tables are streamed a chunk of rows at a time
+    (laid out by StreamedTable: Rich would lay out every row before printing the first)."""
+    for part in table_parts(trace, all_rows):
+        if isinstance(part, Rows):
+            if all_rows and summarised(part.count):
+                console.file.flush()
+                StreamedTable(part, console).write(console.file)
+                continue
+            part = _rich(part, all_rows)
+        console.print(part)
+
+
+def table_parts(trace: Trace, all_rows: bool = False) -> Iterator[RenderableType | Rows]:
+    """The report's parts in order: Rich renderables, and the two long tables as Rows."""
     at = ", ".join(f"{name} = {num(v)}" for name, v in trace.inputs.items())
     out = trace.output
-    parts: list[RenderableType] = [program_text(trace.expression)]
+    yield program_text(trace.expression)
     if at:
-        parts.append(Text(f"at {at}"))
-    parts += [_heading("Forward pass: values, and each node's gradient"), forward_table(trace, all_rows)]
+        yield Text(f"at {at}")
+    yield _heading("Forward pass: values, and each node's gradient")
+    yield forward_rows(trace)
     if trace.backward:
-        parts += [_heading(f"Backward pass: chain rule from d{out}/d{out} = {num(trace.seed)}"),
-                  backward_table(trace, all_rows)]
+        yield _heading(f"Backward pass: chain rule from d{out}/d{out} = {num(trace.seed)}")
+        yield backward_rows(trace)
     if trace.gradients:
-        parts += [_heading(f"Gradients of {out} = {num(trace.value)}"), gradient_table(trace)]
+        yield _heading(f"Gradients of {out} = {num(trace.value)}")
+        yield gradient_table(trace)
     else:
-        parts.append(Text(f"{out} = {num(trace.value)} (no variables: nothing to differentiate)"))
-    notes = [f"* {n.id}: {n.note}" for n in trace.noted_nodes()]
-    parts += [Text(note, style="yellow") for note in notes]
-    return Group(*parts)
+        yield Text(f"{out} = {num(trace.value)} (no variables: nothing to differentiate)")
+    for n in trace.noted_nodes():
+        yield Text(f"* {n.id}: {n.note}", style="yellow")
+
+
+_SAMPLE = 200  # rows from the start, the end and between that set a streamed table's column widths
+_CHUNK = 1000  # rows laid out per write
+_GAP = "  "  # between columns, as Rich puts padding (0, 1) without the edges
+_MIN_WIDTH = 12  # a folding column is not squeezed narrower than this
+
+
+class StreamedTable:
+    """A long table written as its rows are made, in the look of the Rich tables (a bold header,
+    a rule, columns two spaces apart, long cells folded at spaces within their column, column
+    colours on a colour terminal). Column widths come from the header and a sample of the rows
+    (the first, the last, and some between), narrowed to fit the console; a longer cell than
+    those folds onto more lines, except in a column that never folds (the ids), which it widens."""
+
+    def __init__(self, rows: Rows, console: Console) -> None:
+        self.rows = rows
+        n = rows.count  # the first and last rows, and rows spread evenly between
+        picked = sorted({*range(min(n, _SAMPLE)), *range(max(0, n - _SAMPLE), n), *range(0, n, max(1, n // _SAMPLE))})
+        sample = [rows.row(i) for i in picked]
+        widths = [max([len(c.header), *(len(r[k]) for r in sample)]) for k, c in enumerate(rows.columns)]
+        room = max(console.width, 20) - len(_GAP) * (len(widths) - 1)
+        while sum(widths) > room:  # narrow the widest folding column, a character at a time
+            k = max((k for k, c in enumerate(rows.columns) if c.wrap and widths[k] > _MIN_WIDTH),
+                    key=widths.__getitem__, default=None)
+            if k is None:
+                break
+            widths[k] -= 1
+        self.widths = widths
+        colour = console.color_system and not console.no_color
+        self.styles = [_codes(c.style, console) if colour else ("", "") for c in rows.columns]
+        self.bold = _codes("bold", console) if colour else ("", "")
+
+    def write(self, out: TextIO) -> None:
+        columns, widths = self.rows.columns, self.widths
+        header = self._lines([c.header for c in columns], [self.bold] * len(columns))
+        out.write(header + "─" * (sum(widths) + len(_GAP) * (len(widths) - 1)) + "\n")
+        row, styles = self.rows.row, self.styles
+        for lo in range(0, self.rows.count, _CHUNK):
+            out.write("".join([self._lines(row(i), styles) for i in range(lo, min(lo + _CHUNK, self.rows.count))]))
+            out.flush()
+
+    def _lines(self, cells: tuple[str, ...] | list[str], styles: list[tuple[str, str]]) -> str:
+        folded = [_fold(text, width) if column.wrap else [text]
+                  for text, width, column in zip(cells, self.widths, self.rows.columns)]
+        height = max(map(len, folded))
+        lines = []
+        for j in range(height):
+            parts = []
+            for column, width, (on, off), pieces in zip(self.rows.columns, self.widths, styles, folded):
+                text = pieces[j] if j < len(pieces) else ""
+                pad = " " * (width - len(text))
+                if text and on:
+                    text = on + text + off
+                parts.append(pad + text if column.justify == "right" else text + pad)
+            lines.append(_GAP.join(parts).rstrip() + "\n")
+        return "".join(lines)
+
+
+def _fold(text: str, width: int) -> list[str]:
+    """Text in lines of at most `width` characters, broken at spaces where it can be."""
+    if len(text) <= width:
+        return [text]
+    lines: list[str] = []
+    line = ""
+    for word in text.split(" "):
+        while len(word) > width:  # longer than the column: cut it
+            if line:
+                lines.append(line)
+                line = ""
+            lines.append(word[:width])
+            word = word[width:]
+        if not line:
+            line = word
+        elif len(line) + 1 + len(word) <= width:
+            line += " " + word
+        else:
+            lines.append(line)
+            line = word
+    lines.append(line)
+    return lines
+
+
+def _codes(style: str | None, console: Console) -> tuple[str, str]:
+    """The escape codes that turn a Rich style on and off on this console."""
+    if not style:
+        return "", ""
+    from rich.color import ColorSystem
+
+    system = {"standard": ColorSystem.STANDARD, "256": ColorSystem.EIGHT_BIT, "truecolor": ColorSystem.TRUECOLOR,
+              "windows": ColorSystem.WINDOWS}.get(console.color_system or "", ColorSystem.STANDARD)
+    on, _, off = console.get_style(style).render("\0", color_system=system).partition("\0")
+    return on, off
