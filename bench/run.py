@@ -93,6 +93,32 @@ def run_measured(cmd: list[str], stdout=subprocess.DEVNULL, env=None) -> tuple[f
             child.returncode)
 
 
+def run_on_terminal(cmd: list[str], env: dict[str, str]) -> tuple[float, float, int]:
+    """run_timed, with stdout and stderr on a pseudo-terminal (as a person at a prompt runs it:
+    colours, and Rich's terminal paths); the output is read and dropped."""
+    import pty
+    import threading
+
+    leader, follower = pty.openpty()
+    start = time.perf_counter()
+    child = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=follower, stderr=follower, env=env, cwd=WORKDIR)
+    os.close(follower)
+
+    def drain() -> None:
+        try:
+            while os.read(leader, 65536):
+                pass
+        except OSError:  # the terminal is closed when the child ends
+            pass
+
+    reader = threading.Thread(target=drain)
+    reader.start()
+    _, status, usage = os.wait4(child.pid, 0)
+    reader.join()
+    os.close(leader)
+    return time.perf_counter() - start, usage.ru_utime + usage.ru_stime, os.waitstatus_to_exitcode(status)
+
+
 # -- workers: one measurement in this (fresh) process ---------------------------------------------
 def _peak_of(fn):  # type: ignore[no-untyped-def]
     import tracemalloc
@@ -280,6 +306,7 @@ def cold_start(runs: int, where: dict) -> None:
                 assert status == (1 if "error" in name else 0), name
                 wall[name].append(w)
                 cpu[name].append(c)
+    prompt_commands(runs, bprop)
     base_w = statistics.median(wall["minimal Typer command"])
     base_c = statistics.median(cpu["minimal Typer command"])
     print(f"\nCold start: median of {runs} interleaved runs (ms), and the ratio to the minimal Typer command")
@@ -299,6 +326,35 @@ def cold_start(runs: int, where: dict) -> None:
     if where["editable"]:
         print("(an editable install: setuptools' import hook adds ~13 ms to every Python start here, "
               "bprop's and Typer's alike; `pip install .` does not)")
+
+
+def prompt_commands(runs: int, bprop: list[str]) -> None:
+    """The commands a person types at a prompt, run on a (pseudo-)terminal: CPU ms, median."""
+    env = {k: v for k, v in os.environ.items() if k not in ("NO_COLOR", "FORCE_COLOR")}
+    env.update(TERM="xterm-256color", COLUMNS="80", LINES="40")
+    expr = ["(x+y)*z", "x=-2", "y=5", "z=-4"]
+    commands = {
+        "bprop --help": ["--help"],
+        "bprop eval --help": ["eval", "--help"],
+        "bprop eval EXPR VALUES (table)": ["eval", *expr],
+        "bprop eval EXPR VALUES --check": ["eval", *expr, "--check"],
+        "bprop graph EXPR VALUES": ["graph", *expr],
+        "bprop explain": ["explain"],
+        "bprop explain chain-rule": ["explain", "chain-rule"],
+        "bprop explain EXPR VALUES": ["explain", *expr],
+        "bprop examples": ["examples"],
+        "bprop --version": ["--version"],
+    }
+    cpu: dict[str, list[float]] = {k: [] for k in commands}
+    for _ in range(runs):
+        for name, args in commands.items():
+            _, c, status = run_on_terminal([*bprop, *args], env)
+            assert status == 0, name
+            cpu[name].append(c)
+    print(f"\nAt a prompt (on a terminal, 80 columns, colour): CPU ms, median of {runs} interleaved runs (target < 100)")
+    for name in commands:
+        c = statistics.median(cpu[name])
+        print(f"{name:42} {_ms(c):>6}  {'met' if c < 0.1 else 'NOT met'}")
 
 
 def end_to_end(shape: str, n: int) -> float | None:

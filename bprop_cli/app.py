@@ -10,15 +10,14 @@ from __future__ import annotations
 from pathlib import Path
 from typing import List, Optional
 
+from . import deferred  # noqa: F401 - first: its stand-ins must be in place before Typer is imported
 import typer
 from typer.core import TyperCommand
 
 from . import __version__
 from .cli import _picture, _program_and_values, _tell, _trace, _write, error_boundary, eval_command
 from .gates import GATES
-from .render import Format
-from .render.graph import GraphFormat
-from .render.picture import DEFAULT_LIMIT
+from .render import DEFAULT_LIMIT, Format, GraphFormat
 
 EVAL_EXAMPLES = """\
 Examples:

@@ -7,14 +7,17 @@ the second; its name on the command line is the file name with '-' for '_' (sigm
 from __future__ import annotations
 
 import difflib
-from dataclasses import dataclass
-from importlib import resources
+from pathlib import Path
+from typing import NamedTuple
 
 from .errors import ValueBindingError
 
+# The package's own folder, not importlib.resources: that import costs more than reading the
+# files (bprop is installed as files, never run from a zip).
+FOLDER = Path(__file__).parent / "examples"
 
-@dataclass(frozen=True, slots=True)
-class Example:
+
+class Example(NamedTuple):  # a NamedTuple: a frozen dataclass costs milliseconds to define at start-up
     name: str  # sigmoid-neuron
     file: str  # sigmoid_neuron.bp
     description: str  # one line
@@ -32,8 +35,7 @@ def _load(path) -> Example:  # type: ignore[no-untyped-def]
 
 def examples() -> dict[str, Example]:
     """Every built-in example by name, sorted by name."""
-    folder = resources.files("bprop_cli") / "examples"
-    found = sorted((p for p in folder.iterdir() if p.name.endswith(".bp")), key=lambda p: p.name)
+    found = sorted(FOLDER.glob("*.bp"), key=lambda p: p.name)
     return {e.name: e for e in map(_load, found)}
 
 

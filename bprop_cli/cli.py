@@ -183,7 +183,7 @@ def eval_command(
         return
     _show(trace, fmt, all_rows)
     if graph:
-        from .render.picture import DEFAULT_LIMIT
+        from .render import DEFAULT_LIMIT
 
         _write("")
         _picture(trace, DEFAULT_LIMIT)
@@ -312,7 +312,7 @@ def _tell(blocks) -> None:  # type: ignore[no-untyped-def]
     if console.is_terminal and not console.no_color and not console.is_dumb_terminal:
         from .render.story import story_rich
 
-        console.print(story_rich(blocks))
+        console.print(story_rich(blocks, width=console.width))
     else:
         from .render.story import story_plain
 

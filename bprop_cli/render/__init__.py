@@ -14,6 +14,18 @@ class Format(str, Enum):
     tsv = "tsv"
 
 
+class GraphFormat(str, Enum):
+    """`bprop graph --format`: the pictures written on stdout (here, not in render.graph, so that
+    the command line can name them without loading the picture code)."""
+
+    terminal = "terminal"
+    dot = "dot"
+    mermaid = "mermaid"
+
+
+DEFAULT_LIMIT = 60  # boxes drawn before a picture is summarised
+
+
 def num(x: float) -> str:
     """A number as people read it: integers without '.0', otherwise 6 significant digits."""
     if x == 0:

@@ -2,19 +2,15 @@
 
 from __future__ import annotations
 
-from enum import Enum
 from io import StringIO
 from pathlib import Path
 
 from ..errors import BpropError, OutputError
 from ..trace import Trace
-from .picture import DEFAULT_LIMIT, Picture, build_picture
+from . import DEFAULT_LIMIT, GraphFormat
+from .picture import Picture, build_picture
 
-
-class GraphFormat(str, Enum):
-    terminal = "terminal"
-    dot = "dot"
-    mermaid = "mermaid"
+__all__ = ["GraphFormat", "graph_text", "terminal_picture", "write_graph"]
 
 
 # -o FILE: the suffix picks the picture.

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 from ..gates import GATES
 from ..trace import NodeRecord, Trace
-from . import num
+from . import DEFAULT_LIMIT, num
 
 INPUT, GATE, OUTPUT, CONST, CUT = "input", "gate", "output", "const", "cut"
 
@@ -21,7 +21,6 @@ INPUT, GATE, OUTPUT, CONST, CUT = "input", "gate", "output", "const", "cut"
 SYMBOLS = {"neg": "*-1"}
 COMMUTATIVE = {"add", "mul"}
 
-DEFAULT_LIMIT = 60  # boxes drawn before a picture is summarised
 SUM_TERMS = 4  # terms of a fan-out sum written out before it is shortened
 
 LEGEND_VALUE = "value (forward)"

@@ -84,8 +84,12 @@ def _escape(name: str) -> str:
     return re.escape(name)
 
 
-def story_rich(blocks: Iterable[Block]) -> RenderableType:
+def story_rich(blocks: Iterable[Block], width: int | None = None) -> RenderableType:
+    """Rich renderables; given the console's `width`, each step's text column is set to the
+    width it would take anyway, which spares Rich measuring the nested tables in it (most of
+    the time `bprop explain` took on a terminal)."""
     parts: list[RenderableType] = []
+    body_width = None if width is None else max(1, width - INDENT)
     for b in blocks:
         if b.kind == "title":
             parts.append(Text(b.text, style="bold underline"))
@@ -100,7 +104,7 @@ def story_rich(blocks: Iterable[Block]) -> RenderableType:
         elif b.kind == "step":
             grid = Table.grid(padding=(0, 1))
             grid.add_column(width=INDENT - 1, justify="right", style="bold")
-            grid.add_column(ratio=1)
+            grid.add_column(ratio=1, width=body_width)
             body: list[RenderableType] = [_highlighted(b.text, b.node)] if b.text else [Text("")]
             if b.rows:
                 rows = Table.grid(padding=(0, 2))

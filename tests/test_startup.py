@@ -1,0 +1,93 @@
+"""Start-up of the Typer commands: help is drawn without importing the parts of Rich that Typer
+loads for it but does not use (rich.markdown, rich.traceback), and says exactly the same."""
+
+from __future__ import annotations
+
+import io
+import os
+import subprocess
+import sys
+
+import pytest
+
+from conftest import ROOT
+from test_architecture import loaded_modules
+
+RUN_MAIN = "import sys\nfrom bprop_cli.cli import main\nsys.argv = ['bprop', *sys.argv[1:]]\nmain()\n"
+REAL_FIRST = "import rich.markdown, rich.traceback\n"  # imported for real first: no stand-ins
+
+
+def _run(code: str, *args: str, colour: bool) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if k not in ("NO_COLOR", "FORCE_COLOR")}
+    env.update(COLUMNS="80", **({"FORCE_COLOR": "1"} if colour else {"NO_COLOR": "1"}))
+    return subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True, env=env,
+                          cwd=ROOT, timeout=60)
+
+
+@pytest.mark.parametrize("args", [("--help",), ("eval", "--help"), ("graph", "-h"), ("explain", "--help"),
+                                  ("eval", "--nonsense"), ("frobnicate",)], ids=" ".join)
+@pytest.mark.parametrize("colour", [False, True], ids=["no-colour", "colour"])
+def test_help_and_usage_errors_are_the_same_with_the_stand_ins(args: tuple[str, ...], colour: bool) -> None:
+    deferred = _run(RUN_MAIN, *args, colour=colour)
+    real = _run(REAL_FIRST + RUN_MAIN, *args, colour=colour)
+    assert (deferred.stdout, deferred.stderr, deferred.returncode) == (real.stdout, real.stderr, real.returncode)
+    assert deferred.stdout or deferred.stderr
+
+
+@pytest.mark.parametrize("args", [("--help",), ("eval", "--help"), ("examples",), ("explain", "chain-rule")],
+                         ids=" ".join)
+def test_typer_commands_load_neither_markdown_nor_pygments(args: tuple[str, ...]) -> None:
+    loaded = loaded_modules(*args)
+    assert "typer" in loaded  # the Typer application really ran
+    assert not {m for m in loaded if m.split(".")[0] in ("markdown_it", "pygments")}
+    assert "bprop_cli.render.picture" not in loaded  # the picture code is only for pictures
+
+
+def test_a_stand_in_becomes_the_real_module_when_used() -> None:
+    code = (
+        "import sys\n"
+        "import bprop_cli.deferred\n"
+        "from rich.markdown import Markdown\n"
+        "assert 'markdown_it' not in sys.modules\n"
+        "from rich.console import Console\n"
+        "console = Console(width=40, color_system=None)\n"
+        "with console.capture() as out:\n"
+        "    console.print(Markdown('# Title\\n\\n*some* text'))\n"
+        "assert 'markdown_it' in sys.modules and 'Title' in out.get() and '*' not in out.get()\n"
+        "import rich.traceback\n"
+        "assert callable(rich.traceback.install)\n"  # any other name: the real module's
+        "import rich.markdown\n"
+        "assert rich.markdown.Markdown.__module__ == 'rich.markdown'\n"
+        "print('ok')\n"
+    )
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=60)
+    assert r.stdout.strip() == "ok", r.stderr
+
+
+def _story_texts(width: int | None) -> list[str]:
+    from rich.console import Console
+
+    from bprop_cli import run
+    from bprop_cli.catalog import examples
+    from bprop_cli.gates import GATES
+    from bprop_cli.lessons import index, lesson
+    from bprop_cli.render.story import story_rich
+    from bprop_cli.tutor import narrate
+    from bprop_cli.values import parse_assignments
+
+    stories = [index(), lesson("chain-rule"), *(lesson(name) for name in GATES)]
+    stories += [narrate(run(e.program, parse_assignments(list(e.values)))) for e in examples().values()]
+    texts = []
+    for blocks in stories:
+        for columns in (80, 60):
+            console = Console(file=io.StringIO(), width=columns, force_terminal=True, color_system="256",
+                              highlight=False)
+            console.print(story_rich(blocks, width=columns if width else None))
+            texts.append("\n".join(line.rstrip() for line in console.file.getvalue().splitlines()))
+    return texts
+
+
+def test_lessons_on_a_terminal_look_the_same_with_the_width_given() -> None:
+    """explain on a terminal tells Rich the text column's width instead of letting it measure the
+    nested tables: the same picture (but for spaces at the ends of lines)."""
+    assert _story_texts(width=80) == _story_texts(width=None)
