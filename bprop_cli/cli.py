@@ -339,10 +339,18 @@ def _show(trace, fmt: Format, all_rows: bool) -> None:  # type: ignore[no-untype
     else:
         from .render.table import print_table
 
+        console = _console()
+        console.on_broken_pipe = _broken_pipe  # type: ignore[method-assign]
         try:
-            print_table(trace, all_rows, _console())
+            print_table(trace, all_rows, console)
         except BrokenPipeError:
             _write("")
+
+
+def _broken_pipe() -> None:
+    """Rich's own reaction to a closed pipe is to exit with status 1; a table written in parts
+    (--all-rows) can meet one between parts, which must end as quietly as any other output."""
+    raise BrokenPipeError
 
 
 def _show_trust(result, fmt: Format, all_rows: bool, latex: bool) -> None:  # type: ignore[no-untyped-def]
