@@ -275,10 +275,12 @@ def _run_batch(job, reader, fmt: Format, grad: str | None, stream) -> int:  # ty
     from .batch import file_size
     from .render.rows import RowWriter
 
-    writer = RowWriter(fmt, job.inputs, job.output, job.grad_columns(grad))
+    grads = job.grad_columns(grad)
+    writer = RowWriter(fmt, job.inputs, job.output, grads)
     for text in writer.header():
         _write(text)
     total = file_size(stream)  # None for a pipe: then flush every row to keep up with the producer
+    outcomes = _batch_outcomes(job, reader, writer, grads, chunked=total is not None)
     err_console = _console(stderr=True)
     status, bad = 0, 0
     bar = nullcontext(lambda done, rows: None)
@@ -287,13 +289,20 @@ def _run_batch(job, reader, fmt: Format, grad: str | None, stream) -> int:  # ty
 
         bar = progress_bar(total, err_console)
     with bar as update:
-        for row, trace, err in job.results(reader):
+        for row, result, err in outcomes:
+            if result is None and err is None:  # left to the row-by-row engine
+                row, result, err = job.result(row)
             if err is not None:
                 bad += 1
                 status = max(status, int(err.status))
                 if bad <= MAX_ROW_MESSAGES:
                     err_console.print(f"row {row.number} (line {row.line}): {err}", markup=False)
-            out = writer.row(row.number, trace) if trace is not None else writer.error(row.number, row.line, err)
+            if result is None:
+                out = writer.error(row.number, row.line, err)
+            elif isinstance(result, str):  # the column engine's line
+                out = result
+            else:
+                out = writer.row(row.number, result)
             if out is not None:
                 _write(out, flush=total is None)
             if row.number % 500 == 0:
@@ -302,6 +311,20 @@ def _run_batch(job, reader, fmt: Format, grad: str | None, stream) -> int:  # ty
         err_console.print(f"... and {bad - MAX_ROW_MESSAGES:,} more bad rows ({bad:,} in all)", markup=False)
     sys.stdout.flush()
     return status
+
+
+def _batch_outcomes(job, reader, writer, grads: list[str], chunked: bool):  # type: ignore[no-untyped-def]
+    """(row, result, error) per row. A batch read from a file is evaluated in chunks of rows
+    as numpy columns when numpy is there (the same numbers, bit for bit); from a pipe, row by
+    row, so that each answer goes out as soon as its row comes in."""
+    if chunked:
+        try:
+            from .batch_columns import Columns
+        except ImportError:  # no numpy: row by row
+            pass
+        else:
+            return Columns(job, writer, grads, reader.columns).outcomes(reader)
+    return ((row, None, None) for row in reader)
 
 
 def _tell(blocks) -> None:  # type: ignore[no-untyped-def]

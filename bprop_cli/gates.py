@@ -26,6 +26,12 @@ class Gate(NamedTuple):  # a NamedTuple, not a dataclass: ten times cheaper to d
     lesson: str = ""  # a few sentences: why the local derivative is what it is
     example: tuple[str, ...] = ()  # a tiny example, as `bprop explain` arguments: EXPR NAME=VALUE ...
     expand: str = ""  # composite gates: the same function in simpler gates, over {0}, {1}, ...
+    # Column rules, for --batch (bprop_cli/batch_columns.py), filled in by _columns() at the end
+    # of this file. numpy is passed in as `np` (this module never imports it). A rule is given
+    # only where numpy's elementwise operation is the very IEEE operation of the scalar rule, so
+    # that both give the same bits; without one, the scalar rule is applied to each element.
+    array_forward: Optional[Callable[..., object]] = None  # (np, *input columns) -> output column
+    array_local: Optional[Callable[..., tuple]] = None  # (np, *input columns, output) -> one per input
 
     def formula(self, index: int, names: list[str], out: str) -> str:
         template = self.dforms[min(index, len(self.dforms) - 1)]
@@ -222,3 +228,33 @@ LESSONS: dict[str, tuple[str, tuple[str, ...], str]] = {
 }
 for _name, (_lesson, _example, _expand) in LESSONS.items():
     GATES[_name] = GATES[_name]._replace(lesson=_lesson, example=_example, expand=_expand)
+
+
+def _columns(name: str, forward: Callable[..., object] | None = None,
+             local: Callable[..., tuple] | None = None) -> None:
+    GATES[name] = GATES[name]._replace(array_forward=forward, array_local=local)
+
+
+def _array_ties(np, *xs_out):  # type: ignore[no-untyped-def]
+    """_ties over columns: the tied winners share the gradient evenly, the others get 0."""
+    *xs, out = xs_out
+    winners = [x == out for x in xs]
+    share = 1.0 / sum(w.astype(np.int64) for w in winners)
+    return tuple(np.where(w, share, 0.0) for w in winners)
+
+
+# +, -, *, negation, comparisons and fabs/copysign are the same IEEE operations in numpy as in
+# Python. exp, log, sin, ... are left to math's functions (numpy's may differ in the last bit),
+# and so are rules that may still change with precision work (div, pow, sigmoid, tanh).
+_columns("add", lambda np, a, b: a + b, lambda np, a, b, out: (1.0, 1.0))
+_columns("sub", lambda np, a, b: a - b, lambda np, a, b, out: (1.0, -1.0))
+_columns("mul", lambda np, a, b: a * b, lambda np, a, b, out: (b, a))
+_columns("neg", lambda np, a: -a, lambda np, a, out: (-1.0,))
+_columns("exp", None, lambda np, a, out: (out,))
+_columns("log", None, lambda np, a, out: (1.0 / a,))
+_columns("sqrt", None, lambda np, a, out: (0.5 / out,))
+_columns("tan", None, lambda np, a, out: (1.0 + out * out,))
+_columns("relu", lambda np, a: np.where(a > 0, a, 0.0), lambda np, a, out: (np.where(a > 0, 1.0, 0.0),))
+_columns("abs", lambda np, a: np.abs(a), lambda np, a, out: (np.where(a != 0, np.copysign(1.0, a), 0.0),))
+_columns("max", None, _array_ties)
+_columns("min", None, _array_ties)
