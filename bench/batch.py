@@ -34,11 +34,7 @@ import tempfile
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE))
-from run import bprop_command, installed_bprop, run_measured  # noqa: E402
-
 PY = sys.executable
-WORKDIR = tempfile.mkdtemp(prefix="bprop-batch-")
 
 # name -> (bprop program, input names, expression over those names in Python syntax with
 # exp() and sigmoid(), for the peers)
@@ -183,13 +179,16 @@ PEERS = {"micrograd": ("micrograd", peer_micrograd), "torch": ("torch", peer_tor
 
 
 def _have(module: str) -> bool:
-    return subprocess.run([PY, "-c", f"import {module}"], capture_output=True, cwd=WORKDIR).returncode == 0
+    return subprocess.run([PY, "-c", f"import {module}"], capture_output=True, cwd=tempfile.gettempdir()).returncode == 0
 
 
 def main() -> None:
     if len(sys.argv) > 1 and sys.argv[1] == "--worker":
         PEERS[sys.argv[2]][1](sys.argv[3], sys.argv[4])
         return
+    sys.path.insert(0, str(HERE))
+    from run import WORKDIR, bprop_command, installed_bprop, run_measured  # (not in the workers)
+
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--rows", type=float, default=1e5, help="rows per program (default 1e5)")
     ap.add_argument("--repeat", type=int, default=3, help="interleaved runs, median reported (default 3)")

@@ -13,8 +13,10 @@ say "-". Nothing here is used by bprop itself or by its tests.
 from __future__ import annotations
 
 import argparse
+import atexit
 import json
 import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -75,6 +77,7 @@ clock = time.process_time
 # Children run in a folder of their own, never in the source tree: with the source tree as the
 # current directory, `python -m bprop_cli` would import it rather than the installed package.
 WORKDIR = tempfile.mkdtemp(prefix="bprop-bench-")
+atexit.register(shutil.rmtree, WORKDIR, True)
 
 
 def run_timed(cmd: list[str], stdout=subprocess.DEVNULL, env=None) -> tuple[float, float, int]:  # type: ignore[no-untyped-def]

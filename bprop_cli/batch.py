@@ -15,6 +15,7 @@ import os
 import re
 import stat
 from contextlib import contextmanager
+from itertools import islice
 from pathlib import Path
 from typing import IO, Iterator, Mapping, NamedTuple
 
@@ -165,13 +166,52 @@ class BatchReader:
                     continue  # blank lines are not rows
                 number += 1
                 if len(cells) != len(self.columns):
-                    yield Row(number, line, error=ValueBindingError(
-                        f"{len(cells)} field{'s' * (len(cells) != 1)} where the header has {len(self.columns)}"
-                        f" ({', '.join(self.columns)})"))
+                    yield Row(number, line, error=self._width_error(cells))
                     continue
-                yield Row(number, line, dict(zip(self.columns, map(str.strip, cells))))
+                yield self.row(number, line, cells)
         except csv.Error as err:
             raise ValueBindingError(f"the batch file is not valid CSV at line {self.source.line + 1}: {err}") from None
+
+    def row(self, number: int, line: int, cells: list[str]) -> Row:
+        """The Row of a CSV/TSV line with as many fields as the header."""
+        return Row(number, line, dict(zip(self.columns, map(str.strip, cells))))
+
+    def _width_error(self, cells: list[str]) -> ValueBindingError:
+        return ValueBindingError(f"{len(cells)} field{'s' * (len(cells) != 1)} where the header has "
+                                 f"{len(self.columns)} ({', '.join(self.columns)})")
+
+    def blocks(self, size: int) -> Iterator[list[Row | tuple[int, int, list[str]]]]:
+        """The rows in lists of about `size`, for the column engine. A CSV/TSV row with every
+        field of the header and not blank comes as (number, line, cells), its cells unstripped,
+        without a Row object; every other row (and every JSON Lines row) as the Row that
+        iterating gives, with the same numbers and lines."""
+        if self.kind == "jsonl":
+            rows = iter(self)
+            while block := list(islice(rows, size)):
+                yield block  # type: ignore[misc]
+            return
+        reader = csv.reader(self.source, delimiter="\t" if self.kind == "tsv" else ",")
+        width = len(self.columns)
+        number = 0
+        block: list[Row | tuple[int, int, list[str]]] = []
+        try:
+            for cells in reader:
+                line = self.source.line + 1  # the header was line 1
+                if len(cells) == width and (cells[0].strip() or any(c.strip() for c in cells)):
+                    number += 1
+                    block.append((number, line, cells))
+                elif not cells or all(not c.strip() for c in cells):
+                    continue  # blank lines are not rows
+                else:
+                    number += 1
+                    block.append(Row(number, line, error=self._width_error(cells)))
+                if len(block) >= size:
+                    yield block
+                    block = []
+        except csv.Error as err:
+            raise ValueBindingError(f"the batch file is not valid CSV at line {self.source.line + 1}: {err}") from None
+        if block:
+            yield block
 
     def _json_rows(self) -> Iterator[Row]:
         number = 0

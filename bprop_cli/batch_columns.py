@@ -14,12 +14,11 @@ from __future__ import annotations
 
 import math
 import re
-from itertools import islice
-from typing import Any, Callable, Iterable, Iterator, Sequence
+from typing import Any, Callable, Iterator, Sequence
 
 import numpy as np
 
-from .batch import _PLAIN_NUMBER, Batch, Row
+from .batch import _PLAIN_NUMBER, Batch, BatchReader, Row
 from .errors import BpropError
 from .gates import GATES
 from .graph import CONST, INPUT
@@ -31,9 +30,9 @@ _NAN = math.nan
 
 # (row, its output line or None, its error or None); both None: for the row-by-row engine.
 Outcome = tuple[Row, "str | None", "BpropError | None"]
-# A column of plain decimal numbers, one a line: batch._PLAIN_NUMBER for cells already stripped.
+# A column of plain decimal numbers, one a line, with spaces or tabs around (which strip() removes).
 _NUMBER = r"[-+]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][-+]?[0-9]+)?"
-_PLAIN_COLUMN = re.compile(f"(?:{_NUMBER}\n)*{_NUMBER}")
+_PLAIN_COLUMN = re.compile(f"(?:[ \t]*{_NUMBER}[ \t]*\n)*[ \t]*{_NUMBER}[ \t]*")
 
 
 def _safe(fn: Callable[..., Any], width: int) -> Callable[..., Any]:
@@ -91,12 +90,11 @@ class Columns:
                         live[p] = True
         self.live = live
 
-    def outcomes(self, rows: Iterable[Row]) -> Iterator[Outcome]:
+    def outcomes(self, reader: BatchReader) -> Iterator[Outcome]:
         """Every row, in order, with its output line, or its error, or neither (then it is for
         the row-by-row engine)."""
-        stream = iter(rows)
-        while chunk := list(islice(stream, CHUNK)):
-            yield from self._chunk(chunk)
+        for block in reader.blocks(CHUNK):
+            yield from self._chunk(block, reader)
 
     def _values(self, row: Row) -> list[float] | None:
         """The row's input values as floats, when they are plain numbers naming exactly the
@@ -121,53 +119,61 @@ class Columns:
             out.append(v)
         return out
 
-    def _columns(self, chunk: list[Row]) -> tuple[list[int], list[list[float]]]:
-        """(positions in the chunk of the rows to evaluate here, one column of floats per input)."""
-        if self.header:
-            good = [k for k, row in enumerate(chunk) if row.error is None]
-            texts = {name: [chunk[k].values[name] for k in good] for name in self.header}  # type: ignore[index]
-            columns = []
-            for name in self.inputs:
-                if name in texts:
-                    column = texts[name]
-                    if not _PLAIN_COLUMN.fullmatch("\n".join(column)):
-                        break  # something other than plain numbers: row by row below
-                    try:
-                        numbers = list(map(float, column))
-                    except ValueError:  # a cell holding a line break
-                        break
-                    if not all(map(math.isfinite, numbers)):
-                        break
-                    columns.append(numbers)
-                else:
-                    columns.append([float(self.job.common[name])] * len(good))
-            else:
-                return good, columns
-        picked: list[int] = []
-        columns = [[] for _ in self.inputs]
-        for k, row in enumerate(chunk):
-            values = self._values(row)
-            if values is not None:
-                picked.append(k)
-                for column, v in zip(columns, values):
-                    column.append(v)
-        return picked, columns
+    def _by_column(self, cells: list[list[str]]) -> list[list[float]] | None:
+        """The input columns of whole CSV rows, read a column at a time; None when some cell
+        is not a plain decimal number (then the rows are read one by one)."""
+        texts = dict(zip(self.header, map(list, zip(*cells))))
+        columns = []
+        for name in self.inputs:
+            if name not in texts:  # given on the command line for every row
+                columns.append([float(self.job.common[name])] * len(cells))  # type: ignore[arg-type]
+                continue
+            column = texts[name]
+            if not _PLAIN_COLUMN.fullmatch("\n".join(column)):
+                return None
+            try:
+                numbers = list(map(float, column))  # float() ignores the spaces around, as strip() does
+            except ValueError:  # a cell holding a line break
+                return None
+            if not all(map(math.isfinite, numbers)):
+                return None
+            columns.append(numbers)
+        return columns
 
-    def _chunk(self, chunk: list[Row]) -> Iterator[Outcome]:
-        picked, columns = self._columns(chunk)
+    def _chunk(self, block: list, reader: BatchReader) -> Iterator[Outcome]:
+        regular = [k for k, item in enumerate(block) if type(item) is tuple]
+        columns = self._by_column([block[k][2] for k in regular]) if self.header and regular else None
+        if columns is not None:
+            picked = regular
+            rows = [Row(item[0], item[1]) if type(item) is tuple else item for item in block]
+            whole_rows = True  # the regular rows have no Row with values yet
+        else:
+            rows = [reader.row(*item) if type(item) is tuple else item for item in block]
+            picked, columns = [], [[] for _ in self.inputs]
+            for k, row in enumerate(rows):
+                values = self._values(row)
+                if values is not None:
+                    picked.append(k)
+                    for column, v in zip(columns, values):
+                        column.append(v)
+            whole_rows = False
         lines: dict[int, str] = {}
         if picked:
             with np.errstate(all="ignore"):
                 value, grads, bad = self._evaluate([np.array(c, dtype=np.float64) for c in columns], len(picked))
             if bad.any():
                 keep = [j for j, b in enumerate(bad.tolist()) if not b]
+                dropped = [picked[j] for j, b in enumerate(bad.tolist()) if b]
+                if whole_rows:  # their Rows, with values, for the row-by-row engine
+                    for k in dropped:
+                        rows[k] = reader.row(*block[k])
                 picked = [picked[j] for j in keep]
                 columns = [[c[j] for j in keep] for c in columns]
                 value, grads = value[keep], [g[keep] for g in grads]
-            made = self.writer.lines([chunk[k].number for k in picked], columns, value.tolist(),
+            made = self.writer.lines([rows[k].number for k in picked], columns, value.tolist(),
                                      [g.tolist() for g in grads])
             lines = dict(zip(picked, made))
-        for k, row in enumerate(chunk):
+        for k, row in enumerate(rows):
             if k in lines:
                 yield row, lines[k], None
             elif row.error is not None or row.values is None:
