@@ -2,10 +2,10 @@
 over the chunk's rows, so the per-row cost is one pass of C loops instead of one of Python.
 
 Every number is, bit for bit, what the row-by-row engine computes: a gate's array rules
-(Gate.array_forward, .array_local) are given only where numpy's elementwise operation is the
-same IEEE operation as the scalar rule (+, -, *, comparisons, ...); every other gate (exp, log,
-sin, sigmoid, pow, div, ...) applies its scalar rule to each element (math's own functions, so
-no last-bit differences from numpy's). A row that is not plain numbers, or that meets a domain
+(Gate.vforward, .vlocal) are used only where they are the same IEEE operations as its scalar
+rules (Gate.exact_vforward, .exact_vlocal: +, -, *, comparisons, ...); every other rule (exp,
+log, sin, sigmoid, pow, div, ...) is applied to each element as the scalar rule itself (math's
+own functions, so no last-bit differences from numpy's). A row that is not plain numbers, or that meets a domain
 error, an overflow or anything else not finite, is handed back to the row-by-row engine, which
 gives its result or its exact error. Imported only by --batch: it is the one user of numpy.
 """
@@ -80,6 +80,10 @@ class Columns:
         # A CSV/TSV file's rows all name the header's columns: when those and the common values
         # are exactly the program's variables, a chunk's values are read a column at a time.
         self.header = header if header and set(header) | set(job.common) == self.needed else []
+        # Programs the columns do not take: array values given for every row (--values), and
+        # gates that exist only for arrays; the row-by-row engine gives their results or errors.
+        self.enabled = all(type(v) in (int, float) for v in job.common.values()) and not any(
+            GATES[op].array_only for op in set(g.ops) if op in GATES)
         # Which nodes the output depends on: structural, the same for every row.
         live = [False] * len(g.ops)
         live[g.output] = True
@@ -93,6 +97,9 @@ class Columns:
     def outcomes(self, reader: BatchReader) -> Iterator[Outcome]:
         """Every row, in order, with its output line, or its error, or neither (then it is for
         the row-by-row engine)."""
+        if not self.enabled:
+            yield from ((row, None, None) for row in reader)
+            return
         for block in reader.blocks(CHUNK):
             yield from self._chunk(block, reader)
 
@@ -201,7 +208,7 @@ class Columns:
             if gate.domain is not None:
                 problems = list(map(gate.domain, *[x.tolist() for x in xs]))
                 bad |= np.fromiter((p is not None for p in problems), dtype=bool, count=n)
-            out = gate.array_forward(np, *xs) if gate.array_forward else _each(gate.forward, xs, n)
+            out = gate.vforward(np, *xs) if gate.exact_vforward else _each(gate.forward, xs, n)
             bad |= ~np.isfinite(out)
             values.append(out)
         grads: list[Any] = [None] * len(ops)
@@ -213,8 +220,8 @@ class Columns:
             gate = GATES[op]
             inputs_i = args[i]
             xs = [values[p] for p in inputs_i]
-            if gate.array_local:
-                local = gate.array_local(np, *xs, values[i])
+            if gate.exact_vlocal:
+                local = gate.vlocal(np, *xs, values[i])
             else:
                 local = _each_local(gate.local, xs, values[i], len(xs))
             upstream = grads[i] if grads[i] is not None else np.zeros(n)
