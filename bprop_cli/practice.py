@@ -244,7 +244,8 @@ def diagnose(question: Question, given: float, trace: Trace) -> str:
             return "multiplied by the wrong input (multiply swaps: use the other input)"
         if record.op in ("add", "sub") and is_right(given, trace.node(question.input).value):
             return "took the input's value (add passes the gradient on: its local derivative is 1)"
-        if is_right(given, record.value) and record.op not in ("exp",):
+        if is_right(given, record.value) and not any(is_right(given, trace.node(p).value) for p in record.inputs) \
+                and record.op != "exp":
             return "took the gate's output value instead of its derivative"
     if question.kind == "product":
         steps = [s for s in trace.backward if s.node == question.node and s.input == question.input]
@@ -351,6 +352,7 @@ class Checked:
     culprit: Question | None = None  # the earliest wrong step behind a wrong answer
     culprit_verdict: Verdict | None = None  # the learner's answer there, if they gave one
     suspects: tuple[Question, ...] = ()  # steps it depends on that the learner did not give
+    depends_on: int = 0  # how many steps it depends on in all
 
 
 def resolve(name: str, qs: Sequence[Question], trace: Trace) -> Question:
@@ -421,7 +423,7 @@ def check_answers(trace: Trace, answers: Sequence[tuple[str, str]]) -> list[Chec
             results.append(Checked(name, q, verdict, first, given[first.name]))
             continue
         unchecked = tuple(sorted((a for a in behind if a.name not in given), key=lambda a: a.number))
-        results.append(Checked(name, q, verdict, q, verdict, unchecked))
+        results.append(Checked(name, q, verdict, q, verdict, unchecked, len(behind)))
     return results
 
 

@@ -117,7 +117,9 @@ def check_lines(trace: Trace, results: Sequence[Checked]) -> list[str]:
         if v.slip:
             lines.append(f"       likely slip: {v.slip}")
         if c.suspects:
-            lines.append("       everything it depends on that you gave is right; check these steps of yours:")
+            gave = len(c.suspects) < c.depends_on
+            lines.append("       the steps behind it that you gave are right; compare the others with yours:" if gave
+                         else "       it is computed from these steps; compare them with yours:")
             shown = c.suspects[:8]
             lines += [f"         {s.answer}" for s in shown]
             if len(c.suspects) > len(shown):
