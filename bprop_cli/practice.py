@@ -183,12 +183,12 @@ def _add_gradient(add, trace: Trace, name: str, terms: list[str], position: dict
     if len(flowing) == 1:
         s = flowing[0]
         answer = f"{grad_name} = {terms[0]} = {num(s.product)}"
-        hint = f"{name} is used once: its gradient is the one product that flows back to it"
+        hint = f"{name} is used once: {grad_name} = {terms[0]}, the one product that flows back to it"
         gate = trace.node(s.node).op
     else:
         answer = f"{grad_name} = " + " + ".join(f"({num(s.product)})" if s.product < 0 and k else num(s.product)
                                                 for k, s in enumerate(flowing)) + f" = {num(total)}"
-        hint = f"{name} is used {len(flowing)} times: add the products flowing back along each use"
+        hint = f"{name} is used {len(flowing)} times, and gradients add: {grad_name} = {' + '.join(terms)}"
         gate = "fan-out"
     add(kind="grad", name=grad_name, prompt=f"{grad_name} = ?", key=key, node=name, input=name,
         expected=total, gate=gate, hint=hint, answer=answer,

@@ -9,7 +9,7 @@ from ..practice import RIGHT, SKIPPED, WRONG, Checked, Question, Quiz, Verdict, 
 from ..trace import Trace
 from . import num
 
-KIND_WORDS = {"forward": "forward values", "local": "local derivatives", "product": "chain-rule products",
+KIND_WORDS = {"forward": "forward values", "local": "local derivatives", "product": "products",
               "grad": "gradients"}
 
 
@@ -26,10 +26,10 @@ def program_lines(trace: Trace) -> list[str]:
 def header_lines(quiz: Quiz, kinds: Sequence[str], interactive: bool = False) -> list[str]:
     asked = ", ".join(KIND_WORDS[k] for k in kinds)
     count = len(quiz.questions)
-    how = ("Type a number or a fraction like -1/4 and press Enter; Enter alone skips, ? shows a hint, q quits."
+    how = ("Answer with a number or a fraction (-1/4); Enter skips, ? hints, q quits."
            if interactive else
            "One answer a line: a number or a fraction like -1/4; empty skips, ? hints.")
-    return [f"Quiz: {count} question{'s' if count != 1 else ''} ({asked}).", how]
+    return [f"Quiz: {count} question{'s' if count != 1 else ''}: {asked}.", how]
 
 
 def nodes_lines(trace: Trace) -> list[str]:
