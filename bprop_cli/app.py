@@ -58,6 +58,8 @@ Examples:
   bprop explain chain-rule            (a topic; or a gate: bprop explain mul)
 
   bprop explain --example sigmoid-neuron
+
+  bprop explain "(x+y)*z" x=-2 y=5 z=-4 --step     (one step per key press)
 """
 
 
@@ -212,9 +214,11 @@ def explain(
     example: Optional[str] = EXAMPLE,
     expand: bool = EXPAND,
     all_steps: bool = typer.Option(False, "--all-steps", help="Narrate every step of long programs instead of a summary."),
+    step: bool = typer.Option(False, "--step", help="On a terminal, one step per key press: Enter or the right arrow next, the left arrow or Backspace back, q quits."),
     traceback: bool = TRACEBACK,
 ) -> None:
     """Tutor: narrate backpropagation step by step, or explain a topic or a gate."""
+    trace = None
     with error_boundary(traceback=traceback):
         from .lessons import index, is_topic_like, lesson
 
@@ -226,7 +230,13 @@ def explain(
             from .tutor import narrate
 
             source, values = _program_and_values(positional, file, 1.0, None, example=example)
-            blocks = narrate(run(source, values, expand=expand), expand=expand, all_steps=all_steps)
+            trace = run(source, values, expand=expand)
+            blocks = narrate(trace, expand=expand, all_steps=all_steps)
+    if step and trace is not None:
+        from .cli import step_through_on_a_terminal
+
+        if step_through_on_a_terminal(blocks, trace):
+            return
     _tell(blocks)
 
 

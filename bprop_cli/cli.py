@@ -304,6 +304,21 @@ def _run_batch(job, reader, fmt: Format, grad: str | None, stream) -> int:  # ty
     return status
 
 
+def step_through_on_a_terminal(blocks, trace) -> bool:  # type: ignore[no-untyped-def]
+    """explain --step: the walkthrough one step per key press, when stdin and stdout are a
+    terminal that can draw it; False (and nothing shown) otherwise, so the caller prints as usual."""
+    if not (_stdin_is_terminal() and sys.stdout.isatty()) or os.environ.get("TERM") == "dumb":
+        return False
+    try:
+        import termios  # noqa: F401 - POSIX only
+    except ImportError:
+        return False
+    from .render.step_tty import step_through
+
+    step_through(blocks, trace)
+    return True
+
+
 def _tell(blocks) -> None:  # type: ignore[no-untyped-def]
     """Lessons and walkthroughs: Rich on a colour terminal, plain text within 80 columns otherwise."""
     from rich.console import Console

@@ -289,3 +289,10 @@ def test_parse_kinds() -> None:
     assert parse_kinds("grad,local") == ("local", "grad")
     with pytest.raises(ValueError):
         parse_kinds("")
+
+
+def test_explain_step_off_a_terminal_is_the_usual_walkthrough() -> None:
+    plain = bprop("explain", *CS231N)
+    stepped = bprop("explain", *CS231N, "--step")
+    assert stepped.returncode == plain.returncode == 0
+    assert stepped.stdout == plain.stdout and "6. v1 = x + y is an add gate" in stepped.stdout

@@ -15,6 +15,12 @@ from conftest import ROOT
 
 pytestmark = pytest.mark.skipif(shutil.which("tmux") is None, reason="needs tmux")
 
+SOCKET = f"bprop-tests-{uuid.uuid4().hex[:8]}"  # a tmux server of our own, not the user's
+
+
+def tmux(*args: str, **kwargs) -> subprocess.CompletedProcess[str]:  # type: ignore[no-untyped-def]
+    return subprocess.run(["tmux", "-L", SOCKET, *args], capture_output=True, text=True, **kwargs)
+
 
 class Terminal:
     """A program running in a detached 80x40 tmux session."""
@@ -23,20 +29,25 @@ class Terminal:
         self.name = f"bprop-test-{uuid.uuid4().hex[:8]}"
         command = " ".join(shlex.quote(a) for a in (sys.executable, "-m", "bprop_cli", *args))
         shell = f"cd {shlex.quote(str(ROOT))} && {command}; echo EXIT=$?; sleep 60"
-        subprocess.run(["tmux", "new-session", "-d", "-s", self.name, "-x", "80", "-y", "40",
-                        "-e", "LANG=C.UTF-8", "-e", "NO_COLOR=1", shell], check=True)
+        for attempt in range(20):  # a server that is shutting down (its last session just ended) refuses
+            started = tmux("new-session", "-d", "-s", self.name, "-x", "80", "-y", "40",
+                           "-e", "LANG=C.UTF-8", "-e", "NO_COLOR=1", shell)
+            if started.returncode == 0:
+                break
+            time.sleep(0.1)
+        else:
+            raise AssertionError(f"tmux would not start: {started.stderr}")
 
     def type(self, text: str) -> None:
         if text:
-            subprocess.run(["tmux", "send-keys", "-t", self.name, "-l", "--", text], check=True)
-        subprocess.run(["tmux", "send-keys", "-t", self.name, "Enter"], check=True)
+            tmux("send-keys", "-t", self.name, "-l", "--", text, check=True)
+        tmux("send-keys", "-t", self.name, "Enter", check=True)
 
     def key(self, *names: str) -> None:
-        subprocess.run(["tmux", "send-keys", "-t", self.name, *names], check=True)
+        tmux("send-keys", "-t", self.name, *names, check=True)
 
     def screen(self) -> str:
-        return subprocess.run(["tmux", "capture-pane", "-p", "-t", self.name], capture_output=True, text=True,
-                              check=True).stdout
+        return tmux("capture-pane", "-p", "-t", self.name, check=True).stdout
 
     def wait_for(self, text: str, timeout: float = 15.0) -> str:
         deadline = time.monotonic() + timeout
@@ -49,7 +60,7 @@ class Terminal:
             time.sleep(0.1)
 
     def close(self) -> None:
-        subprocess.run(["tmux", "kill-session", "-t", self.name], capture_output=True)
+        tmux("kill-session", "-t", self.name)
 
 
 @pytest.fixture
@@ -107,3 +118,47 @@ def test_all_right_exits_0(terminal) -> None:
     t.type("6/2")
     shown = t.wait_for("EXIT=0")
     assert "Score: 2 of 2 right." in shown and "Every answer was right." in shown
+
+
+def _graph_row(screen: str, label: str) -> list[str]:
+    """The value and the gradient a line of the drawing shows ('?' where not reached yet)."""
+    line = next(line for line in screen.splitlines() if label in line and ("\u2502" in line or "|" in line[-20:]))
+    value, _, grad = line.replace("\u2502", "|").rpartition("|")
+    return [value.split()[-1], grad.strip()]
+
+
+def test_explain_step_one_key_at_a_time(terminal) -> None:
+    t = terminal("explain", "(x+y)*z", "x=-2", "y=5", "z=-4", "--step")
+    shown = t.wait_for("step 1 of 7")
+    assert "1. Start from the inputs: x = -2, y = 5, z = -4." in shown
+    assert _graph_row(shown, "(+) v1")== ["?", "?"]  # nothing computed yet
+    t.key("Enter")
+    shown = t.wait_for("step 2 of 7")
+    assert "2. v1 = x + y = (-2) + 5 = 3" in shown
+    assert _graph_row(shown, "(+) v1")== ["3", "?"]  # its value lights up
+    assert _graph_row(shown, "((*)) f")== ["?", "?"]
+    t.key("Right")
+    t.wait_for("step 3 of 7")
+    t.key("Left")
+    t.wait_for("step 2 of 7")
+    t.key("BSpace")
+    t.wait_for("step 1 of 7")
+    for _ in range(4):
+        t.key("Enter")
+    shown = t.wait_for("step 5 of 7")
+    assert "chain  df/dv1 = 1 * -4 = -4" in shown
+    assert _graph_row(shown, "(+) v1")== ["3", "-4"]  # the gradient came down
+    assert _graph_row(shown, "[x]") == ["-2", "?"]
+    t.key("q")
+    t.wait_for("EXIT=0")
+
+
+def test_explain_step_ends_after_the_last_step(terminal) -> None:
+    t = terminal("explain", "x*y", "x=3", "y=-2", "--step")
+    t.wait_for("step 1 of 5")
+    for _ in range(4):
+        t.key("Right")
+    shown = t.wait_for("step 5 of 5")
+    assert "Enter: finish" in shown
+    t.key("Enter")
+    t.wait_for("EXIT=0")
