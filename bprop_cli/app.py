@@ -273,12 +273,15 @@ Examples:
 
   bprop check "(x+y)*z" x=-2 y=5 z=-4 --answer dx=-4 --answer dz=-3
 
-  bprop check "(x+y)*z" x=-2 y=5 z=-4 --answer v1=3 --answer "df/dv1=-4" --answer dx=-4
+  bprop check "(x+y)*z" x=-2 y=5 z=-4 --answer v1=3 --answer dv1=-4
 
-  bprop check "q = x*y; f = q*q" x=2 y=3 --answer "dq/dx=2" --answer dx=144
+  bprop check "q = x*y; f = q*q" x=2 y=3 --answer dq/dx=2 --answer dx=144
 
-Answers name a node's value (v1), a gradient (dx, or df/dx) or a local derivative
-(dv1/dx; write "df/dz (local)" where the gradient df/dz is written the same way).
+  bprop check --example cs231n --answer "df/dz=3" --json
+
+An answer names a value (v1), a gradient (dx or df/dx), a local derivative
+(dv1/dx; "df/dz (local)" where the gradient is written the same way) or a
+product (df/dv1*dv1/dx).
 """
 
 

@@ -15,7 +15,7 @@ from typing import Iterable, Sequence
 from .errors import ValueBindingError
 from .gates import GATES
 from .render import num
-from .trace import Trace
+from .trace import BackwardStep, Trace
 from .tutor import _ID, gate_rules, local_formula, substitute
 
 KINDS = ("forward", "local", "product", "grad")
@@ -131,12 +131,16 @@ def questions(trace: Trace, ask: Iterable[str] = KINDS) -> list[Question]:
     products: dict[str, list[str]] = {}
     holder: dict[str, str] = {}  # node -> the question whose answer is its gradient (once known)
     seen: dict[str, int] = {}
+    repeats: dict[tuple[str, str], int] = {}
+    flowing: dict[str, list[BackwardStep]] = {}
+    for s in steps:
+        flowing.setdefault(s.input, []).append(s)
     for j, s in enumerate(steps):
         record = nodes[position[s.node]]
         gate = GATES[record.op]
         name = f"d{s.node}/d{s.input}"
         if record.inputs.count(s.input) > 1:  # x * x: one local derivative per use
-            k = sum(1 for t in steps[:j] if t.node == s.node and t.input == s.input) + 1
+            k = repeats[(s.node, s.input)] = repeats.get((s.node, s.input), 0) + 1
             name = f"{name} ({_ordinal(k)} input)"
         elif name in grad_names or s.node == out:
             name += " (local)"
@@ -161,22 +165,21 @@ def questions(trace: Trace, ask: Iterable[str] = KINDS) -> list[Question]:
         seen[s.input] = seen.get(s.input, 0) + 1
         if seen[s.input] == fan_in[s.input] and s.input not in trace.inputs:
             if fan_in[s.input] > 1:
-                _add_gradient(add, trace, s.input, products[s.input], position, steps)
+                _add_gradient(add, trace, s.input, products[s.input], position, flowing[s.input])
                 holder[s.input] = gradient_name(s.input)
             else:
                 holder[s.input] = product
     for name in trace.inputs:
         if name in products:
-            _add_gradient(add, trace, name, products[name], position, steps)
+            _add_gradient(add, trace, name, products[name], position, flowing[name])
     wanted = set(ask)
     kept = [q for q in made if q.kind in wanted]
     return [_numbered(q, i + 1) for i, q in enumerate(kept)]
 
 
 def _add_gradient(add, trace: Trace, name: str, terms: list[str], position: dict[str, int],  # type: ignore[no-untyped-def]
-                  steps: Sequence) -> None:  # type: ignore[type-arg]
+                  flowing: list[BackwardStep]) -> None:
     out = trace.output
-    flowing = [s for s in steps if s.input == name]
     total = trace.node(name).grad
     grad_name = f"d{out}/d{name}"
     key = f"gradients.{name}" if name in trace.inputs else f"nodes[{position[name]}].grad"
@@ -242,6 +245,14 @@ def diagnose(question: Question, given: float, trace: Trace) -> str:
         if record.op == "mul" and others and is_right(given, trace.node(question.input).value) \
                 and not is_right(given, others[0]):
             return "multiplied by the wrong input (multiply swaps: use the other input)"
+        if record.op == "pow" and len(record.inputs) == 2:
+            x, c = (trace.node(p).value for p in record.inputs)
+            try:
+                without_c = x ** (c - 1) if x > 0 or float(c).is_integer() else None
+            except (OverflowError, ZeroDivisionError):
+                without_c = None
+            if isinstance(without_c, float) and is_right(given, without_c):
+                return "left out the factor c of the power rule: d(x^c)/dx = c*x^(c-1)"
         if record.op in ("add", "sub") and is_right(given, trace.node(question.input).value):
             return "took the input's value (add passes the gradient on: its local derivative is 1)"
         if is_right(given, record.value) and not any(is_right(given, trace.node(p).value) for p in record.inputs) \

@@ -102,7 +102,10 @@ def check_lines(trace: Trace, results: Sequence[Checked]) -> list[str]:
     for c in results:
         q, v = c.question, c.verdict
         if v.status == RIGHT:
-            lines.append(f"right  {c.name} = {v.text}" + (f" ({q.prompt[:-4].rstrip()})" if c.name != q.name else ""))
+            meaning = q.name
+            if q.kind == "product" and "*" not in c.name:  # a gradient named by its one product
+                meaning = f"d{trace.output}/d{q.input}"
+            lines.append(f"right  {c.name} = {v.text}" + (f" ({meaning})" if c.name.replace(" ", "") != meaning.replace(" ", "") else ""))
             continue
         lines.append(f"wrong  {c.name} = {v.text}: {q.answer}")
         culprit = c.culprit
