@@ -14,7 +14,7 @@ import pytest
 from bprop_cli import run
 from bprop_cli.practice import AnswerError, check_answers, is_right, parse_answer, parse_kinds, questions
 
-from conftest import bprop
+from conftest import ROOT, bprop
 
 CS231N = ("(x+y)*z", "x=-2", "y=5", "z=-4")
 # Every number of the walkthrough, in the order the trace computes them (the CS231n notes):
@@ -296,3 +296,22 @@ def test_explain_step_off_a_terminal_is_the_usual_walkthrough() -> None:
     stepped = bprop("explain", *CS231N, "--step")
     assert stepped.returncode == plain.returncode == 0
     assert stepped.stdout == plain.stdout and "6. v1 = x + y is an add gate" in stepped.stdout
+
+
+@pytest.mark.parametrize("path", sorted((ROOT / "bprop_cli" / "examples").glob("*.bp")), ids=lambda p: p.stem)
+def test_every_example_quizzes_and_checks_without_trouble(path) -> None:
+    from conftest import example_values
+    from bprop_cli.practice import Quiz, judge, resolve
+
+    values = dict(v.split("=", 1) for v in example_values(path))
+    trace = run(path.read_text(), values)
+    qs = questions(trace)
+    assert len({q.key for q in qs}) == len(qs)  # one question per number of the trace
+    for q in qs:
+        assert resolve(q.name, qs, trace) is q  # every question can be named in bprop check
+        for given in ("0", "-1", "1e999", repr(-q.expected), repr(q.expected * 2 + 1)):
+            judge(q, given, trace)  # diagnosing any answer never fails
+    quiz = Quiz(trace, qs)
+    for q in qs:
+        quiz.answer(repr(q.expected))
+    assert quiz.passed

@@ -124,7 +124,11 @@ def _graph_row(screen: str, label: str) -> list[str]:
     """The value and the gradient a line of the drawing shows ('?' where not reached yet)."""
     line = next(line for line in screen.splitlines() if label in line and ("\u2502" in line or "|" in line[-20:]))
     value, _, grad = line.replace("\u2502", "|").rpartition("|")
-    return [value.split()[-1], grad.strip()]
+    return [value.split()[-1], grad.split()[0]]
+
+
+def _row_text(screen: str, label: str) -> str:
+    return next(line for line in screen.splitlines() if label in line)
 
 
 def test_explain_step_one_key_at_a_time(terminal) -> None:
@@ -135,6 +139,7 @@ def test_explain_step_one_key_at_a_time(terminal) -> None:
     t.key("Enter")
     shown = t.wait_for("step 2 of 7")
     assert "2. v1 = x + y = (-2) + 5 = 3" in shown
+    assert "<- this step" in _row_text(shown, "(+) v1")  # the step's node is pointed at
     assert _graph_row(shown, "(+) v1")== ["3", "?"]  # its value lights up
     assert _graph_row(shown, "((*)) f")== ["?", "?"]
     t.key("Right")

@@ -94,6 +94,8 @@ def lit_graph(trace: Trace, frame: Frame, ascii: bool) -> RenderableType:
         text.append(value.rjust(8), style="green" if value != "?" else "dim")
         text.append(bar, style="dim")
         text.append(grad, style="red" if grad != "?" else "dim")
+        if line.id == frame.node and ascii:  # no reverse video without colour: point at it
+            text.append("   <- this step")
         rows.append(text)
     return Group(*rows)
 
