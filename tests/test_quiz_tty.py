@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shlex
 import shutil
 import subprocess
@@ -89,6 +90,9 @@ def test_a_wrong_answer_is_marked_and_the_right_one_shown(terminal) -> None:
     assert "likely slip: the sign is wrong" in shown
     assert "from: v1 = x + y = 3 (forward pass)" in shown
     assert "1 of 2 right so far" in shown
+    # The graph above the prompt shows what has been found, '?' for the rest, and marks the question.
+    assert _graph_row(shown, "(+) v1") == ["3", "?"] and _graph_row(shown, "((*)) f") == ["-12", "1"]
+    assert "<- this question" in _row_text(shown, "((*)) f")
 
 
 def test_hint_retry_skip_and_quit(terminal) -> None:
@@ -122,8 +126,8 @@ def test_all_right_exits_0(terminal) -> None:
 
 def _graph_row(screen: str, label: str) -> list[str]:
     """The value and the gradient a line of the drawing shows ('?' where not reached yet)."""
-    line = next(line for line in screen.splitlines() if label in line and ("\u2502" in line or "|" in line[-20:]))
-    value, _, grad = line.replace("\u2502", "|").rpartition("|")
+    line = next(line for line in screen.splitlines() if label in line and re.search(r"  [|\u2502]  ", line))
+    value, _, grad = line.rpartition(re.findall(r"  [|\u2502]  ", line)[-1])
     return [value.split()[-1], grad.split()[0]]
 
 

@@ -6,10 +6,11 @@ from __future__ import annotations
 
 from typing import Sequence
 
-from rich.console import Console
+from rich.console import Console, RenderableType
 from rich.text import Text
 
-from ..practice import RIGHT, SKIPPED, AnswerError, Quiz, Verdict
+from ..practice import RIGHT, SKIPPED, AnswerError, Quiz, Verdict, questions
+from ..tutor import Block
 from . import num
 from .practice import header_lines, hint_lines, nodes_lines, program_lines, summary_lines, verdict_lines, wrapped
 
@@ -42,16 +43,50 @@ def _row(v: Verdict) -> Text:
     return row
 
 
-def _screen(console: Console, quiz: Quiz, kinds: Sequence[str], title: str, notice: list[tuple[str, str]]) -> None:
+GRAPH_LINES = 16  # larger graphs are not drawn above the prompt (the gates are still listed)
+
+
+def _graph(quiz: Quiz, order: dict[str, int], ascii: bool) -> RenderableType | None:
+    """The graph as far as the quiz has got: every number before the current question in the
+    trace's order is shown, the rest are '?'; the current question's node is marked."""
+    from .step_tty import Frame, lit_graph
+
+    trace = quiz.trace
+    if len(trace.nodes) > GRAPH_LINES:
+        return None
+    current = quiz.current
+    at = order[current.key] if current is not None else len(order)
+    known = {key for key, i in order.items() if i < at}
+    values = {n.id for i, n in enumerate(trace.nodes) if n.op in ("input", "const") or f"nodes[{i}].value" in known}
+    wires = {f"start:{trace.output}"} if any(not k.endswith(".value") for k in known) or \
+        (current is not None and current.kind != "forward") else set()
+    for j, s in enumerate(trace.backward):
+        if f"backward[{j}].product" in known:
+            wires.add(f"{s.node}>{s.input}")
+    node = "" if current is None else current.node if current.kind != "grad" else current.input
+    return lit_graph(trace, Frame(Block("step"), "", frozenset(values), frozenset(wires), node), ascii,
+                     "this question")
+
+
+def _screen(console: Console, quiz: Quiz, kinds: Sequence[str], title: str, notice: list[tuple[str, str]],
+            order: dict[str, int] | None = None) -> None:
     console.clear()
     top = [title] if title else []
     _lines(console, [*top, *program_lines(quiz.trace)], "bold")
     gates = "Gates: " + "; ".join(nodes_lines(quiz.trace))
     _lines(console, [gates, *header_lines(quiz, kinds, interactive=True)], "dim")
-    right = sum(v.status == RIGHT for v in quiz.verdicts)
-    console.print(Text(f"{right} of {len(quiz.verdicts)} right so far", style="bold"))
+    graph = _graph(quiz, order, console.no_color or console.color_system is None) if order else None
+    extra = 0
+    if graph is not None:
+        console.print()
+        console.print(graph)
+        extra = len(console.render_lines(graph, console.options, pad=False)) + 1
     console.print()
-    used = 6 + len(top) + len(program_lines(quiz.trace)) + sum(len(wrapped([text], _width(console))) for text, _ in notice)
+    if quiz.verdicts:
+        right = sum(v.status == RIGHT for v in quiz.verdicts)
+        console.print(Text(f"{right} of {len(quiz.verdicts)} right so far", style="bold"))
+        console.print()
+    used = 6 + extra + len(top) + len(program_lines(quiz.trace)) + sum(len(wrapped([text], _width(console))) for text, _ in notice)
     room = max(3, console.height - used - 4)
     answered = quiz.verdicts
     if len(answered) > room:
@@ -73,9 +108,10 @@ def run_quiz(quiz: Quiz, kinds: Sequence[str], made=None, console: Console | Non
     notice: list[tuple[str, str]] = []
     hinted = False
     total = len(quiz.questions)
+    order = {q.key: i for i, q in enumerate(questions(quiz.trace))}  # every number, in trace order
     while quiz.current is not None:
         question = quiz.current
-        _screen(console, quiz, kinds, title, notice)
+        _screen(console, quiz, kinds, title, notice, order)
         console.print()
         try:
             text = console.input(Text(f"[{question.number}/{total}] {question.prompt} ", style="bold cyan"))
@@ -98,7 +134,7 @@ def run_quiz(quiz: Quiz, kinds: Sequence[str], made=None, console: Console | Non
         notice = [(lines[0], f"bold {style}"), *((line, "") for line in lines[1:])]
     left = len(quiz.questions) - len(quiz.verdicts)
     quiz.stop()
-    _screen(console, quiz, kinds, title, [] if not left else [(f"  (you stopped: {left} question{'s' if left != 1 else ''} counted as skipped)", "yellow")])
+    _screen(console, quiz, kinds, title, [] if not left else [(f"  (you stopped: {left} question{'s' if left != 1 else ''} counted as skipped)", "yellow")], order)
     console.print()
     summary = summary_lines(quiz)
     _lines(console, summary[:1], "bold green" if quiz.passed else "bold")

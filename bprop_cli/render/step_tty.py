@@ -43,7 +43,7 @@ def frames(blocks: Sequence[Block], trace: Trace) -> tuple[list[Block], list[Fra
     out: list[Frame] = []
     heading = ""
     values = {n.id for n in trace.nodes if n.op in ("input", "const")}
-    sent: set[str] = set()  # gates whose products have gone down their input wires
+    sent: set[str] = set()  # gates whose products have gone down their input wires ("start:f": the seed)
     backward = False
     for b in blocks:
         if b.kind == "heading":
@@ -64,8 +64,10 @@ def frames(blocks: Sequence[Block], trace: Trace) -> tuple[list[Block], list[Fra
     return head, out
 
 
-def lit_graph(trace: Trace, frame: Frame, ascii: bool) -> RenderableType:
-    """The terminal drawing with only what this step has reached: '?' for the rest."""
+def lit_graph(trace: Trace, frame: Frame, ascii: bool, marker: str = "this step") -> RenderableType:
+    """The terminal drawing with only what this step has reached: '?' for the rest. A line
+    shows its value if its node is in frame.values, and its wire's gradient if the gate it
+    feeds is in frame.wires (every wire into it) or the wire is ("GATE>NODE")."""
     pic = build_picture(trace)
     glyphs = ASCII if ascii else UNICODE
     lines = [line for tree in _tree_lines(pic, glyphs) for line in tree]
@@ -85,7 +87,10 @@ def lit_graph(trace: Trace, frame: Frame, ascii: bool) -> RenderableType:
     rows: list[RenderableType] = [Text(" " * left + arrows[0].rjust(8) + bar + arrows[1], style="dim")]
     for line, parent, label in zip(lines, parents, shown_label):
         value = line.value if line.id in frame.values else "?"
-        reached = (parent in frame.wires) if parent else (f"start:{out}" in frame.wires or out in frame.wires)
+        if parent:
+            reached = parent in frame.wires or f"{parent}>{line.id}" in frame.wires
+        else:
+            reached = f"start:{out}" in frame.wires or out in frame.wires
         grad = line.grad if reached else "?"
         text = Text(line.prefix, style="dim")
         style = "reverse bold" if line.id == frame.node else ("bold" if not line.prefix else "cyan")
@@ -95,7 +100,7 @@ def lit_graph(trace: Trace, frame: Frame, ascii: bool) -> RenderableType:
         text.append(bar, style="dim")
         text.append(grad, style="red" if grad != "?" else "dim")
         if line.id == frame.node and ascii:  # no reverse video without colour: point at it
-            text.append("   <- this step")
+            text.append(f"   <- {marker}")
         rows.append(text)
     return Group(*rows)
 
