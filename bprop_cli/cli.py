@@ -543,8 +543,13 @@ def _scripted_quiz(quiz, kinds, made, as_json: bool) -> None:  # type: ignore[no
     from .render.practice import (header_lines, hint_lines, program_lines, question_line, summary_lines,
                                   verdict_lines, wrapped)
 
+    to_terminal = as_json and _stdin_is_terminal()  # --json typed at a terminal: prompts on stderr
+
     def say(*lines: str) -> None:
-        if not as_json:
+        if to_terminal:
+            for line in wrapped(lines):
+                _say(line)
+        elif not as_json:
             for line in wrapped(lines):
                 _write(line)
 

@@ -60,8 +60,12 @@ def _graph(quiz: Quiz, order: dict[str, int], ascii: bool) -> RenderableType | N
     values = {n.id for i, n in enumerate(trace.nodes) if n.op in ("input", "const") or f"nodes[{i}].value" in known}
     wires = {f"start:{trace.output}"} if any(not k.endswith(".value") for k in known) or \
         (current is not None and current.kind != "forward") else set()
+    # A wire's gradient is a product; the products into a node whose gradient is still to be
+    # asked for would give that answer away (all of it, for a node used once).
+    pending = {key.split(".", 1)[1] if key.startswith("gradients.") else trace.nodes[int(key[6:key.index("]")])].id
+               for key, i in order.items() if key.endswith(".grad") or key.startswith("gradients.") if i >= at}
     for j, s in enumerate(trace.backward):
-        if f"backward[{j}].product" in known:
+        if f"backward[{j}].product" in known and s.input not in pending:
             wires.add(f"{s.node}>{s.input}")
     node = "" if current is None else current.node if current.kind != "grad" else current.input
     return lit_graph(trace, Frame(Block("step"), "", frozenset(values), frozenset(wires), node), ascii,
