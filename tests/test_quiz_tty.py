@@ -171,3 +171,34 @@ def test_explain_step_ends_after_the_last_step(terminal) -> None:
     assert "Enter: finish" in shown
     t.key("Enter")
     t.wait_for("EXIT=0")
+
+
+@pytest.mark.parametrize("ask", [("grad",), ("local", "grad"), ("forward", "local", "product", "grad")])
+def test_the_graph_above_the_prompt_never_gives_an_answer_away(ask: tuple[str, ...]) -> None:
+    """Rendered without tmux: at every question, no number still to be asked stands in the drawing."""
+    import io
+
+    from rich.console import Console
+
+    from bprop_cli import run
+    from bprop_cli.practice import Quiz, questions
+    from bprop_cli.render import num
+    from bprop_cli.render.quiz_tty import _graph
+
+    trace = run("q = x*y; f = q*q + x", {"x": 2, "y": 3})
+    order = {q.key: i for i, q in enumerate(questions(trace))}
+    quiz = Quiz(trace, questions(trace, ask))
+    while quiz.current is not None:
+        console = Console(file=io.StringIO(), width=80, color_system=None)
+        console.print(_graph(quiz, order, ascii=True))
+        drawn = console.file.getvalue()
+        for q in quiz.questions[len(quiz.verdicts):]:
+            if q.kind == "grad":  # its wire: the line of the node, gradient column
+                for line in drawn.splitlines():
+                    if f"[{q.input}]" in line or f") {q.input} " in line:
+                        assert line.rpartition("  |  ")[2].split()[0] == "?", (q.prompt, drawn)
+            if q.kind == "forward":
+                row = next(line for line in drawn.splitlines() if f") {q.node} " in line or f")) {q.node} " in line)
+                assert row.rpartition("  |  ")[0].split()[-1] == "?", (q.prompt, drawn)
+        assert num(trace.value) in drawn or "forward" in ask  # values not asked are shown
+        quiz.answer(repr(quiz.current.expected))
