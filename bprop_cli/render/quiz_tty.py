@@ -43,7 +43,7 @@ def _row(v: Verdict) -> Text:
     return row
 
 
-GRAPH_LINES = 16  # larger graphs are not drawn above the prompt (the gates are still listed)
+GRAPH_LINES = 16  # taller drawings are not shown above the prompt (the gates are still listed)
 
 
 def _graph(quiz: Quiz, order: dict[str, int], ascii: bool) -> RenderableType | None:
@@ -51,8 +51,10 @@ def _graph(quiz: Quiz, order: dict[str, int], ascii: bool) -> RenderableType | N
     trace's order is shown, the rest are '?'; the current question's node is marked."""
     from .step_tty import Frame, lit_graph
 
+    from .step_tty import graph_height
+
     trace = quiz.trace
-    if len(trace.nodes) > GRAPH_LINES:
+    if len(trace.nodes) > 4 * GRAPH_LINES or graph_height(trace) > GRAPH_LINES + 1:
         return None
     current = quiz.current
     at = order[current.key] if current is not None else len(order)

@@ -68,23 +68,14 @@ def lit_graph(trace: Trace, frame: Frame, ascii: bool, marker: str = "this step"
     """The terminal drawing with only what this step has reached: '?' for the rest. A line
     shows its value if its node is in frame.values, and its wire's gradient if the gate it
     feeds is in frame.wires (every wire into it) or the wire is ("GATE>NODE")."""
-    pic = build_picture(trace)
-    glyphs = ASCII if ascii else UNICODE
-    lines = [line for tree in _tree_lines(pic, glyphs) for line in tree]
+    lines, parents, glyphs = _layout(trace, ascii)
     out = trace.output
-    parents: list[str] = []
-    stack: list[tuple[int, str]] = []  # (depth, id) of the lines above
-    for line in lines:
-        depth = len(line.prefix) // len(glyphs["tee"])
-        while stack and stack[-1][0] >= depth:
-            stack.pop()
-        parents.append(stack[-1][1] if stack else "")
-        stack.append((depth, line.id))
     shown_label = [line.prefix + line.label for line in lines]
     left = max(len(s) for s in shown_label) + 2
     bar = "  |  " if ascii else "  \u2502  "
     arrows = ("value ->", "<- gradient") if ascii else ("value \u2192", "\u2190 gradient")
-    rows: list[RenderableType] = [Text(" " * left + arrows[0].rjust(8) + bar + arrows[1], style="dim")]
+    vwidth = max(8, *(len(line.value) for line in lines))
+    rows: list[RenderableType] = [Text(" " * left + arrows[0].rjust(vwidth) + bar + arrows[1], style="dim")]
     for line, parent, label in zip(lines, parents, shown_label):
         value = line.value if line.id in frame.values else "?"
         if parent:
@@ -96,13 +87,39 @@ def lit_graph(trace: Trace, frame: Frame, ascii: bool, marker: str = "this step"
         style = "reverse bold" if line.id == frame.node else ("bold" if not line.prefix else "cyan")
         text.append(label[len(line.prefix):], style=style)
         text.append(" " * (left - len(label)))
-        text.append(value.rjust(8), style="green" if value != "?" else "dim")
+        text.append(value.rjust(vwidth), style="green" if value != "?" else "dim")
         text.append(bar, style="dim")
         text.append(grad, style="red" if grad != "?" else "dim")
         if line.id == frame.node and ascii:  # no reverse video without colour: point at it
             text.append(f"   <- {marker}")
         rows.append(text)
     return Group(*rows)
+
+
+_LAYOUT: dict[tuple[int, bool], tuple[list, list[str], dict[str, str]]] = {}
+
+
+def _layout(trace: Trace, ascii: bool):  # type: ignore[no-untyped-def]
+    """The drawing's lines and, for each line, the node it feeds ('' for a root); made once a trace."""
+    key = (id(trace), ascii)
+    if key not in _LAYOUT:
+        glyphs = ASCII if ascii else UNICODE
+        lines = [line for tree in _tree_lines(build_picture(trace), glyphs) for line in tree]
+        parents: list[str] = []
+        stack: list[tuple[int, str]] = []  # (depth, id) of the lines above
+        for line in lines:
+            depth = len(line.prefix) // len(glyphs["tee"])
+            while stack and stack[-1][0] >= depth:
+                stack.pop()
+            parents.append(stack[-1][1] if stack else "")
+            stack.append((depth, line.id))
+        _LAYOUT.clear()
+        _LAYOUT[key] = (lines, parents, glyphs)
+    return _LAYOUT[key]
+
+
+def graph_height(trace: Trace) -> int:
+    return len(_layout(trace, True)[0]) + 1
 
 
 def read_key(fd: int) -> str | None:
@@ -171,7 +188,8 @@ def _draw(console: Console, head: list[Block], steps: list[Frame], at: int, trac
     if trace.inputs:
         console.print(Text("at " + ", ".join(f"{k} = {num(v)}" for k, v in trace.inputs.items())))
     console.print()
-    console.print(lit_graph(trace, frame, ascii))
+    if graph_height(trace) <= max(console.height - 20, 8):  # a graph too tall for the screen is left out
+        console.print(lit_graph(trace, frame, ascii))
     shown = [Block("heading", frame.heading)] if frame.heading else []
     console.print(story_rich([*shown, frame.block]))
     console.print()
