@@ -8,6 +8,7 @@ render/quiz_tty.py for a terminal) lay the results out.
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass, field
 from typing import Iterable, Sequence
@@ -56,12 +57,13 @@ def parse_answer(text: str) -> float:
     if not match:
         raise AnswerError(f"not a number or a fraction: {printable(cleaned)}")
     top = float(match.group(1))
-    if match.group(2) is None:
-        return top
-    bottom = float(match.group(2))
+    bottom = 1.0 if match.group(2) is None else float(match.group(2))
     if bottom == 0:
         raise AnswerError(f"a fraction over zero has no value: {printable(cleaned)}")
-    return top / bottom
+    value = top / bottom
+    if not math.isfinite(value) or not math.isfinite(bottom):
+        raise AnswerError(f"too large for a number: {printable(cleaned)}")
+    return value
 
 
 def printable(text: str, limit: int = 40) -> str:

@@ -172,7 +172,8 @@ def test_parse_answer(text: str, value: float) -> None:
     assert parse_answer(text) == value
 
 
-@pytest.mark.parametrize("text", ["", "abc", "1/0", "1//2", "pi", "2*3", "1/2/3", "--1", "0x10"])
+@pytest.mark.parametrize("text", ["", "abc", "1/0", "1//2", "pi", "2*3", "1/2/3", "--1", "0x10", "1e999", "1/1e999",
+                                  "nan", "inf"])
 def test_parse_answer_refuses(text: str) -> None:
     with pytest.raises(AnswerError):
         parse_answer(text)
@@ -309,7 +310,7 @@ def test_every_example_quizzes_and_checks_without_trouble(path) -> None:
     assert len({q.key for q in qs}) == len(qs)  # one question per number of the trace
     for q in qs:
         assert resolve(q.name, qs, trace) is q  # every question can be named in bprop check
-        for given in ("0", "-1", "1e999", repr(-q.expected), repr(q.expected * 2 + 1)):
+        for given in ("0", "-1", "1e300", "-1e-300", repr(-q.expected), repr(q.expected * 2 + 1)):
             judge(q, given, trace)  # diagnosing any answer never fails
     quiz = Quiz(trace, qs)
     for q in qs:
