@@ -88,6 +88,14 @@ def parse_kinds(text: str) -> tuple[str, ...]:
     return tuple(kind for kind in KINDS if kind in asked)
 
 
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
 def _ordinal(k: int) -> str:
     return {1: "1st", 2: "2nd", 3: "3rd"}.get(k, f"{k}th")
 
@@ -150,7 +158,7 @@ def questions(trace: Trace, ask: Iterable[str] = KINDS) -> list[Question]:
         local_depends = tuple(p for p in dict.fromkeys(_ID.findall(s.formula)) if p in position)
         add(kind="local", name=name, prompt=f"{name} = ?", key=f"backward[{j}].local",
             node=s.node, input=s.input, expected=s.local, gate=record.op,
-            hint="; ".join(gate_rules(gate)) + f" (here {name} = {s.formula})",
+            hint="; ".join(gate_rules(gate)) + ("" if _is_number(s.formula) else f" (here {name} = {s.formula})"),
             answer=local_formula(s, values).replace(f"d{s.node}/d{s.input}", name, 1),
             sources=tuple(source(p) for p in local_depends), depends=local_depends)
         upstream = gradient_name(s.node)

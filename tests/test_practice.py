@@ -12,6 +12,7 @@ import re
 import pytest
 
 from bprop_cli import run
+from bprop_cli.render import num
 from bprop_cli.practice import AnswerError, check_answers, is_right, parse_answer, parse_kinds, questions
 
 from conftest import ROOT, bprop
@@ -102,6 +103,9 @@ def test_a_hint_gives_the_rule_not_the_number() -> None:
     hint = next(line for line in r.stdout.splitlines() if line.startswith("  hint:"))
     assert "d(a * b)/da = b" in hint and "-4" not in hint
     assert "1 with a hint" in r.stdout
+    for q in questions(run("q = x*y; f = q*q + x - exp(y)", {"x": 2, "y": 3})):
+        if q.kind != "forward" and not (q.kind == "local" and q.gate in ("add", "sub")):  # (their rule is 1 or -1)
+            assert num(q.expected) not in re.findall(r"-?[\d.]+", q.hint), q  # the rule, never the number
 
 
 @pytest.mark.parametrize("ask, kinds", [
