@@ -121,13 +121,12 @@ def test_ask_picks_the_kinds(ask: str, kinds: set[str]) -> None:
 
 
 def _at(data: dict, key: str) -> float:
-    """The number a question's key points to in `bprop eval --json`."""
-    value: object = data
-    for part in re.findall(r"[A-Za-z_]\w*|\[\d+\]", key.replace("gradients.", "gradients\0").split("\0")[0]):
-        value = value[int(part[1:-1])] if part.startswith("[") else value[part]  # type: ignore[index]
+    """The number a question's key points to in `bprop eval --json` (the key's form is checked too)."""
     if key.startswith("gradients."):
-        return value[key.split(".", 1)[1]]  # type: ignore[index]
-    return value  # type: ignore[return-value]
+        return data["gradients"][key.split(".", 1)[1]]
+    match = re.fullmatch(r"(nodes|backward)\[(\d+)\]\.(value|grad|local|product)", key)
+    assert match, key
+    return data[match[1]][int(match[2])][match[3]]
 
 
 @pytest.mark.parametrize("program", [
