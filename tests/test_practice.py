@@ -319,3 +319,67 @@ def test_every_example_quizzes_and_checks_without_trouble(path) -> None:
     for q in qs:
         quiz.answer(repr(q.expected))
     assert quiz.passed
+
+
+def _generated(text: str, at: dict[str, float]):  # type: ignore[no-untyped-def]
+    from hypothesis import assume
+
+    from bprop_cli import BpropError, build_graph, parse
+
+    try:
+        graph = build_graph(parse(text))
+        return run(text, {v: at[v] for v in graph.inputs})
+    except BpropError:
+        assume(False)
+
+
+def test_generated_programs_quiz_and_check() -> None:
+    """Hypothesis-generated programs: every question points at its number in the JSON trace, is
+    asked after everything it depends on, can be named in bprop check; and one slip carried
+    down to everything computed from it is found as the first wrong step of each of them."""
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import strategies as st
+    from test_sympy_oracle import expressions, points
+
+    from bprop_cli.practice import Quiz, resolve
+
+    @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.filter_too_much])
+    @given(expressions, points, st.randoms(use_true_random=False))
+    def check(text: str, at: dict[str, float], rng) -> None:  # type: ignore[no-untyped-def]
+        trace = _generated(text, at)
+        data = trace.to_dict()
+        qs = questions(trace)
+        numbers = {q.name: q.number for q in qs}
+        for q in qs:
+            assert q.expected == _at(data, q.key)
+            assert all(numbers[d] < q.number for d in q.depends if d in numbers), q
+            assert resolve(q.name, qs, trace) is q
+        quiz = Quiz(trace, qs)
+        for q in qs:
+            quiz.answer(repr(q.expected))
+        assert quiz.passed
+        if not qs:
+            return
+        slip = rng.choice(qs)
+        later = [q for q in qs if slip.name in _behind(q, qs)]
+        wrong = {q.name: repr(q.expected + 1 + abs(q.expected)) for q in [slip, *later]}
+        given = [(q.name, wrong.get(q.name, repr(q.expected))) for q in qs]
+        for c in check_answers(trace, given):
+            if c.name in wrong:
+                assert c.verdict.status == "wrong" and c.culprit is not None and c.culprit.name == slip.name
+            else:
+                assert c.verdict.status == "right" and c.culprit is None
+
+    check()
+
+
+def _behind(q, qs) -> set[str]:  # type: ignore[no-untyped-def]
+    named = {x.name: x for x in qs}
+    seen: set[str] = set()
+    todo = list(q.depends)
+    while todo:
+        name = todo.pop()
+        if name in named and name not in seen:
+            seen.add(name)
+            todo.extend(named[name].depends)
+    return seen
