@@ -50,14 +50,16 @@ class Terminal:
     def screen(self) -> str:
         return tmux("capture-pane", "-p", "-t", self.name, check=True).stdout
 
-    def wait_for(self, text: str, timeout: float = 15.0) -> str:
+    def wait_for(self, *texts: str, timeout: float = 30.0) -> str:
+        """The screen once all of `texts` are on it (the screen is drawn top down, so wait for
+        its last line too when a check reads lines above it)."""
         deadline = time.monotonic() + timeout
         while True:
             shown = self.screen()
-            if text in shown:
+            if all(text in shown for text in texts):
                 return shown
             if time.monotonic() > deadline:
-                raise AssertionError(f"{text!r} never appeared; the screen shows:\n{shown}")
+                raise AssertionError(f"{texts!r} never appeared; the screen shows:\n{shown}")
             time.sleep(0.1)
 
     def close(self) -> None:
@@ -99,10 +101,9 @@ def test_hint_retry_skip_and_quit(terminal) -> None:
     t = terminal("quiz", "(x+y)*z", "x=-2", "y=5", "z=-4", "--ask", "local")
     t.wait_for("[1/4] df/dv1 (local) = ?")
     t.type("?")
-    shown = t.wait_for("hint: d(a * b)/da = b")
-    assert "[1/4] df/dv1 (local) = ?" in shown  # the same question again
+    t.wait_for("hint: d(a * b)/da = b", "[1/4] df/dv1 (local) = ?")  # the same question again
     t.type("minus four")
-    t.wait_for("not a number or a fraction: minus four")
+    t.wait_for("not a number or a fraction: minus four", "[1/4] df/dv1 (local) = ?")
     t.type("-4")
     t.wait_for("[2/4] df/dz (local) = ?")
     t.type("")
