@@ -383,3 +383,9 @@ def _behind(q, qs) -> set[str]:  # type: ignore[no-untyped-def]
             seen.add(name)
             todo.extend(named[name].depends)
     return seen
+
+
+@pytest.mark.parametrize("command", [("quiz",), ("check", "--answer", "dy=1")])
+def test_array_programs_are_refused_for_now(command: tuple[str, ...]) -> None:
+    r = bprop(*command[:1], "x*y", "x=[1,2]", "y=1", *command[1:], stdin="")
+    assert r.returncode == 2 and f"{command[0]} works on scalar programs" in r.stderr
