@@ -480,7 +480,8 @@ def __getattr__(name: str):  # type: ignore[no-untyped-def]
 
 # --- practice: bprop quiz, bprop check ----------------------------------------------------------
 
-def _scalar_trace(source: str, given: dict[str, object], seed: float, expand: bool, command: str):  # type: ignore[no-untyped-def]
+def _scalar_trace(source: str, given: dict[str, object], seed: float, expand: bool,  # type: ignore[no-untyped-def]
+                  command: str):
     """The trace a practice command works on; array programs are refused for now."""
     from . import run
 
@@ -580,7 +581,8 @@ def _scripted_quiz(quiz, kinds, made, as_json: bool) -> None:  # type: ignore[no
             break
     if quiz.current is not None:
         left = len(quiz.questions) - len(quiz.verdicts)
-        say(f"  ({'you quit' if line is not None else 'end of input'}: {left} question{'s' if left != 1 else ''} left, counted as skipped)")
+        why = "you quit" if line is not None else "end of input"
+        say(f"  ({why}: {left} question{'s' if left != 1 else ''} left, counted as skipped)")
     quiz.stop()
     if as_json:
         import json

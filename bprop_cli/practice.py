@@ -187,8 +187,8 @@ def questions(trace: Trace, ask: Iterable[str] = KINDS) -> list[Question]:
     return [_numbered(q, i + 1) for i, q in enumerate(kept)]
 
 
-def _add_gradient(add, trace: Trace, name: str, terms: list[str], position: dict[str, int],  # type: ignore[no-untyped-def]
-                  flowing: list[BackwardStep]) -> None:
+def _add_gradient(add, trace: Trace, name: str, terms: list[str],  # type: ignore[no-untyped-def]
+                  position: dict[str, int], flowing: list[BackwardStep]) -> None:
     out = trace.output
     total = trace.node(name).grad
     grad_name = f"d{out}/d{name}"

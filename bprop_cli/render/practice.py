@@ -105,7 +105,8 @@ def check_lines(trace: Trace, results: Sequence[Checked]) -> list[str]:
             meaning = q.name
             if q.kind == "product" and "*" not in c.name:  # a gradient named by its one product
                 meaning = f"d{trace.output}/d{q.input}"
-            lines.append(f"right  {c.name} = {v.text}" + (f" ({meaning})" if c.name.replace(" ", "") != meaning.replace(" ", "") else ""))
+            same = c.name.replace(" ", "") == meaning.replace(" ", "")
+            lines.append(f"right  {c.name} = {v.text}" + ("" if same else f" ({meaning})"))
             continue
         lines.append(f"wrong  {c.name} = {v.text}: {q.answer}")
         culprit = c.culprit

@@ -92,7 +92,8 @@ def _screen(console: Console, quiz: Quiz, kinds: Sequence[str], title: str, noti
         right = sum(v.status == RIGHT for v in quiz.verdicts)
         console.print(Text(f"{right} of {len(quiz.verdicts)} right so far", style="bold"))
         console.print()
-    used = 6 + extra + len(top) + len(program_lines(quiz.trace)) + sum(len(wrapped([text], _width(console))) for text, _ in notice)
+    notes = sum(len(wrapped([text], _width(console))) for text, _ in notice)
+    used = 6 + extra + len(top) + len(program_lines(quiz.trace)) + notes
     room = max(3, console.height - used - 4)
     answered = quiz.verdicts
     if len(answered) > room:
@@ -106,7 +107,8 @@ def _screen(console: Console, quiz: Quiz, kinds: Sequence[str], title: str, noti
         _lines(console, [text], style)
 
 
-def run_quiz(quiz: Quiz, kinds: Sequence[str], made=None, console: Console | None = None) -> None:  # type: ignore[no-untyped-def]
+def run_quiz(quiz: Quiz, kinds: Sequence[str], made=None,  # type: ignore[no-untyped-def]
+             console: Console | None = None) -> None:
     """Ask every question at the prompt; a wrong answer shows the right value, the rule and where
     the inputs came from, then the quiz goes on. Ends with the score and the misses by gate kind."""
     console = console or _console()
@@ -140,7 +142,8 @@ def run_quiz(quiz: Quiz, kinds: Sequence[str], made=None, console: Console | Non
         notice = [(lines[0], f"bold {style}"), *((line, "") for line in lines[1:])]
     left = len(quiz.questions) - len(quiz.verdicts)
     quiz.stop()
-    _screen(console, quiz, kinds, title, [] if not left else [(f"  (you stopped: {left} question{'s' if left != 1 else ''} counted as skipped)", "yellow")], order)
+    stopped = f"  (you stopped: {left} question{'s' if left != 1 else ''} counted as skipped)"
+    _screen(console, quiz, kinds, title, [(stopped, "yellow")] if left else [], order)
     console.print()
     summary = summary_lines(quiz)
     _lines(console, summary[:1], "bold green" if quiz.passed else "bold")
