@@ -4,12 +4,15 @@ handling (issue: exact gates, no terminal injection, no traceback when output fa
 
 from __future__ import annotations
 
-import math
+import os
+import subprocess
+import sys
 
 import mpmath
 import pytest
 
-from bprop_cli import BpropError, run
+from bprop_cli import run
+from conftest import ROOT
 
 
 def _true(fn, *xs: float) -> float:  # type: ignore[no-untyped-def]
@@ -44,3 +47,55 @@ def test_variable_power_with_a_subnormal_base() -> None:
 @pytest.mark.parametrize("x", [30.0, -30.0, 15.0, 300.0])
 def test_saturated_derivatives_keep_relative_precision(fn: str, ref, x: float) -> None:  # type: ignore[no-untyped-def]
     assert run(f"{fn}(x)", {"x": x}).gradients["x"] == pytest.approx(_true(ref, x), rel=1e-13)
+
+
+# --- output that cannot be written or encoded -------------------------------------------------
+
+def _run_to(args: list[str], *, stdout, env: dict[str, str] | None = None,  # type: ignore[no-untyped-def]
+            close_stdout: bool = False) -> subprocess.CompletedProcess[str]:
+    full_env = {**os.environ, "NO_COLOR": "1", "COLUMNS": "80", **(env or {})}
+    full_env.pop("FORCE_COLOR", None)
+    return subprocess.run([sys.executable, "-m", "bprop_cli", *args], stdout=stdout, stderr=subprocess.PIPE,
+                          text=True, env=full_env, timeout=60, cwd=ROOT,
+                          preexec_fn=(lambda: os.close(1)) if close_stdout else None)
+
+
+COMMANDS = [
+    ["eval", "x*2", "x=1"], ["eval", "x*2", "x=1", "--json"], ["eval", "x*2", "x=1", "--format", "plain"],
+    ["eval", "x*2", "x=1", "--format", "markdown"], ["eval", "x*2", "x=1", "--format", "csv"],
+    ["eval", "x*2", "x=1", "--graph"], ["eval", "x*2", "x=1", "--check"], ["eval", "x/3", "x=1", "--exact"],
+    ["eval", "x*2", "x=1", "--grad", "x"], ["eval", "x*2"], ["graph", "x*2", "x=1"],
+    ["graph", "x*2", "x=1", "--format", "dot"], ["explain", "x*2", "x=1"], ["explain", "mul"], ["examples"],
+    ["--help"], ["eval", "--help"],
+]
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/full"), reason="needs /dev/full")
+@pytest.mark.parametrize("args", COMMANDS, ids=" ".join)
+def test_full_disk_is_one_line_and_exit_1(args: list[str]) -> None:
+    with open("/dev/full", "w") as full:
+        result = _run_to(args, stdout=full)
+    assert result.returncode == 1
+    assert result.stderr == "error: cannot write the output: No space left on device\n"
+
+
+@pytest.mark.parametrize("args", [["eval", "--json", "x*2", "x=1"], ["eval", "x*2", "x=1"], ["explain", "mul"]],
+                         ids=" ".join)
+def test_closed_stdout_is_one_line_and_exit_1(args: list[str]) -> None:
+    result = _run_to(args, stdout=None, close_stdout=True)
+    assert result.returncode == 1
+    assert result.stderr == "error: cannot write the output: standard output is closed\n"
+
+
+@pytest.mark.parametrize("args", [
+    ["eval", "x/3", "x=1", "--exact"], ["eval", "x*2 # café ≈ ü", "x=1"], ["explain", "x*2 # café", "x=1"],
+    ["eval", "x*2 # café", "x=1", "--format", "markdown"], ["eval", "x*2 # café", "x=1", "--graph"],
+    ["eval", "x*2 # €", "x=1", "--check"], ["eval", "x*", "# é"],
+], ids=" ".join)
+def test_non_utf8_stdout_degrades_without_a_traceback(args: list[str]) -> None:
+    result = _run_to(args, stdout=subprocess.PIPE, env={"PYTHONIOENCODING": "ascii"})
+    assert "Traceback" not in result.stderr and "Error:" not in result.stderr
+    assert result.returncode in (0, 2)
+    assert result.stdout.isascii() and result.stderr.isascii()
+    if result.returncode == 0:
+        assert "\\u" in result.stdout or "\\x" in result.stdout  # the character shown as an escape
