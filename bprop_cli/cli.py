@@ -148,8 +148,10 @@ def _is_typer_exit(err: Exception) -> bool:
 
 
 def _say(message: str) -> None:
-    """A plain message on stderr (as typer.echo(..., err=True) writes it)."""
-    sys.stderr.write(message + "\n")
+    """A plain message on stderr (as typer.echo(..., err=True) writes it), control characters shown."""
+    from .render.safe import visible
+
+    sys.stderr.write(visible(message) + "\n")
     sys.stderr.flush()
 
 

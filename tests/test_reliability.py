@@ -5,6 +5,7 @@ handling (issue: exact gates, no terminal injection, no traceback when output fa
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 
@@ -99,3 +100,41 @@ def test_non_utf8_stdout_degrades_without_a_traceback(args: list[str]) -> None:
     assert result.stdout.isascii() and result.stderr.isascii()
     if result.returncode == 0:
         assert "\\u" in result.stdout or "\\x" in result.stdout  # the character shown as an escape
+
+
+# --- no terminal injection --------------------------------------------------------------------
+
+OSC52 = "\x1b]52;c;cHduZWQ=\x07"  # would write "pwned" to the clipboard
+HOSTILE = f"x # {OSC52} \x1b[2J \u202e \x9b \x7f"
+RAW = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
+@pytest.mark.parametrize("args", [
+    ["eval", HOSTILE, "x=1"], ["eval", HOSTILE, "x=1", "--format", "markdown"], ["eval", HOSTILE, "x=1", "--check"],
+    ["eval", HOSTILE, "x=1", "--symbolic"], ["eval", HOSTILE], ["eval", HOSTILE, "x=1", "--latex"],
+    ["eval", HOSTILE, "x=1", "--exact"], ["eval", HOSTILE, "x=1", "--graph"], ["explain", HOSTILE, "x=1"],
+    ["eval", "x", "x=1", "--grad", "\x1b[2J"], ["eval", "x", "x=\x1b[2J"], ["eval", "x+\x1b[2J", "x=1"],
+    ["eval", "x", "\x1b[2J=1"], ["graph", HOSTILE, "x=1"], ["graph", HOSTILE, "x=1", "--format", "dot"],
+], ids=lambda a: " ".join(a).encode("unicode_escape").decode())
+def test_control_characters_from_user_text_are_shown_escaped(args: list[str]) -> None:
+    result = _run_to(args, stdout=subprocess.PIPE)
+    assert "Traceback" not in result.stderr
+    assert not RAW.search(result.stdout), result.stdout
+    assert not RAW.search(result.stderr), result.stderr
+    if HOSTILE in args and result.returncode == 0 and "--graph" not in args and args[0] != "graph":
+        assert "\\x1b" in result.stdout  # shown, not silently dropped
+
+
+def test_visible_escapes_exactly_the_unsafe_characters() -> None:
+    from bprop_cli.render.safe import one_line, visible
+
+    assert visible("a\x1bb\u202ec\n\td é ≈ 😀") == "a\\x1bb\\u202ec\n\td é ≈ 😀"
+    assert visible("\x9b\x7f\x00\r\udcff") == "\\x9b\\x7f\\x00\\x0d\\udcff"
+    assert one_line("a\nb\tc") == "a\\nb\\tc"
+    for code in range(0x110000):
+        ch = chr(code)
+        shown = visible(ch)
+        if shown != ch:
+            assert shown.isprintable() and shown.isascii()
+        elif ch not in "\n\t":
+            assert not RAW.search(ch)

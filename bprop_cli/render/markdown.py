@@ -6,6 +6,7 @@ import re
 
 from ..trace import Trace
 from . import num
+from .safe import visible
 
 
 def cell(text: str) -> str:
@@ -37,7 +38,7 @@ def _local(node: str, input: str, formula: str, local: float) -> str:
 
 def render_markdown(trace: Trace) -> str:
     out = trace.output
-    lines = fence(trace.expression.strip())
+    lines = fence(visible(trace.expression.strip()))
     if trace.inputs:
         lines += ["", "at " + ", ".join(f"{code(name)} = {num(v)}" for name, v in trace.inputs.items())]
     lines += ["", "**Forward pass**", ""]
