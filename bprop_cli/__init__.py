@@ -18,7 +18,7 @@ from .errors import BpropError, EvalError, ExitStatus, ParseError
 from .graph import Graph, build_graph, compile_program
 from .parser import parse
 from .trace import Trace
-from .values import bind
+from .values import as_float, bind
 
 __version__ = "0.1.0"
 __all__ = [
@@ -37,6 +37,7 @@ def run(
     `on_phase`, if given, is called with the name of each step as it starts (for progress).
     """
     phase = on_phase or _quiet
+    seed = as_float(seed, "the seed gradient")
     # The graph holds no reference cycles, so the cyclic collector only costs time here
     # (it rescans the growing heap again and again on big programs).
     enabled = gc.isenabled()

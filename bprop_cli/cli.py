@@ -170,6 +170,11 @@ def _write(text: str | Callable[[TextIO], None], flush: bool = True) -> None:
 
 
 def _read_program(program: str | None, file: Path | None) -> str:
+    """The program text; a byte-order mark (from a Windows editor) is dropped, as --batch does."""
+    return _text_of_program(program, file).removeprefix("\ufeff")
+
+
+def _text_of_program(program: str | None, file: Path | None) -> str:
     if file is not None:
         try:
             return file.read_text(encoding="utf-8")
@@ -184,6 +189,11 @@ def _read_program(program: str | None, file: Path | None) -> str:
             raise ValueBindingError("standard input is not UTF-8 text") from None
     if program is None:
         raise ValueBindingError("no program given", hint='try: bprop eval "(x+y)*z" x=-2 y=5 z=-4')
+    try:
+        program.encode("utf-8")
+    except UnicodeEncodeError:  # bytes that were not UTF-8 reach Python's argv as lone surrogates
+        raise ValueBindingError("the program is not UTF-8 text",
+                                hint="as a file or on standard input, a program must be UTF-8 too") from None
     return program
 
 

@@ -76,6 +76,14 @@ class EvalError(BpropError):
     status = ExitStatus.EVAL_ERROR
 
 
+def clip(text: str, limit: int = 40) -> str:
+    """User text quoted in a message, cut to `limit` characters (a 5,000-digit number is not
+    worth echoing whole): the start, '...' and how long it was."""
+    if len(text) <= limit:
+        return text
+    return f"{text[: limit - 20]}...{text[-8:]} ({len(text):,} characters)"
+
+
 _SHOWN = 76  # characters of a source line shown around the caret (fits 80 columns)
 
 

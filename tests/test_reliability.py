@@ -12,8 +12,8 @@ import sys
 import mpmath
 import pytest
 
-from bprop_cli import run
-from conftest import ROOT
+from bprop_cli import BpropError, run
+from conftest import ROOT, bprop
 
 
 def _true(fn, *xs: float) -> float:  # type: ignore[no-untyped-def]
@@ -138,3 +138,78 @@ def test_visible_escapes_exactly_the_unsafe_characters() -> None:
             assert shown.isprintable() and shown.isascii()
         elif ch not in "\n\t":
             assert not RAW.search(ch)
+
+
+# --- every batch row is written or reported ---------------------------------------------------
+
+@pytest.mark.parametrize("rows", [",", " , ", "\t,"])
+def test_a_row_of_empty_cells_is_reported_not_dropped(rows: str) -> None:
+    result = bprop("eval", "x/y", "--batch", "-", stdin=f"x,y\n1,2\n{rows}\n3,4\n\n")
+    assert result.returncode == 2
+    assert result.stdout.splitlines() == ["row,x,y,f,df/dx,df/dy", "1,1.0,2.0,0.5,0.5,-0.25",
+                                          "3,3.0,4.0,0.75,0.25,-0.1875"]
+    assert result.stderr.startswith("row 2 (line 3): value error: the value of x is empty")
+
+
+# --- consistent input handling ----------------------------------------------------------------
+
+def test_a_byte_order_mark_is_accepted_everywhere(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    (tmp_path / "p.bp").write_bytes(b"\xef\xbb\xbfx*2\n")
+    (tmp_path / "v.json").write_bytes(b'\xef\xbb\xbf{"x": 3}')
+    assert bprop("eval", "-f", str(tmp_path / "p.bp"), "x=1", "--grad", "x").stdout == "2.0\n"
+    assert bprop("eval", "-", "x=1", "--grad", "x", stdin="\ufeffx*2").stdout == "2.0\n"
+    assert bprop("eval", "x*2", "--values", str(tmp_path / "v.json"), "--grad", "x").stdout == "2.0\n"
+    assert bprop("eval", "x*2", "--batch", "-", stdin="\ufeffx\n1\n").returncode == 0
+
+
+@pytest.mark.parametrize("content, message", [
+    ('{"x": 1e400}', "{path!r}: the value of x is too large for double precision"),
+    ('{"x": 1, "x": 2}', "{path!r} names x twice"),
+])
+def test_values_file_errors_name_the_value_and_the_file(tmp_path, content: str, message: str) -> None:  # type: ignore[no-untyped-def]
+    path = tmp_path / "v.json"
+    path.write_text(content)
+    result = bprop("eval", "x*2", "--values", str(path))
+    assert result.returncode == 2
+    assert result.stderr.startswith("value error: " + message.format(path=str(path)))
+
+
+@pytest.mark.parametrize("where", ["program", "value"])
+def test_a_number_that_underflows_is_refused_like_one_that_overflows(where: str) -> None:
+    args = ["x*1e-400", "x=1"] if where == "program" else ["x", "x=1e-400"]
+    result = bprop("eval", *args)
+    assert result.returncode == 2
+    assert "1e-400 is too small for double precision: it would become 0" in result.stderr
+    assert bprop("eval", "x*0.0e-400 + 0e5", "x=1", "--grad", "x").stdout == "0.0\n"  # a zero is no underflow
+    assert bprop("eval", "x", "x=1e-320", "--grad", "x").returncode == 0  # a subnormal is a number
+
+
+def test_a_huge_literal_is_not_echoed_whole() -> None:
+    digits = "1" + "0" * 5000
+    for args in (["x*" + digits, "x=1"], ["x", "x=" + digits]):
+        result = bprop("eval", *args)
+        assert result.returncode == 2
+        first = result.stderr.splitlines()[0]
+        assert len(first) < 200 and "5,001 characters" in first
+
+
+def test_a_program_that_is_not_utf8_is_refused_like_a_file() -> None:
+    code = ("import sys; from bprop_cli.cli import main; "
+            "sys.argv = ['bprop', 'eval', 'x # caf' + b'\\xe9'.decode('utf-8', 'surrogateescape'), 'x=1', '--json']; main()")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=60)
+    assert result.returncode == 2
+    assert "the program is not UTF-8 text" in result.stderr
+    assert "\\udc" not in result.stdout
+
+
+# --- the Python API ---------------------------------------------------------------------------
+
+@pytest.mark.parametrize("values, seed, message", [
+    ({"x": 10**400}, 1.0, "the value of x is too large for double precision"),
+    ({"x": float("inf")}, 1.0, "the value of x is inf"),
+    ({"x": 1}, float("nan"), "the seed gradient is nan"),
+    ({"x": 1}, 10**400, "the seed gradient is too large"),
+], ids=["huge int", "inf", "nan seed", "huge seed"])
+def test_api_refuses_bad_numbers_with_a_bprop_error(values, seed, message: str) -> None:  # type: ignore[no-untyped-def]
+    with pytest.raises(BpropError, match=message):
+        run("x*2", values, seed=seed)
