@@ -162,3 +162,20 @@ def test_trust_outputs_of_a_hostile_program_are_safe(program: tuple[str, dict[st
     json.loads(outputs["json"])
     for what, text in outputs.items():
         _no_raw(what, text.replace("\n", " ").replace("\t", " "))
+
+
+def test_the_fuzz_harness_passes_on_its_corpus() -> None:
+    """fuzz/fuzz_parser.py's checks (parse, run at edge values, render everything) on its saved
+    inputs, so the harness keeps working between fuzzing runs (it needs no atheris to replay)."""
+    import importlib.util
+
+    from conftest import ROOT
+
+    spec = importlib.util.spec_from_file_location("fuzz_parser", ROOT / "fuzz" / "fuzz_parser.py")
+    assert spec is not None and spec.loader is not None
+    harness = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(harness)
+    corpus = sorted((ROOT / "fuzz" / "corpus").iterdir())
+    assert len(corpus) >= 10
+    for path in corpus:
+        harness.test_one_input(path.read_bytes())
