@@ -84,18 +84,17 @@ def _k_pow(k: float, x: float, c: float, out: float) -> float:
     x^(c-1) has the opposite sign to x^c for a negative x). The logarithmic fallback keeps about
     13 significant digits; the direct route is used whenever it is exact enough.
     """
+    p = c - 1
+    try:
+        d = k * math.pow(x, p)
+    except (OverflowError, ValueError):  # too large for x^(c-1) alone, or 0 to a negative power
+        d = math.inf
+    if _TINY <= abs(d) < math.inf and c - p == 1:  # the usual case: in range, c - 1 exact
+        return d
     if k == 0:
         return 0.0
     if x == 0:  # the domain rules leave only c > 0 here
         return k if c == 1 else (0.0 if c > 1 else math.copysign(math.inf, k))
-    p = c - 1
-    if c - p == 1:  # c - 1 is exact (above 2^53 it rounds back to c)
-        try:
-            d = k * math.pow(x, p)
-        except (OverflowError, ValueError):
-            d = math.inf
-        if _TINY <= abs(d) < math.inf:
-            return d
     if c - p != 1 and _TINY <= abs(out):  # x^(c-1) = x^c / x, from the output already computed
         r = out / x
         d = k * r
@@ -111,6 +110,8 @@ def _k_pow(k: float, x: float, c: float, out: float) -> float:
 
 
 def _pow_const_local(x: float, c: float, out: float) -> Local:
+    if c == 2.0:  # x^2, by far the most common power: 2x is exact
+        return (x + x, None)
     return (_k_pow(c, x, c, out), None)
 
 
@@ -130,14 +131,15 @@ def _div_local(a: float, b: float, out: float) -> Local:
     """1/b and -a/b^2, the latter as -(a/b)/b: b*b underflows to 0 for |b| < 1.5e-154 even when
     a/b^2 is an ordinary number (1e-200/1e-200^2 is 1e200)."""
     q = a / b
-    if q != 0 and abs(q) < _TINY or (q == 0 and a != 0):  # a/b is subnormal: rescale to keep its digits
-        ma, ea = math.frexp(a)
-        mb, eb = math.frexp(b)
-        try:
-            return (1.0 / b, -math.ldexp(ma / mb / mb, ea - 2 * eb))
-        except OverflowError:
-            return (1.0 / b, -math.copysign(math.inf, a))
-    return (1.0 / b, -q / b)
+    if abs(q) >= _TINY or a == 0:
+        return (1.0 / b, -q / b)
+    # a/b is subnormal, or underflowed to 0: rescale, so that its lost digits do not matter
+    ma, ea = math.frexp(a)
+    mb, eb = math.frexp(b)
+    try:
+        return (1.0 / b, -math.ldexp(ma / mb / mb, ea - 2 * eb))
+    except OverflowError:
+        return (1.0 / b, -math.copysign(math.inf, a))
 
 
 def _tanh_local(x: float, out: float) -> Local:
@@ -149,8 +151,9 @@ def _tanh_local(x: float, out: float) -> Local:
 
 
 def _sigmoid_local(x: float, out: float) -> Local:
-    """s*(1-s) written as s*sigmoid(-x): 1 - s cancels to 0 or a few digits once s is near 1."""
-    return (out * _sigmoid(-x),)
+    """s*(1-s), which is s*sigmoid(-x) = s*s*exp(-x) for x > 0: there 1 - s cancels to a few
+    digits or to 0 as s nears 1 (for x <= 0, s <= 1/2 and 1 - s is exact enough)."""
+    return (out * (1.0 - out),) if x <= 0 else (out * out * math.exp(-x),)
 
 
 def _pow_var_domain(x: float, y: float) -> str | None:
