@@ -213,3 +213,15 @@ def test_a_program_that_is_not_utf8_is_refused_like_a_file() -> None:
 def test_api_refuses_bad_numbers_with_a_bprop_error(values, seed, message: str) -> None:  # type: ignore[no-untyped-def]
     with pytest.raises(BpropError, match=message):
         run("x*2", values, seed=seed)
+
+
+def test_array_rules_have_the_same_exact_derivatives() -> None:
+    """The NumPy engine's elementwise rules mirror the scalar fixes."""
+    trace = run("sum(sigmoid(x)) + sum(tanh(x)) + sum(y^1e16) + sum(1/z)", {
+        "x": "[30, -30, 0.25, 300]", "y": "[-1, 1, 0]", "z": "[1e-150, -1e-152, 2]"})
+    for got, x in zip(trace.gradients["x"], [30.0, -30.0, 0.25, 300.0]):
+        want = _true(lambda a: mpmath.exp(-a) / (1 + mpmath.exp(-a)) ** 2 + mpmath.sech(a) ** 2, x)
+        assert got == pytest.approx(want, rel=1e-13)
+    assert list(trace.gradients["y"]) == [-1e16, 1e16, 0.0]
+    for got, z in zip(trace.gradients["z"], [1e-150, -1e-152, 2.0]):
+        assert got == pytest.approx(_true(lambda b: -1 / b**2, z), rel=1e-14)
