@@ -83,6 +83,13 @@ REFERENCE: dict[str, Callable[..., tuple]] = {
     "abs": lambda a: (abs(a), (mpmath.sign(a),)),
     "max": lambda *xs: (max(xs), _ties(xs, max(xs))),
     "min": lambda *xs: (min(xs), _ties(xs, min(xs))),
+    # The array gates' scalar rules (a number is a 1x1 matrix, its own transpose, sum and mean):
+    "matmul": lambda a, b: (a * b, (b, a)),
+    "transpose": lambda a: (a, (_m(1),)),
+    "sum": lambda a: (a, (_m(1),)),
+    "mean": lambda a: (a, (_m(1),)),
+    "softmax": lambda a: (_m(1), (_m(0),)),
+    "mse": lambda a, b: ((a - b) ** 2, (2 * (a - b), -2 * (a - b))),
 }
 
 def grid(name: str) -> list[tuple[float, ...]]:
