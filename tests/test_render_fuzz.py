@@ -179,3 +179,32 @@ def test_the_fuzz_harness_passes_on_its_corpus() -> None:
     assert len(corpus) >= 10
     for path in corpus:
         harness.test_one_input(path.read_bytes())
+
+
+@st.composite
+def array_programs(draw):  # type: ignore[no-untyped-def]
+    """The same programs over vectors: every input a vector of edge values, the output summed."""
+    source, given_ = draw(programs())
+    size = draw(st.integers(1, 3))
+    arrays = {name: "[" + ", ".join(repr(draw(values)) for _ in range(size)) + "]" for name in given_}
+    last = source.rstrip().rsplit("\n", 1)[-1].split("=", 1)[0].strip()
+    return f"{source}\nout = sum({last})  # {draw(comments)}", arrays
+
+
+@given(array_programs())
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+def test_every_output_of_a_hostile_array_program_is_safe(program: tuple[str, dict[str, object]]) -> None:
+    source, values_ = program
+    try:
+        trace = run(source, values_)  # type: ignore[arg-type]
+        outputs = {
+            "json": render_json(trace), "table": _printed(render_table(trace), colour=True),
+            "plain": "\n".join(render_plain(trace)), "markdown": render_markdown(trace),
+            "csv": render_delimited(trace, ","), "explain": story_plain(narrate(trace), width=80),
+        }
+    except BpropError as err:
+        _no_raw("error", str(err).replace("\n", " "))
+        return
+    assert json.loads(outputs["json"])["expression"] == source
+    for what, text in outputs.items():
+        _no_raw(what, text.replace("\n", " ").replace("\t", " "))
