@@ -13,7 +13,10 @@ CHUNK = 4096  # rows formatted per write
 
 
 def tape_of(trace: Trace) -> Tape | None:
-    """The tape behind a trace made by the engine; None for a trace made of records."""
+    """The tape behind a trace made by the scalar engine; None for a trace made of records
+    (or of arrays)."""
+    if getattr(trace, "arrays", False):
+        return None
     if isinstance(trace.nodes, NodeRecords) and isinstance(trace.backward, BackwardSteps):
         return trace.nodes.tape
     return None

@@ -10,6 +10,7 @@ from ..gates import GATES
 from ..trace import Tape, Trace
 from . import num
 from .columns import Expressions, chunks, quick_formula, tape_of
+from .safe import visible
 
 
 def cell(text: str) -> str:
@@ -59,7 +60,7 @@ def write_markdown(trace: Trace, out: TextIO) -> None:
     columns a chunk at a time (the very bytes its records give), written as they are made."""
     tape = tape_of(trace)
     name = trace.output
-    lines = fence(trace.expression.strip())
+    lines = fence(visible(trace.expression.strip()))
     if trace.inputs:
         lines += ["", "at " + ", ".join(f"{code(x)} = {num(v)}" for x, v in trace.inputs.items())]
     lines += ["", "**Forward pass**", ""]
@@ -104,8 +105,15 @@ def _forward_rows(trace: Trace) -> Iterator[list[str]]:
 def _backward_rows(trace: Trace) -> Iterator[list[str]]:
     expression = {n.id: n.expression for n in trace.nodes}
     for s in trace.backward:
-        yield [code(f"{s.node} = {expression[s.node]}"), _local(s.node, s.input, s.formula, s.local),
-               f"{num(s.upstream)} × {num(s.local)} = {num(s.product)}", num(s.total)]
+        yield [code(f"{s.node} = {expression[s.node]}"), *_chain(s, trace.output), num(s.total)]
+
+
+def _chain(s, out: str) -> list[str]:  # type: ignore[no-untyped-def]
+    """The local-derivative and product cells of a backward step; an array gate's step (sum, @, ...)
+    has a rule in matrix form instead of one local derivative."""
+    if getattr(s, "rule", None) is not None:
+        return [code(f"d{out}/d{s.input} = {s.rule.replace('upstream', f'd{out}/d{s.node}')}"), cell(num(s.product))]
+    return [_local(s.node, s.input, s.formula, s.local), f"{num(s.upstream)} × {num(s.local)} = {num(s.product)}"]
 
 
 def _plain_code(text: str) -> str:
