@@ -233,12 +233,13 @@ def explain(
 @app.command("examples", epilog="Examples:\n\n  bprop examples\n\n  bprop eval --example sigmoid-neuron\n\n"
                                  "  bprop explain --example cs231n")
 def examples_() -> None:
-    """List the built-in worked examples (the seeds' programs), each with a one-line description."""
+    """List the built-in worked examples (the published walkthroughs bprop was built from), each with a one-line description."""
     from .catalog import examples
     from .tutor import Block
 
     _tell([
-        Block("title", "Built-in examples (the seeds' worked examples)"),
+        Block("title", "Built-in examples"),
+        Block("text", "Worked examples from the CS231n notes, the micrograd lecture and other published walkthroughs, each a program with its values."),
         Block("step", "", 0, "", tuple((e.name, e.description) for e in examples().values())),
         Block("try", "bprop eval --example sigmoid-neuron\nbprop explain --example cs231n"),
     ])

@@ -92,7 +92,7 @@ def fused_note(gate: Gate) -> str:
         f"Why fused: written out, {written} takes {len(chain)} primitive gates ({', '.join(chain)}), "
         f"each a node to cache and a chain-rule product to compute. As one gate it is one node and "
         f"one product, and its local derivative is a short formula over values the forward pass "
-        f"already computed (seed 003: a step without parameters can do its backward pass 'in one "
+        f"already computed (as Deep Learning and the Game of Go puts it, a step without parameters can do its backward pass 'in one "
         f"go'). Add --expand to see the chain."
     )
 
