@@ -1,416 +1,61 @@
-"""The command line: the commands' bodies, wired to the engine and the renderers.
+"""The entry point: `bprop` and `python -m bprop_cli`.
 
-Results go to stdout, messages to stderr; every BpropError is caught in one place and mapped
-to the exit codes of SPEC §6. The Typer application (arguments, options, help) is in app.py;
-`main()` runs the common `bprop eval EXPR NAME=VALUE... [simple options]` without it, because
-importing Typer and Click costs more than the whole calculation (see `_fast_eval`).
-Nothing here imports Typer, and Rich only where a table or a coloured message is drawn.
+`main()` runs the common `bprop eval EXPR NAME=VALUE... [simple options]` without the Typer
+application, because importing Typer costs more than the whole calculation; everything else
+goes to app.py. The fast path knows eval's options from the same declarations app.py builds
+its Typer parameters from (inputs.EVAL_FAST), and splits arguments with the same function
+(inputs.split_arguments). Nothing here imports Typer or Rich.
 """
 
 from __future__ import annotations
 
 import os
 import sys
-from contextlib import contextmanager
-from typing import TYPE_CHECKING, Callable, Iterator, List, Optional, TextIO
 
-from .errors import BpropError, ExitStatus, ValueBindingError
-from .progress import Progress
+from .commands import eval_command
+from .inputs import EVAL_FAST, OptionError, split_arguments
 from .render import Format
-
-if TYPE_CHECKING:
-    from pathlib import Path
-
-
-def _console(stderr: bool = False):  # type: ignore[no-untyped-def]
-    """Rich picks colour only for a terminal (FORCE_COLOR forces it, TERM=dumb drops it);
-    NO_COLOR (any non-empty value) wins over both and removes every escape, bold included.
-    Emoji codes stay off: nothing of bprop's needs them, a ':name:' in user text stays as typed,
-    and not loading Rich's table of emoji names saves a few ms of every table's start-up."""
-    from rich.console import Console
-
-    plain = bool(os.environ.get("NO_COLOR"))
-    return Console(stderr=stderr, highlight=False, soft_wrap=stderr, no_color=plain, emoji=False,
-                   **({"color_system": None} if plain else {}))
-
-
-def _stderr_console():  # type: ignore[no-untyped-def]
-    return _console(stderr=True)
-
-
-@contextmanager
-def error_boundary(json_errors: bool = False, traceback: bool = False) -> Iterator[None]:
-    """Turn any BpropError into one message on stderr and the SPEC's exit code."""
-    try:
-        yield
-    except BpropError as err:
-        if traceback:
-            raise
-        if json_errors:
-            import json
-
-            _write(json.dumps({"error": {"kind": err.kind, "message": err.message, "hint": err.hint,
-                                         "position": err.position()}}))
-        _print_error(str(err))
-        raise SystemExit(int(err.status)) from None
-    except RecursionError:  # pragma: no cover - every pass is iterative; kept as a last guard
-        if traceback:
-            raise
-        _say("error: the program is nested too deeply")
-        raise SystemExit(int(ExitStatus.USAGE_ERROR)) from None
-    except Exception as err:  # a bug in bprop: still one line, never a traceback
-        if traceback or _is_typer_exit(err):
-            raise
-        _say(f"internal error: {type(err).__name__}: {err} (a bug in bprop; --traceback shows where)")
-        raise SystemExit(int(ExitStatus.EVAL_ERROR)) from None
-
-
-def _print_error(text: str) -> None:
-    """An error message on stderr: red on a terminal (through Rich); elsewhere as Rich would
-    print it without colour, but without loading Rich, so that a failing run in a script or a
-    pipe starts as fast as a good one."""
-    plain = _as_rich_writes(text) if _surely_not_a_terminal() else None
-    if plain is not None:
-        sys.stderr.write(plain)
-        sys.stderr.flush()
-        return
-    from rich.text import Text
-
-    console = _stderr_console()
-    console.print(Text(text), style="red" if console.is_terminal else None)
-
-
-_STRIPPED = dict.fromkeys((7, 8, 11, 12, 13))  # the control codes Rich's Text drops (BEL, BS, VT, FF, CR)
-
-
-def _as_rich_writes(text: str) -> str | None:
-    """What Rich writes for a Text without colour or wrapping; None for a tab (Rich expands it)."""
-    return None if "\t" in text else text.translate(_STRIPPED) + "\n"
-
-
-def _surely_not_a_terminal() -> bool:
-    """stderr is no terminal, and nothing asks Rich to treat it as one (FORCE_COLOR and friends)."""
-    if os.environ.get("FORCE_COLOR") or "TTY_COMPATIBLE" in os.environ or "TTY_INTERACTIVE" in os.environ \
-            or "IPython" in sys.modules:
-        return False
-    try:
-        return not sys.stderr.isatty()
-    except (AttributeError, ValueError):
-        return False
-
-
-def _is_typer_exit(err: Exception) -> bool:
-    """typer.Exit and typer.Abort (Click's) end a command on purpose; only app.py raises them."""
-    typer = sys.modules.get("typer")
-    return typer is not None and isinstance(err, (typer.Exit, typer.Abort))
-
-
-def _say(message: str) -> None:
-    """A plain message on stderr (as typer.echo(..., err=True) writes it)."""
-    sys.stderr.write(message + "\n")
-    sys.stderr.flush()
-
-
-def _write(text: str | Callable[[TextIO], None], flush: bool = True) -> None:
-    """Write a line of text, or let a writer stream into stdout; a closed pipe ends quietly."""
-    try:
-        if callable(text):
-            text(sys.stdout)
-        else:
-            sys.stdout.write(text + "\n")
-        if flush:
-            sys.stdout.flush()
-    except BrokenPipeError:  # e.g. `| head`: the reader has gone; stop quietly
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        raise SystemExit(0) from None
-
-
-def _read_program(program: str | None, file: Path | None) -> str:
-    if file is not None:
-        try:
-            return file.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as err:
-            raise ValueBindingError(f"cannot read the program file {str(file)!r}: {getattr(err, 'strerror', None) or err}") from None
-    if program == "-":
-        if sys.stdin is None:
-            raise ValueBindingError("'-' reads the program from standard input, but there is none")
-        try:
-            return sys.stdin.read()
-        except UnicodeDecodeError:
-            raise ValueBindingError("standard input is not UTF-8 text") from None
-    if program is None:
-        raise ValueBindingError("no program given", hint='try: bprop eval "(x+y)*z" x=-2 y=5 z=-4')
-    return program
-
-
-def eval_command(
-    args: Optional[List[str]], file: Optional[Path] = None, fmt: Format = Format.table, as_json: bool = False,
-    seed: float = 1.0, all_rows: bool = False, graph: bool = False, example: Optional[str] = None,
-    expand: bool = False, traceback: bool = False, grad: Optional[str] = None, values_file: Optional[Path] = None,
-    batch: Optional[str] = None, check: bool = False, symbolic: bool = False, exact: bool = False,
-    latex: bool = False,
-) -> None:
-    """`bprop eval`: run the forward and backward passes and show every step (app.py documents
-    the options; `main()` calls this directly for the common options)."""
-    fmt = Format.json if as_json else fmt
-    with error_boundary(json_errors=fmt is Format.json, traceback=traceback), Progress(sys.stderr) as progress:
-        if graph and fmt is not Format.table:
-            raise BpropError(f"--graph draws beside the tables, not with --format {fmt.value}",
-                             hint="for a picture file use: bprop graph EXPR NAME=VALUE... -o graph.svg (or .dot, .mmd)")
-        if batch is not None:
-            raise SystemExit(_batch(args, file, seed, values_file, batch, fmt, grad))
-        source, given = _program_and_values(args, file, seed, values_file, example=example)
-        trust = check or symbolic or exact or latex
-        if not trust and not given:
-            from .trust import needs_symbolic
-
-            trust = needs_symbolic(source, given)
-        if trust:  # sympy is loaded on this path only
-            from .trust import evaluate
-
-            result = evaluate(source, given, seed=seed, check=check, symbolic=symbolic, exact=exact, latex=latex)
-        else:
-            from . import run
-
-            trace = run(source, given, seed=seed, expand=expand, on_phase=progress)
-            if grad is not None:
-                from .render import full
-
-                _write(full(_gradient(trace, grad)))
-                return
-    if trust:
-        _show_trust(result, fmt, all_rows, latex)
-        return
-    _show(trace, fmt, all_rows)
-    if graph:
-        from .render.picture import DEFAULT_LIMIT
-
-        _write("")
-        _picture(trace, DEFAULT_LIMIT)
-
-
-def _trace(args: Optional[List[str]], file: Optional[Path], seed: float = 1.0,
-           values_file: Optional[Path] = None, example: Optional[str] = None,
-           expand: bool = False):  # type: ignore[no-untyped-def]
-    """Read the program (EXPR, '-' or -f FILE) and its NAME=VALUE arguments; run both passes."""
-    from . import run
-
-    source, given = _program_and_values(args, file, seed, values_file, example=example)
-    return run(source, given, seed=seed, expand=expand)
-
-
-def _program_and_values(args: Optional[List[str]], file: Optional[Path], seed: float, values_file: Optional[Path],
-                        batch: Optional[str] = None, example: Optional[str] = None) -> tuple[str, dict[str, object]]:
-    """The program (from EXPR, '-', -f FILE or --example NAME) and its values."""
-    from .values import parse_assignments
-
-    positional = list(args or [])
-    if example is not None:
-        from .catalog import example as builtin
-
-        if file is not None:
-            raise ValueBindingError("give either --example or -f FILE, not both")
-        chosen = builtin(example)
-        given = {**parse_assignments(chosen.values), **parse_assignments(positional)}
-        return chosen.program, _given_values(values_file, given, seed)
-    program = None if file is not None or not positional else positional.pop(0)
-    if batch == "-" and program == "-":
-        raise ValueBindingError("the program and the batch cannot both come from standard input",
-                                hint="give the program as an argument or with -f FILE")
-    source = _read_program(program, file)
-    return source, _given_values(values_file, parse_assignments(positional), seed)
-
-
-def _batch(args, file, seed, values_file, name: str, fmt: Format, grad: str | None) -> int:  # type: ignore[no-untyped-def]
-    """--batch: the program once, then one output row per input row; returns the exit code."""
-    from .batch import Batch, BatchReader, open_batch
-
-    source, given = _program_and_values(args, file, seed, values_file, batch=name)
-    with open_batch(name, sys.stdin) as stream:
-        reader = BatchReader(stream, name)
-        job = Batch(source, given, reader.columns, seed=seed)
-        return _run_batch(job, reader, fmt, grad, stream)
-
-
-def _picture(trace, max_nodes: int) -> None:  # type: ignore[no-untyped-def]
-    from .render.graph import terminal_picture
-
-    try:
-        terminal_picture(trace, max_nodes)
-    except BrokenPipeError:
-        _write("")
-
-
-def _given_values(path: Path | None, args: dict[str, str], seed: float) -> dict[str, object]:
-    """Values from --values FILE, then NAME=VALUE arguments (an argument wins over the file)."""
-    import math
-
-    if not math.isfinite(seed):
-        raise ValueBindingError(f"--seed-grad must be a finite number, not {seed}")
-    if path is None:
-        return dict(args)
-    from .batch import load_values
-
-    return {**load_values(path), **args}
-
-
-def _gradient(trace, name: str) -> float:  # type: ignore[no-untyped-def]
-    """The gradient --grad asks for: of an input, or of any node by its id."""
-    from .batch import check_grad_name
-
-    if name in trace.gradients:
-        return trace.gradients[name]
-    check_grad_name(name, list(trace.gradients), [n.id for n in trace.nodes if n.op != "const"])
-    return trace.node(name).grad
-
-
-MAX_ROW_MESSAGES = 20  # bad rows reported one by one; beyond that only counted
-
-
-def _run_batch(job, reader, fmt: Format, grad: str | None, stream) -> int:  # type: ignore[no-untyped-def]
-    """Stream one output row per input row; a bad row is reported on stderr and skipped.
-    Returns the exit code: 2 if any row had a bad value, else 1 if any failed to evaluate, else 0."""
-    from contextlib import nullcontext
-
-    from .batch import file_size
-    from .render.rows import RowWriter
-
-    writer = RowWriter(fmt, job.inputs, job.output, job.grad_columns(grad))
-    for text in writer.header():
-        _write(text)
-    total = file_size(stream)  # None for a pipe: then flush every row to keep up with the producer
-    err_console = _console(stderr=True)
-    status, bad = 0, 0
-    bar = nullcontext(lambda done, rows: None)
-    if err_console.is_terminal and total is not None and total > 64 * 1024:
-        from .render.progress import progress_bar
-
-        bar = progress_bar(total, err_console)
-    with bar as update:
-        for row, trace, err in job.results(reader):
-            if err is not None:
-                bad += 1
-                status = max(status, int(err.status))
-                if bad <= MAX_ROW_MESSAGES:
-                    err_console.print(f"row {row.number} (line {row.line}): {err}", markup=False)
-            out = writer.row(row.number, trace) if trace is not None else writer.error(row.number, row.line, err)
-            if out is not None:
-                _write(out, flush=total is None)
-            if row.number % 500 == 0:
-                update(reader.consumed, row.number)
-    if bad > MAX_ROW_MESSAGES:
-        err_console.print(f"... and {bad - MAX_ROW_MESSAGES:,} more bad rows ({bad:,} in all)", markup=False)
-    sys.stdout.flush()
-    return status
-
-
-def _tell(blocks) -> None:  # type: ignore[no-untyped-def]
-    """Lessons and walkthroughs: Rich on a colour terminal, plain text within 80 columns otherwise."""
-    from rich.console import Console
-
-    console = Console(highlight=False)
-    if console.is_terminal and not console.no_color and not console.is_dumb_terminal:
-        from .render.story import story_rich
-
-        console.print(story_rich(blocks))
-    else:
-        from .render.story import story_plain
-
-        _write(story_plain(blocks, width=min(console.width, 80)).rstrip("\n"))
-
-
-def _show(trace, fmt: Format, all_rows: bool) -> None:  # type: ignore[no-untyped-def]
-    if fmt is Format.json:
-        from .render.json import write_json
-
-        _write(lambda out: write_json(trace, out))
-    elif fmt is Format.plain:
-        from .render.plain import render_plain
-
-        _write(lambda out: out.writelines(line + "\n" for line in render_plain(trace)))
-    elif fmt is Format.markdown:
-        from .render.markdown import render_markdown
-
-        _write(render_markdown(trace))
-    elif fmt in (Format.csv, Format.tsv):
-        from .render.delimited import SEPARATORS, render_delimited
-
-        _write(render_delimited(trace, SEPARATORS[fmt.value]))
-    else:
-        from .render.table import render_table
-
-        try:
-            _console().print(render_table(trace, all_rows))
-        except BrokenPipeError:
-            _write("")
-
-
-def _show_trust(result, fmt: Format, all_rows: bool, latex: bool) -> None:  # type: ignore[no-untyped-def]
-    """Output of --check / --symbolic / --exact / --latex; exit 1 after a failed check."""
-    from .render.trust import trust_json, trust_plain, trust_tables
-
-    if fmt is Format.json:
-        _write(trust_json(result, latex))
-    elif fmt is Format.plain or latex:
-        _write("\n".join(trust_plain(result, latex)))
-    else:
-        from rich.console import Console
-
-        try:
-            Console(highlight=False).print(trust_tables(result, all_rows))
-        except BrokenPipeError:
-            _write("")
-    if result.check is not None and not result.check.passed:
-        from .render.check import summary
-
-        _say(f"error: {summary(result.check)}")
-        raise SystemExit(int(ExitStatus.EVAL_ERROR))
+from .terminal import say
 
 
 # `bprop eval`'s options that main() parses itself -> (eval_command's keyword, takes a value).
 # Every other option (--help, --check, --batch, --graph, ...) is left to the Typer app.
-FAST_OPTIONS = {
-    "-f": ("file", True), "--file": ("file", True), "--format": ("fmt", True), "--json": ("as_json", False),
-    "--seed-grad": ("seed", True), "--all-rows": ("all_rows", False), "--example": ("example", True),
-    "--expand": ("expand", False), "--grad": ("grad", True), "--values": ("values_file", True),
-}
+FAST_OPTIONS = {flag: (opt.key, opt.takes_value) for opt in EVAL_FAST for flag in opt.flags}
+_TO_TYPER = {"-h": False, "--help": False}  # help is Typer's
 
 
 def _fast_eval(argv: list[str]) -> dict[str, object] | None:
     """eval_command's arguments when `argv` is `eval` with only the options above, each at most
     once and well-formed; None for anything else, which then goes to the Typer app.
 
-    Arguments are split exactly as app.ExpressionFirstCommand splits them: an expression that
-    starts with '-' (like "-x^2") is a positional argument, and `--` ends the options.
+    Arguments are split as options.ProgramCommand splits them (inputs.split_arguments): an
+    expression that starts with '-' (like "-x^2") is a positional argument, and `--` ends
+    the options.
     """
     if not argv or argv[0] != "eval" or "_BPROP_COMPLETE" in os.environ:  # (shell completion: Typer's)
         return None
+    takes_value = {flag: arity for flag, (_, arity) in FAST_OPTIONS.items()}
+    try:
+        options, positional = split_arguments(argv[1:], {**takes_value, **_TO_TYPER})
+    except OptionError:  # another of eval's options, a typo, a missing value: Typer says which
+        return None
     given: dict[str, object] = {}
-    positional: list[str] = []
-    rest = argv[1:]
     i = 0
-    while i < len(rest):
-        arg = rest[i]
+    while i < len(options):
+        name, eq, value = options[i].partition("=") if options[i].startswith("--") else (options[i], "", "")
         i += 1
-        if arg == "--":
-            positional += rest[i:]
-            break
-        name, eq, value = arg.partition("=") if arg.startswith("--") else (arg, "", "")
-        if name not in FAST_OPTIONS:
-            if name.startswith("--") or name == "-h":  # help, another of eval's options, or a typo
-                return None
-            positional.append(arg)
-            continue
-        key, takes_value = FAST_OPTIONS[name]
-        if key in given or (eq and not takes_value):
+        if name in _TO_TYPER:
             return None
-        if not takes_value:
+        key, arity = FAST_OPTIONS[name]
+        if key in given or (eq and not arity):
+            return None
+        if not arity:
             given[key] = True
             continue
         if not eq:
-            if i == len(rest):
-                return None
-            value = rest[i]
+            if i == len(options):
+                return None  # the value is missing
+            value = options[i]
             i += 1
         if not value:
             return None
@@ -418,8 +63,8 @@ def _fast_eval(argv: list[str]) -> dict[str, object] | None:
     try:
         if "fmt" in given:
             given["fmt"] = Format(given["fmt"])
-        if "seed" in given:
-            given["seed"] = float(given["seed"])  # as Click converts a float option
+        if "seed_grad" in given:
+            given["seed_grad"] = float(given["seed_grad"])  # as Click converts a float option
     except ValueError:
         return None
     if "file" in given or "values_file" in given:
@@ -436,14 +81,14 @@ def main() -> None:
     try:
         fast = _fast_eval(sys.argv[1:])
         if fast is None:
-            from .app import app
+            from .app import main as typer_main
 
-            app(prog_name="bprop")
+            typer_main()
             return
         try:
             eval_command(**fast)  # type: ignore[arg-type]
         except (EOFError, KeyboardInterrupt):  # as Click ends a command that is interrupted
-            _say("\nAborted!")
+            say("\nAborted!")
             raise SystemExit(1) from None
     finally:
         # The process is about to end: spare Python's last garbage collection at exit a walk

@@ -66,7 +66,7 @@ class NameResolutionError(BpropError):
 
 
 class ValueBindingError(BpropError):
-    kind = "value error"
+    kind = "usage error"
 
 
 class EvalError(BpropError):

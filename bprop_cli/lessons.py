@@ -285,6 +285,20 @@ def is_topic_like(arg: str) -> bool:
     return arg.strip() in SYMBOLS or re.fullmatch(r"[A-Za-z][A-Za-z0-9_-]*", arg.strip()) is not None
 
 
+def topic_words(args: list[str]) -> None:
+    """Refuse `bprop explain chain rule`: words after a topic, none of them NAME=VALUE.
+    (A program with values, `bprop explain x x=1`, passes.)"""
+    if len(args) < 2 or not is_topic_like(args[0]) or any("=" in a for a in args[1:]):
+        return
+    joined = _key("-".join(args))
+    choices = [*TOPICS, *GATES]
+    close = joined if joined in choices else next(iter(difflib.get_close_matches(joined, choices, n=1)), None)
+    raise UnknownTopic(f"a topic is one word, not {len(args)}: {' '.join(args)!r}",
+                       hint=(f"bprop explain {close}" if close else
+                             "bprop explain with no argument lists every topic and gate; to narrate an "
+                             "expression, give it values: bprop explain EXPR NAME=VALUE ..."))
+
+
 def lesson(word: str) -> list[Block]:
     """The lesson for a topic, a gate name or a gate's symbol; UnknownTopic with a suggestion otherwise."""
     key = _key(word)

@@ -110,7 +110,7 @@ def bind(graph: Graph, given: Mapping[str, float | str]) -> dict[str, float]:
         example = " ".join(f"{m}=1" for m in missing)
         raise ValueBindingError(
             f"no value given for {', '.join(missing)}",
-            hint=f"add {example} (every variable needs a value), or --symbolic to keep them as symbols",
+            hint=f"add {example} (every variable needs a value; bprop eval --symbolic keeps them as symbols)",
         )
     out = {
         name: value if isinstance(value, (int, float)) and not isinstance(value, bool) else constant_value(str(value), name)

@@ -225,7 +225,7 @@ def test_missing_graphviz_is_one_clear_message(tmp_path: Path) -> None:
         (("-o", "g.jpg"), 2, "cannot tell which picture"),
         (("--format", "mermaid", "-o", "g.dot"), 2, "does not match"),
         (("-o", "/nonexistent-dir/g.dot"), 1, "cannot write"),
-        (("--format", "svg"), 2, "Invalid value"),
+        (("--format", "svg"), 2, "invalid value"),
     ],
 )
 def test_graph_output_errors(args: tuple[str, ...], code: int, fragment: str) -> None:

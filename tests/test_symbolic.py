@@ -173,7 +173,7 @@ def test_latex() -> None:
 @pytest.mark.parametrize(
     "args, code, fragment",
     [
-        (("x*y", "x=1"), 2, "or --symbolic to keep them as symbols"),
+        (("x*y", "x=1"), 2, "bprop eval --symbolic keeps them as symbols"),
         (("x*y", "x=1", "--exact"), 2, "no value given for y"),
         (("x*y", "--check"), 2, "no value given for x, y"),
         (("x*y", "x=1", "--check"), 2, "--check needs a number for every variable: add y=1"),
