@@ -346,7 +346,19 @@ class GraphBuilder:
                      self.source, self.names)
 
 
+# What students write from NumPy or PyTorch habits, with what bprop takes instead.
+_STUDENT_FUNCTIONS = {
+    "sum": "add the terms: x + y + z",
+    "mean": "add the terms and divide: (x + y) / 2",
+    "dot": "write the products out: x1*y1 + x2*y2",
+    "softmax": "write it out: exp(x) / (exp(x) + exp(y))",
+    "sigma": "write sigmoid(...)",
+}
+
+
 def _function_hint(name: str) -> str | None:
+    if name in _STUDENT_FUNCTIONS:
+        return f"bprop has no {name}(...) of scalars; {_STUDENT_FUNCTIONS[name]}"
     if name in FUNCTION_ALIASES:
         return f"write {FUNCTION_ALIASES[name]}"
     if name.lower() in FUNCTIONS:
