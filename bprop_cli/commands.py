@@ -12,7 +12,7 @@ from .errors import BpropError, ExitStatus
 from .inputs import program_and_values
 from .progress import Progress
 from .render import Format
-from .terminal import console, error_boundary, picture, say, tell, write
+from .terminal import error_boundary, picture, say, show_renderable, tell, write
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -185,10 +185,7 @@ def _show(trace, fmt: Format, all_rows: bool) -> None:  # type: ignore[no-untype
     else:
         from .render.table import render_table
 
-        try:
-            console().print(render_table(trace, all_rows))
-        except BrokenPipeError:
-            write("")
+        show_renderable(lambda width: render_table(trace, all_rows, width))
 
 
 def _show_trust(result, fmt: Format, all_rows: bool, latex: bool,  # type: ignore[no-untyped-def]
@@ -201,10 +198,7 @@ def _show_trust(result, fmt: Format, all_rows: bool, latex: bool,  # type: ignor
     elif fmt is Format.plain or latex:
         write("\n".join(trust_plain(result, latex)))
     else:
-        try:
-            console().print(trust_tables(result, all_rows))
-        except BrokenPipeError:
-            write("")
+        show_renderable(lambda width: trust_tables(result, all_rows))
     if then is not None and result.trace is not None:
         then()
     if result.check is not None and not result.check.passed:

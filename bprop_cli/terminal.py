@@ -118,6 +118,9 @@ def write(text: str | Callable[[TextIO], None], flush: bool = True) -> None:
         raise SystemExit(0) from None
 
 
+PROSE_WIDTH = 88  # the widest a lesson or walkthrough is laid out, however wide the terminal
+
+
 def tell(blocks) -> None:  # type: ignore[no-untyped-def]
     """Lessons and walkthroughs: Rich on a colour terminal, plain text within 80 columns otherwise."""
     from rich.console import Console
@@ -126,6 +129,7 @@ def tell(blocks) -> None:  # type: ignore[no-untyped-def]
     if console.is_terminal and not console.no_color and not console.is_dumb_terminal:
         from .render.story import story_rich
 
+        console.width = min(console.width, PROSE_WIDTH)  # prose is read best in short lines
         console.print(story_rich(blocks))
     else:
         from .render.story import story_plain
@@ -140,3 +144,16 @@ def picture(trace, max_nodes: int) -> None:  # type: ignore[no-untyped-def]
         terminal_picture(trace, max_nodes)
     except BrokenPipeError:
         write("")
+
+
+
+def show_renderable(build) -> None:  # type: ignore[no-untyped-def]
+    """Print what `build(width)` returns (a Rich renderable laid out for the console's width),
+    with no trailing spaces on any line, colour escapes kept."""
+    import re
+
+    out = console()
+    with out.capture() as captured:
+        out.print(build(out.width))
+    text = re.sub(r"[ ]+((?:\x1b\[[0-9;]*m)*)$", r"\1", captured.get(), flags=re.MULTILINE)
+    write(lambda stream: stream.write(text))

@@ -67,15 +67,61 @@ def forward_table(trace: Trace, all_rows: bool = False) -> Table:
     return table
 
 
-def backward_table(trace: Trace, all_rows: bool = False) -> Table:
+def keep_with_number(text: str, budget: int) -> str:
+    """`formula = number` longer than `budget`: the number goes to the next line with its '=',
+    so a formula and its number are never split mid-way, and neither is a number."""
+    if len(text) <= budget or " = " not in text:
+        return text
+    head, _, value = text.rpartition(" = ")
+    return f"{head}\n  = {value}"
+
+
+def fold_list(prefix: str, items: list[str], width: int) -> str:
+    """`prefix a = 1, b = 2, ...` folded at the commas to fit `width`, never inside an item."""
+    lines, line = [], prefix
+    for k, item in enumerate(items):
+        piece = item + ("," if k < len(items) - 1 else "")
+        if line.strip() and len(line) + 1 + len(piece) > width and line != prefix:
+            lines.append(line)
+            line = "  " + piece
+        else:
+            line = f"{line} {piece}" if line else piece
+    lines.append(line)
+    return "\n".join(lines)
+
+
+# Column headers short enough never to wrap in 80 columns.
+BACKWARD_HEADERS = ("gate", "local derivative", "upstream * local", "running sum")
+
+
+def _budgets(width: int, gates: list[str], locals_: list[str], products: list[str], sums: list[str]) -> tuple[int, int]:
+    """How wide the local-derivative and product columns may be before a number moves down."""
+    gate_w = min(max(map(len, gates), default=4), 24)
+    sum_w = max((len(s) for s in sums), default=0)
+    sum_w = max(sum_w, len(BACKWARD_HEADERS[3])) if sums else 0
+    gaps = 3 * (3 if sums else 2)
+    room = max(20, width - gate_w - sum_w - gaps)
+    local_w = max(map(len, locals_), default=0)
+    product_w = max(map(len, products), default=0)
+    if local_w + product_w <= room:
+        return local_w, product_w
+    half = room // 2
+    if local_w <= half:
+        return local_w, room - local_w
+    if product_w <= half:
+        return room - product_w, product_w
+    return half, room - half
+
+
+def backward_table(trace: Trace, all_rows: bool = False, width: int = 80) -> Table:
     table = _table()
-    table.add_column("gate", style="cyan", overflow="fold")
-    table.add_column("local derivative", overflow="fold")
-    table.add_column("upstream * local = product", overflow="fold")
+    table.add_column(BACKWARD_HEADERS[0], style="cyan", overflow="fold")
+    table.add_column(BACKWARD_HEADERS[1], overflow="fold")
+    table.add_column(BACKWARD_HEADERS[2], overflow="fold")
     fan_in = trace.fan_in()
     meet = any(k > 1 for k in fan_in.values())
     if meet:
-        table.add_column("sum where gradients meet", justify="right", overflow="fold", style="red")
+        table.add_column(BACKWARD_HEADERS[3], justify="right", overflow="fold", style="red")
     steps = trace.backward
     # Which of its fan-in products each step is (1 of 3, 2 of 3, ...): one cheap pass over all steps.
     seen: dict[str, int] = {}
@@ -84,7 +130,7 @@ def backward_table(trace: Trace, all_rows: bool = False) -> Table:
         seen[name] = k = seen.get(name, 0) + 1
         nth.append(k)
 
-    def row(i: int) -> tuple[Text, ...]:
+    def cells(i: int) -> tuple[str, ...]:
         s = steps[i]
         local = num(s.local)
         formula = s.formula if s.formula == local else f"{s.formula} = {local}"
@@ -92,8 +138,18 @@ def backward_table(trace: Trace, all_rows: bool = False) -> Table:
         if fan_in[s.input] > 1:  # gradients meet here: show the running sum
             total = f"{num(s.total)} ({nth[i]} of {fan_in[s.input]})"
         gate = "" if i > 0 and steps[i - 1].node == s.node else f"{s.node} = {trace.node(s.node).expression}"
-        return (Text(gate), Text(f"d{s.node}/d{s.input} = {formula}"),
-                Text(f"{num(s.upstream)} * {num(s.local)} = {num(s.product)}"), *([Text(total)] * meet))
+        return (gate, f"d{s.node}/d{s.input} = {formula}", f"{num(s.upstream)} * {num(s.local)} = {num(s.product)}",
+                total)
+
+    head, tail = _window(len(steps), all_rows)
+    shown = [cells(i) for i in (*head, *tail)]
+    gates, locals_, products, sums = ([c[k] for c in shown] for k in range(4))
+    local_w, product_w = _budgets(width, gates, locals_, products, sums if meet else [])
+
+    def row(i: int) -> tuple[Text, ...]:
+        gate, local, product, total = cells(i)
+        return (Text(gate), Text(keep_with_number(local, local_w)), Text(keep_with_number(product, product_w)),
+                *([Text(total)] * meet))
 
     _fill(table, len(steps), row, all_rows, gap_column=2)
     return table
@@ -109,24 +165,45 @@ def gradient_table(trace: Trace) -> Table:
     return table
 
 
+PROGRAM_LINES = 40  # a longer program shows its first and last lines
+LINE_CHARS = 400  # a longer line shows its start and end
+
+
 def program_text(expression: str) -> Text:
-    """The program as the first line(s) of a report, shortened when very long."""
-    program = expression.strip()
-    if len(program) > 300:
-        program = program[:300] + f" ... ({len(program):,} characters)"
-    return Text(program, style="bold")
+    """The program as the first lines of a report: whole lines, never cut mid-line, without its
+    `# at:` line (the values actually used are printed below it). A very long program shows
+    its first and last lines, a very long line its start and end, saying how much is left out."""
+    lines = expression.strip().split("\n")
+    if lines and lines[0].lstrip("\ufeff").startswith("# at:"):
+        lines = lines[1:]
+    if len(lines) > PROGRAM_LINES:
+        lines = [*lines[:PROGRAM_LINES - 6], f"... ({len(lines) - PROGRAM_LINES + 1:,} more lines)",
+                 *lines[-5:]]
+    lines = [_shorten(line) for line in lines]
+    return Text("\n".join(lines).strip("\n"), style="bold")
 
 
-def render_table(trace: Trace, all_rows: bool = False) -> RenderableType:
-    at = ", ".join(f"{name} = {num(v)}" for name, v in trace.inputs.items())
+def _shorten(line: str) -> str:
+    if len(line) <= LINE_CHARS:
+        return line
+    cut = LINE_CHARS // 2
+    return f"{line[:cut]} ... ({len(line) - 2 * cut:,} characters) ... {line[-cut:]}"
+
+
+def at_line(inputs: dict[str, float], width: int = 80) -> str:
+    """`at x = -2, y = 5, z = -4`, folded between assignments to fit `width`."""
+    return fold_list("at", [f"{name} = {num(v)}" for name, v in inputs.items()], width)
+
+
+def render_table(trace: Trace, all_rows: bool = False, width: int = 80) -> RenderableType:
     out = trace.output
     parts: list[RenderableType] = [program_text(trace.expression)]
-    if at:
-        parts.append(Text(f"at {at}"))
+    if trace.inputs:
+        parts.append(Text(at_line(trace.inputs, width)))
     parts += [_heading("Forward pass: values, and each node's gradient"), forward_table(trace, all_rows)]
     if trace.backward:
         parts += [_heading(f"Backward pass: chain rule from d{out}/d{out} = {num(trace.seed)}"),
-                  backward_table(trace, all_rows)]
+                  backward_table(trace, all_rows, width)]
     if trace.gradients:
         parts += [_heading(f"Gradients of {out} = {num(trace.value)}"), gradient_table(trace)]
     else:
