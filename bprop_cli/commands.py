@@ -50,6 +50,8 @@ def eval_command(
             from . import run
 
             trace = run(source, given, seed=seed_grad, expand=expand, on_phase=progress)
+            for remark in trace.remarks:  # e.g. that * between a matrix and a vector is not @
+                say(remark)
             if grad is not None:
                 from .render import full
 

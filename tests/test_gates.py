@@ -32,6 +32,13 @@ POINTS: dict[str, list[tuple[float, ...]]] = {
     "abs": [(1.5,), (-2.0,)],
     "max": [(1.0, 3.0, 2.0), (-1.0, -2.0, -3.0)],
     "min": [(1.0, 3.0, 2.0), (-1.0, -2.0, -3.0)],
+    # The array gates on numbers (their arrays are tested in test_arrays.py).
+    "matmul": [(3.0, -4.0)],
+    "transpose": [(1.5,)],
+    "sum": [(1.5,), (-2.0,)],
+    "mean": [(0.5,)],
+    "softmax": [(0.3,), (-2.0,)],
+    "mse": [(0.5, 2.0), (-1.0, 3.0)],
 }
 
 
