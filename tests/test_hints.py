@@ -40,15 +40,16 @@ def test_a_spaced_compound_operator_is_not_one() -> None:
 
 
 @pytest.mark.parametrize("args, hint", [
-    (("sum(x,y)", "x=1", "y=2"), "x + y"),
-    (("mean(x,y)", "x=1", "y=2"), "(x + y) / 2"),
-    (("dot(x,y)", "x=1", "y=2"), "x1*y1 + x2*y2"),
-    (("softmax(x,y)", "x=1", "y=2"), "exp(x) / (exp(x) + exp(y))"),
+    (("sum(x,y)", "x=1", "y=2"), "for separate values write x + y"),
+    (("mean(x,y)", "x=1", "y=2"), "for separate values write (x + y) / 2"),
+    (("dot(x,y)", "x=1", "y=2"), "the dot product is x @ y"),
+    (("softmax(x,y)", "x=1", "y=2"), "softmax(v) takes one vector"),
     (("x*y", "x=1,5", "y=2"), "write x=1.5 (a decimal point, not a comma)"),
     (("X*y", "x=3", "y=2"), "did you mean X? (names are case-sensitive)"),
     (("σ(x)", "x=1"), "write sigmoid(...)"),
-    (("x.y", "x=1", "y=2"), "for a product write x*y"),
-], ids=["sum", "mean", "dot", "softmax", "comma", "case", "sigma", "dot-between-names"])
+    (("x.y", "x=1", "y=2"), "to multiply, write x*y"),
+    (("x. + 1", "x=1"), "a decimal is written 1.5"),
+], ids=["sum", "mean", "dot", "softmax", "comma", "case", "sigma", "dot-between-names", "stray-dot"])
 def test_hints_for_what_students_type(args: tuple[str, ...], hint: str) -> None:
     r = bprop("eval", *args)
     assert r.returncode == 2
