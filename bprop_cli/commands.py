@@ -12,7 +12,7 @@ from .errors import BpropError, ExitStatus
 from .inputs import program_and_values
 from .progress import Progress
 from .render import Format
-from .terminal import error_boundary, picture, say, show_renderable, tell, write
+from .terminal import console, error_boundary, picture, say, show_renderable, tell, write
 
 if TYPE_CHECKING:
     from pathlib import Path

@@ -251,6 +251,6 @@ def _neuron_args() -> tuple[str, ...]:
 
 def test_readme_shows_the_real_terminal_picture() -> None:
     readme = (ROOT / "README.md").read_text()
-    section = readme.split("## Pictures of the graph", 1)[1]
+    section = readme.split("### Draw it", 1)[1]
     block = section.split("```text\n", 1)[1].split("\n```", 1)[0]
     assert block + "\n" == (GOLDEN / "cs231n.txt").read_text()
