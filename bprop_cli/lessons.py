@@ -245,13 +245,16 @@ def gate_lesson(gate: Gate) -> list[Block]:
     ]
     commands = [gate.example]
     if gate.expand:
-        blocks.append(Block("text", fused_note(gate)))
+        if "--expand" not in gate.lesson:  # (sub's lesson already says what --expand does)
+            blocks.append(Block("text", fused_note(gate)))
         commands.append((*gate.example, "--expand"))
     program, *values = gate.example
     trace = run(program, parse_assignments(values))
     node = next(n for n in trace.nodes if n.op == gate.name)
     shown = {n.id: n.value for n in trace.nodes}
-    rows = [("forward", f"{node.id} = {node.expression} = {substitute(node.expression, shown)} = {num(node.value)}")]
+    parts = [f"{node.id} = {node.expression}", substitute(node.expression, shown), num(node.value)]
+    parts = [p for i, p in enumerate(parts) if i == 0 or p != parts[i - 1]]  # -x = -2, not -x = -2 = -2
+    rows = [("forward", " = ".join(parts))]
     rows += [("local", local_formula(s, shown)) for s in trace.backward if s.node == node.id]
     at = ", ".join(f"{k} = {num(v)}" for k, v in trace.inputs.items())
     blocks += [Block("text", f"A tiny example, at {at}:"), Block("step", "", 0, node.id, tuple(rows)),
