@@ -16,8 +16,8 @@ import typer
 from . import __version__
 from .commands import eval_command, explain_command, graph_command
 from .inputs import FORMAT, GRAD, JSON
-from .options import (ALL_ROWS, EXAMPLE, EXPAND, FILE, PROGRAM, SEED_GRAD, TRACEBACK, VALUES, ProgramCommand,
-                      option, run_app)
+from .options import (ALL_ROWS, EXAMPLE, EXPAND, FILE, PROGRAM, SCALARIZE, SEED_GRAD, TRACEBACK, VALUES,
+                      ProgramCommand, option, run_app)
 from .render import Format
 from .render.graph import GraphFormat
 from .render.picture import DEFAULT_LIMIT
@@ -47,6 +47,10 @@ Examples:
   bprop eval "(x+y)*z"                     (no values: a symbolic trace)
 
   bprop eval "x/3 + y^2" x=1 y=1/2 --exact
+
+  bprop eval "h = relu(W1 @ x); f = sum(W2 @ h)" W1="[[0.5,-1],[1.5,0.2]]" x="[1,2]" W2="[[2,-1]]"
+
+  bprop eval --example mazur --scalarize    (the same network, one scalar gate per entry)
 """
 
 EXPLAIN_EXAMPLES = """\
@@ -105,13 +109,14 @@ def eval_(
     symbolic: bool = typer.Option(False, "--symbolic", help="Trace with formulas; variables without a value stay symbols (automatic when no values are given)."),
     exact: bool = typer.Option(False, "--exact", help="Exact arithmetic: 1/3 stays 1/3, irrational parts stay symbolic, a decimal beside each value."),
     latex: bool = typer.Option(False, "--latex", help="Print LaTeX of the trace and gradients (symbolic, or exact at the given values)."),
+    scalarize: bool = SCALARIZE,
     traceback: bool = TRACEBACK,
 ) -> None:
     """Run the forward and backward passes and show every step."""
     eval_command(
         args=args, file=file, fmt=fmt, as_json=as_json, seed_grad=seed_grad, all_rows=all_rows,
         graph=graph, example=example, expand=expand, traceback=traceback, grad=grad, values_file=values_file,
-        batch=batch, check=check, symbolic=symbolic, exact=exact, latex=latex,
+        batch=batch, check=check, symbolic=symbolic, exact=exact, latex=latex, scalarize=scalarize,
     )
 
 
@@ -141,11 +146,12 @@ def graph_(
         None, "-o", "--output", help="Write the picture to FILE: .svg or .png (needs Graphviz), .dot, .mmd or .txt."),
     max_nodes: int = typer.Option(DEFAULT_LIMIT, "--max-nodes", help="Summarise larger graphs (0: draw every node)."),
     all_rows: bool = ALL_ROWS,
+    scalarize: bool = SCALARIZE,
     traceback: bool = TRACEBACK,
 ) -> None:
     """Draw the computational graph: every wire's value (green) and gradient (red)."""
     graph_command(args, file, example, values_file, seed_grad, expand, fmt, output, 0 if all_rows else max_nodes,
-                  traceback)
+                  traceback, scalarize)
 
 
 @app.command("explain", cls=ProgramCommand, epilog=EXPLAIN_EXAMPLES)
@@ -160,10 +166,11 @@ def explain(
     seed_grad: float = SEED_GRAD,
     expand: bool = EXPAND,
     all_rows: bool = ALL_ROWS,
+    scalarize: bool = SCALARIZE,
     traceback: bool = TRACEBACK,
 ) -> None:
     """Tutor: narrate backpropagation step by step, or explain a topic or a gate."""
-    explain_command(args, file, example, values_file, seed_grad, expand, all_rows, traceback)
+    explain_command(args, file, example, values_file, seed_grad, expand, all_rows, traceback, scalarize)
 
 
 @app.command("examples", epilog="Examples:\n\n  bprop examples\n\n  bprop eval --example sigmoid-neuron\n\n"

@@ -23,7 +23,7 @@ def eval_command(
     seed_grad: float = 1.0, all_rows: bool = False, graph: bool = False, example: Optional[str] = None,
     expand: bool = False, traceback: bool = False, grad: Optional[str] = None, values_file: Optional[Path] = None,
     batch: Optional[str] = None, check: bool = False, symbolic: bool = False, exact: bool = False,
-    latex: bool = False,
+    latex: bool = False, scalarize: bool = False,
 ) -> None:
     """`bprop eval`: run the forward and backward passes and show every step (app.py documents
     the options; `main()` calls this directly for the common options)."""
@@ -35,6 +35,10 @@ def eval_command(
             raise SystemExit(_batch(args, file, seed_grad, values_file, batch, fmt, grad, example))
         source, given = program_and_values(args, file, example, values_file, seed_grad)
         trust = check or symbolic or exact or latex
+        if scalarize and trust:
+            raise BpropError("--scalarize shows the trace in scalar gates; it cannot be combined with "
+                             "--check, --symbolic, --exact or --latex",
+                             hint="--check on the array program checks every entry against central differences")
         if not trust and not given:
             from .trust import needs_symbolic
 
@@ -49,7 +53,7 @@ def eval_command(
         else:
             from . import run
 
-            trace = run(source, given, seed=seed_grad, expand=expand, on_phase=progress)
+            trace = run(source, given, seed=seed_grad, expand=expand, on_phase=progress, scalarize=scalarize)
             for remark in trace.remarks:  # e.g. that * between a matrix and a vector is not @
                 say(remark)
             if grad is not None:
@@ -96,13 +100,13 @@ def _refuse_combinations(fmt: Format, *, graph: bool, batch: Optional[str], chec
 
 def trace_of(args: Optional[List[str]], file: Optional[Path] = None, example: Optional[str] = None,
              values_file: Optional[Path] = None, seed_grad: float = 1.0,
-             expand: bool = False):  # type: ignore[no-untyped-def]
+             expand: bool = False, scalarize: bool = False):  # type: ignore[no-untyped-def]
     """Read the program and its values (see inputs.program_and_values); run both passes.
     Every variable needs a value: a picture or a narration shows numbers."""
     from . import run
 
     source, given = program_and_values(args, file, example, values_file, seed_grad)
-    return run(source, given, seed=seed_grad, expand=expand)
+    return run(source, given, seed=seed_grad, expand=expand, scalarize=scalarize)
 
 
 def _batch(args, file, seed_grad, values_file, name: str, fmt: Format, grad: str | None,  # type: ignore[no-untyped-def]
@@ -213,12 +217,12 @@ def _show_trust(result, fmt: Format, all_rows: bool, latex: bool,  # type: ignor
 def graph_command(args: Optional[List[str]], file: Optional[Path] = None, example: Optional[str] = None,
                   values_file: Optional[Path] = None, seed_grad: float = 1.0, expand: bool = False,
                   fmt=None, output: Optional[Path] = None, max_nodes: int = 0,  # type: ignore[no-untyped-def]
-                  traceback: bool = False) -> None:
+                  traceback: bool = False, scalarize: bool = False) -> None:
     """`bprop graph`: the computational graph with every wire's value and gradient."""
     from .render.graph import GraphFormat
 
     with error_boundary(traceback=traceback):
-        trace = trace_of(args, file, example, values_file, seed_grad, expand)
+        trace = trace_of(args, file, example, values_file, seed_grad, expand, scalarize)
         if output is not None:
             from .render.graph import write_graph
 
@@ -235,7 +239,7 @@ def graph_command(args: Optional[List[str]], file: Optional[Path] = None, exampl
 
 def explain_command(args: Optional[List[str]], file: Optional[Path] = None, example: Optional[str] = None,
                     values_file: Optional[Path] = None, seed_grad: float = 1.0, expand: bool = False,
-                    all_rows: bool = False, traceback: bool = False) -> None:
+                    all_rows: bool = False, traceback: bool = False, scalarize: bool = False) -> None:
     """`bprop explain`: narrate a program step by step, or teach a topic or a gate."""
     with error_boundary(traceback=traceback):
         from .lessons import index, is_topic_like, lesson, topic_words
@@ -251,5 +255,6 @@ def explain_command(args: Optional[List[str]], file: Optional[Path] = None, exam
             from .tutor import narrate
 
             source, values = program_and_values(positional, file, example, values_file, seed_grad)
-            blocks = narrate(run(source, values, seed=seed_grad, expand=expand), expand=expand, all_steps=all_rows)
+            blocks = narrate(run(source, values, seed=seed_grad, expand=expand, scalarize=scalarize), expand=expand,
+                             all_steps=all_rows)
     tell(blocks)

@@ -2,7 +2,8 @@
 
 Every command that takes a program (eval, explain, graph, and whatever comes next) takes it
 the same way: `EXPR` (or `-` for standard input), `-f FILE` or `--example NAME`; then
-`NAME=VALUE` arguments, `--values FILE.json`, `--seed-grad G` and `--expand`. The options
+`NAME=VALUE` arguments, `--values FILE.json`, `--seed-grad G`, `--expand`, `--all-rows` and
+`--scalarize`. The options
 are declared here once, as data: options.py turns them into Typer parameters, and cli.py's
 fast path for `bprop eval` reads the same declarations, so the two cannot drift apart.
 
@@ -46,6 +47,9 @@ EXPAND = Opt("expand", ("--expand",), False,
              "Expand composite gates (sigmoid, tanh, ...) into the primitive gates they are made of.")
 ALL_ROWS = Opt("all_rows", ("--all-rows",), False,
                "Show all of a long trace (every row, step or node) instead of a summary.")
+SCALARIZE = Opt("scalarize", ("--scalarize",), False,
+                "Write a program over vectors and matrices in scalar gates, one node per entry (W1[0][1], "
+                "...): every single product.")
 TRACEBACK = Opt("traceback", ("--traceback",), False, "Show Python tracebacks (for debugging bprop).", hidden=True)
 
 # --- eval's own options that its fast path also parses ----------------------------------------
@@ -55,8 +59,8 @@ FORMAT = Opt("fmt", ("--format",), True,
 JSON = Opt("as_json", ("--json",), False, "Same as --format json.")
 GRAD = Opt("grad", ("--grad",), True, "Print only d(output)/d(NAME), as a bare number.", "NAME")
 
-SHARED = (FILE, EXAMPLE, VALUES, SEED_GRAD, EXPAND, ALL_ROWS, TRACEBACK)
-EVAL_FAST = (FILE, EXAMPLE, VALUES, SEED_GRAD, EXPAND, ALL_ROWS, FORMAT, JSON, GRAD)
+SHARED = (FILE, EXAMPLE, VALUES, SEED_GRAD, EXPAND, ALL_ROWS, SCALARIZE, TRACEBACK)
+EVAL_FAST = (FILE, EXAMPLE, VALUES, SEED_GRAD, EXPAND, ALL_ROWS, SCALARIZE, FORMAT, JSON, GRAD)
 
 # Old spellings still accepted (not shown by --help): the first name is the one users see.
 ALIASES = {"--all-steps": "--all-rows"}
