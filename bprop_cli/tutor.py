@@ -353,7 +353,7 @@ def _window(heading: str, steps: list[Later], all_steps: bool) -> list[Block]:
     if all_steps or len(steps) <= HEAD + TAIL + 5:
         return blocks + [step() for step in steps]
     hidden = len(steps) - HEAD - TAIL
-    note = Block("text", f"... {hidden:,} more steps (--all-steps shows every step) ...")
+    note = Block("text", f"... {hidden:,} more steps (--all-rows shows every step) ...")
     return [*blocks, *(step() for step in steps[:HEAD]), note, *(step() for step in steps[-TAIL:])]
 
 

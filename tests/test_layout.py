@@ -85,3 +85,17 @@ def test_prose_is_capped_at_a_wide_terminal() -> None:
     r = bprop("explain", "(x+y)*z", "x=-2", "y=5", "z=-4", env=env)
     plain = re.sub(r"\x1b\[[0-9;]*m", "", r.stdout)
     assert max(map(len, plain.splitlines())) <= 88
+
+
+def test_a_long_try_line_folds_as_one_shell_command() -> None:
+    import shlex
+
+    from bprop_cli.render.story import shell_lines
+
+    command = "bprop explain 'sigmoid(w0*x0+w1*x1+w2)' w0=2 x0=-1 w1=-3 x1=-2 w2=-3 --expand"
+    lines = shell_lines(command, 80, "    ", "      ")
+    assert len(lines) == 2 and lines[0].endswith(" \\") and all(len(line) <= 80 for line in lines)
+    pasted = " ".join(line.strip().removesuffix("\\").strip() for line in lines)
+    assert shlex.split(pasted) == shlex.split(command)
+    r = bprop("explain", "fused-gates")
+    assert "    bprop explain 'sigmoid(w0*x0+w1*x1+w2)' w0=2 x0=-1 w1=-3 x1=-2 w2=-3 \\\n      --expand" in r.stdout

@@ -255,7 +255,7 @@ def test_long_walkthroughs_are_summarised() -> None:
     trace = run(program, {"x": 1})
     short = story_plain(narrate(trace))
     full = story_plain(narrate(trace, all_steps=True))
-    assert short.count("more steps (--all-steps shows every step)") == 2
+    assert short.count("more steps (--all-rows shows every step)") == 2
     assert "more steps" not in full and len(full.splitlines()) > 2 * len(short.splitlines())
     last = lambda text: [line for line in text.splitlines() if re.match(r"\s*\d+\. ", line)][-1]  # noqa: E731
     assert last(short) == last(full)  # the result keeps its step number
