@@ -65,6 +65,8 @@ Examples:
   bprop explain chain-rule            (a topic; or a gate: bprop explain mul)
 
   bprop explain --example sigmoid-neuron
+
+  bprop explain "(x+y)*z" x=-2 y=5 z=-4 --step     (one step per key press)
 """
 
 
@@ -167,10 +169,11 @@ def explain(
     expand: bool = EXPAND,
     all_rows: bool = ALL_ROWS,
     scalarize: bool = SCALARIZE,
+    step: bool = typer.Option(False, "--step", help="On a terminal, one step per key press: Enter or the right arrow next, the left arrow or Backspace back, q quits."),
     traceback: bool = TRACEBACK,
 ) -> None:
     """Tutor: narrate backpropagation step by step, or explain a topic or a gate."""
-    explain_command(args, file, example, values_file, seed_grad, expand, all_rows, traceback, scalarize)
+    explain_command(args, file, example, values_file, seed_grad, expand, all_rows, traceback, scalarize, step)
 
 
 @app.command("examples", epilog="Examples:\n\n  bprop examples\n\n  bprop eval --example sigmoid-neuron\n\n"
@@ -186,6 +189,80 @@ def examples_() -> None:
         Block("step", "", 0, "", tuple((e.name, e.description) for e in examples().values())),
         Block("try", "bprop eval --example sigmoid-neuron\nbprop explain --example cs231n"),
     ])
+
+
+QUIZ_EXAMPLES = """\
+Examples:
+
+  bprop quiz "(x+y)*z" x=-2 y=5 z=-4
+
+  bprop quiz --example sigmoid-neuron --ask local,grad
+
+  bprop quiz --random --level 2 --seed 7        (a made-up exercise)
+
+  bprop quiz "(x+y)*z" x=-2 y=5 z=-4 < answers.txt    (one answer a line)
+
+  printf '3\\n-12\\n' | bprop quiz "(x+y)*z" x=-2 y=5 z=-4 --ask forward --json
+"""
+
+CHECK_EXAMPLES = """\
+Examples:
+
+  bprop check "(x+y)*z" x=-2 y=5 z=-4 --answer dx=-4 --answer dz=-3
+
+  bprop check "(x+y)*z" x=-2 y=5 z=-4 --answer v1=3 --answer dv1=-4
+
+  bprop check "q = x*y; f = q*q" x=2 y=3 --answer dq/dx=2 --answer dx=144
+
+  bprop check --example cs231n --answer "df/dz=3" --json
+
+An answer names a value (v1), a gradient (dx or df/dx), a local derivative
+(dv1/dx; "df/dz (local)" where the gradient is written the same way) or a
+product (df/dv1*dv1/dx).
+"""
+
+
+@app.command("quiz", cls=ProgramCommand, epilog=QUIZ_EXAMPLES)
+def quiz_(
+    args: Optional[List[str]] = PROGRAM,
+    file: Optional[Path] = FILE,
+    example: Optional[str] = EXAMPLE,
+    values_file: Optional[Path] = VALUES,
+    seed_grad: float = SEED_GRAD,
+    expand: bool = EXPAND,
+    ask: str = typer.Option("forward,local,product,grad", "--ask", metavar="KINDS",
+                            help="Which numbers to ask for, comma-separated: forward, local, product, grad."),
+    as_json: bool = typer.Option(False, "--json", help="Read the answers from stdin and print one JSON summary."),
+    random: bool = typer.Option(False, "--random", help="Make up an exercise: small numbers, answers that come out exact."),
+    level: int = typer.Option(1, "--level", min=1, max=3, help="With --random: 1 two gates, 2 a value used twice, 3 a sigmoid or a kink."),
+    seed: Optional[int] = typer.Option(None, "--seed", metavar="N", help="With --random: the same N makes the same exercise."),
+    traceback: bool = TRACEBACK,
+) -> None:
+    """Practice: fill in the forward values, local derivatives, products and gradients yourself."""
+    from .commands import quiz_command
+
+    quiz_command(args, file=file, example=example, expand=expand, values_file=values_file, seed_grad=seed_grad,
+                 ask=ask, as_json=as_json, random=random, level=level, seed=seed, traceback=traceback)
+
+
+@app.command("check", cls=ProgramCommand, epilog=CHECK_EXAMPLES)
+def check_(
+    args: Optional[List[str]] = PROGRAM,
+    answer: List[str] = typer.Option([], "--answer", metavar="NAME=VALUE",
+                                     help="One of your answers, e.g. dx=-4 (repeat for more)."),
+    file: Optional[Path] = FILE,
+    example: Optional[str] = EXAMPLE,
+    values_file: Optional[Path] = VALUES,
+    seed_grad: float = SEED_GRAD,
+    expand: bool = EXPAND,
+    as_json: bool = typer.Option(False, "--json", help="Print the verdicts as one JSON object."),
+    traceback: bool = TRACEBACK,
+) -> None:
+    """Check hand-worked answers; each wrong one is traced back to the first wrong step it depends on."""
+    from .commands import check_command
+
+    check_command(args, answer, file=file, example=example, expand=expand, values_file=values_file,
+                  seed_grad=seed_grad, as_json=as_json, traceback=traceback)
 
 
 def main() -> None:

@@ -5,10 +5,11 @@ options, help) and calls these; cli.main calls `eval_command` directly on its fa
 
 from __future__ import annotations
 
+import os
 import sys
 from typing import TYPE_CHECKING, Callable, List, Optional
 
-from .errors import BpropError, ExitStatus
+from .errors import BpropError, ExitStatus, ValueBindingError
 from .inputs import program_and_values
 from .progress import Progress
 from .render import Format
@@ -239,8 +240,10 @@ def graph_command(args: Optional[List[str]], file: Optional[Path] = None, exampl
 
 def explain_command(args: Optional[List[str]], file: Optional[Path] = None, example: Optional[str] = None,
                     values_file: Optional[Path] = None, seed_grad: float = 1.0, expand: bool = False,
-                    all_rows: bool = False, traceback: bool = False, scalarize: bool = False) -> None:
+                    all_rows: bool = False, traceback: bool = False, scalarize: bool = False,
+                    step: bool = False) -> None:
     """`bprop explain`: narrate a program step by step, or teach a topic or a gate."""
+    trace = None
     with error_boundary(traceback=traceback):
         from .lessons import index, is_topic_like, lesson, topic_words
 
@@ -255,6 +258,192 @@ def explain_command(args: Optional[List[str]], file: Optional[Path] = None, exam
             from .tutor import narrate
 
             source, values = program_and_values(positional, file, example, values_file, seed_grad)
-            blocks = narrate(run(source, values, seed=seed_grad, expand=expand, scalarize=scalarize), expand=expand,
-                             all_steps=all_rows)
+            trace = run(source, values, seed=seed_grad, expand=expand, scalarize=scalarize)
+            blocks = narrate(trace, expand=expand, all_steps=all_rows)
+    if step and trace is not None and step_through_on_a_terminal(blocks, trace):
+        return
     tell(blocks)
+
+
+def step_through_on_a_terminal(blocks, trace) -> bool:  # type: ignore[no-untyped-def]
+    """explain --step: the walkthrough one step per key press, when stdin and stdout are a
+    terminal that can draw it; False (and nothing shown) otherwise, so the caller prints as usual."""
+    if not (_stdin_is_terminal() and sys.stdout.isatty()) or os.environ.get("TERM") == "dumb":
+        return False
+    try:
+        import termios  # noqa: F401 - POSIX only
+    except ImportError:
+        return False
+    from .render.step_tty import step_through
+
+    step_through(blocks, trace)
+    return True
+
+
+
+# --- practice: bprop quiz, bprop check ----------------------------------------------------------
+
+def _scalar_trace(source: str, given: dict[str, object], seed: float, expand: bool,  # type: ignore[no-untyped-def]
+                  command: str):
+    """The trace a practice command works on; array programs are refused for now."""
+    from . import run
+
+    if any(isinstance(v, (list, tuple)) or (isinstance(v, str) and v.lstrip().startswith("[")) for v in given.values()):
+        raise ValueBindingError(f"{command} works on scalar programs; this one has an array value",
+                                hint="give every input a single number, e.g. x=-2")
+    trace = run(source, given, seed=seed, expand=expand)
+    if not all(isinstance(n.value, float) for n in trace.nodes):
+        raise ValueBindingError(f"{command} works on scalar programs; this one computes arrays")
+    return trace
+
+
+def quiz_command(args: Optional[List[str]], file: Optional[Path] = None, example: Optional[str] = None,
+                 expand: bool = False, values_file: Optional[Path] = None, seed_grad: float = 1.0,
+                 ask: str = "forward,local,product,grad", as_json: bool = False, random: bool = False,
+                 level: int = 1, seed: Optional[int] = None, traceback: bool = False) -> None:
+    """`bprop quiz`: the learner fills in the trace; exit 0 if every answer was right, 1 otherwise."""
+    from .practice import Quiz, parse_kinds, questions
+
+    with error_boundary(traceback=traceback):
+        kinds = parse_kinds(ask)
+        made = None
+        if random:
+            if args or file is not None or example is not None or values_file is not None:
+                raise ValueBindingError("--random makes up its own program; give no program or values with it",
+                                        hint="bprop quiz --random --level 2 --seed 7")
+            from .exercise import exercise
+
+            made = exercise(level, seed)
+            source, given = made.program, dict(made.values)
+        else:
+            if seed is not None:
+                raise ValueBindingError("--seed picks a made-up exercise; it goes with --random",
+                                        hint="bprop quiz --random --seed 7")
+            source, given = program_and_values(args, file, example, values_file, seed_grad)
+            if (args and args[0] == "-") and not _stdin_is_terminal():
+                raise ValueBindingError("the program and the answers cannot both come from standard input",
+                                        hint="give the program as an argument or with -f FILE")
+        trace = _scalar_trace(source, given, seed_grad, expand, "quiz")
+        quiz = Quiz(trace, questions(trace, kinds))
+    if not as_json and _stdin_is_terminal() and sys.stdout.isatty():
+        from .render.quiz_tty import run_quiz
+
+        run_quiz(quiz, kinds, made)
+    else:
+        _scripted_quiz(quiz, kinds, made, as_json)
+    raise SystemExit(0 if quiz.passed else int(ExitStatus.EVAL_ERROR))
+
+
+def _stdin_is_terminal() -> bool:
+    try:
+        return sys.stdin is not None and sys.stdin.isatty()
+    except (AttributeError, ValueError):
+        return False
+
+
+def _scripted_quiz(quiz, kinds, made, as_json: bool) -> None:  # type: ignore[no-untyped-def]
+    """The quiz off a terminal: one answer a line from stdin, questions and verdicts as lines."""
+    from .practice import AnswerError, Verdict, printable, WRONG
+    from .render.practice import (header_lines, hint_lines, program_lines, question_line, summary_lines,
+                                  verdict_lines, wrapped)
+
+    to_terminal = as_json and _stdin_is_terminal()  # --json typed at a terminal: prompts on stderr
+
+    def tell_lines(*lines: str) -> None:
+        if to_terminal:
+            for line in wrapped(lines):
+                say(line)
+        elif not as_json:
+            for line in wrapped(lines):
+                write(line)
+
+    if made is not None:
+        tell_lines(made.title)
+    tell_lines(*program_lines(quiz.trace), *header_lines(quiz, kinds))
+    total = len(quiz.questions)
+    ended = False
+    while quiz.current is not None and not ended:
+        question = quiz.current
+        tell_lines(question_line(question, total))
+        hinted = False
+        while True:
+            line = _read_answer()
+            if line is None or line.strip().lower() in ("q", "quit"):
+                ended = True
+                break
+            if line.strip() == "?":
+                hinted = True
+                tell_lines(*hint_lines(question))
+                continue
+            try:
+                verdict = quiz.answer(line, hinted)
+            except AnswerError:  # off a terminal there is no asking again: it counts as wrong
+                verdict = Verdict(question, WRONG, printable(line.strip()), None, hinted)
+                quiz.verdicts.append(verdict)
+            tell_lines(*verdict_lines(verdict, quiz))
+            break
+    if quiz.current is not None:
+        left = len(quiz.questions) - len(quiz.verdicts)
+        why = "you quit" if line is not None else "end of input"
+        tell_lines(f"  ({why}: {left} question{'s' if left != 1 else ''} left, counted as skipped)")
+    quiz.stop()
+    if as_json:
+        import json
+
+        write(json.dumps(quiz.to_dict(), indent=2))
+        return
+    tell_lines("", *summary_lines(quiz))
+
+
+def _read_answer() -> str | None:
+    """One line of stdin without its newline; None at the end of input."""
+    if sys.stdin is None:
+        return None
+    try:
+        line = sys.stdin.readline()
+    except UnicodeDecodeError:
+        raise ValueBindingError("standard input is not UTF-8 text") from None
+    return None if line == "" else line.rstrip("\r\n")
+
+
+def check_command(args: Optional[List[str]], answers: List[str], file: Optional[Path] = None,
+                  example: Optional[str] = None, expand: bool = False, values_file: Optional[Path] = None,
+                  seed_grad: float = 1.0, as_json: bool = False, traceback: bool = False) -> None:
+    """`bprop check`: are hand-worked answers right? Exit 0 if all are, 1 if not."""
+    from .practice import RIGHT, check_answers
+
+    with error_boundary(traceback=traceback):
+        if not answers:
+            raise ValueBindingError("no answer to check", hint='add --answer NAME=VALUE, e.g. --answer dx=-4')
+        pairs = []
+        for answer in answers:
+            name, eq, value = answer.partition("=")
+            if not eq or not name.strip():
+                raise ValueBindingError(f"--answer takes NAME=VALUE, not {answer!r}", hint="e.g. --answer dx=-4")
+            pairs.append((name.strip(), value))
+        source, given = program_and_values(args, file, example, values_file, seed_grad)
+        trace = _scalar_trace(source, given, seed_grad, expand, "check")
+        results = check_answers(trace, pairs)
+    if as_json:
+        import json
+
+        write(json.dumps({"bprop": 1, "expression": trace.expression, "answers": [_checked_dict(c) for c in results],
+                           "passed": all(c.verdict.status == RIGHT for c in results)}, indent=2))
+    else:
+        from .render.practice import check_lines, program_lines, wrapped
+
+        write("\n".join(wrapped([*program_lines(trace), *check_lines(trace, results)])))
+    raise SystemExit(0 if all(c.verdict.status == RIGHT for c in results) else int(ExitStatus.EVAL_ERROR))
+
+
+def _checked_dict(c) -> dict[str, object]:  # type: ignore[no-untyped-def]
+    entry: dict[str, object] = {"answer": c.name, "name": c.question.name, "kind": c.question.kind,
+                                "key": c.question.key, "expected": c.question.expected, "given": c.verdict.given,
+                                "verdict": c.verdict.status}
+    if c.culprit is not None:
+        entry["first_wrong_step"] = {"name": c.culprit.name, "kind": c.culprit.kind, "key": c.culprit.key,
+                                     "gate": c.culprit.gate, "node": c.culprit.node,
+                                     "expected": c.culprit.expected,
+                                     "given": c.culprit_verdict.given if c.culprit_verdict else None}
+        entry["unchecked"] = [s.name for s in c.suspects]
+    return entry

@@ -59,7 +59,8 @@ FORMAT = Opt("fmt", ("--format",), True,
 JSON = Opt("as_json", ("--json",), False, "Same as --format json.")
 GRAD = Opt("grad", ("--grad",), True, "Print only d(output)/d(NAME), as a bare number.", "NAME")
 
-SHARED = (FILE, EXAMPLE, VALUES, SEED_GRAD, EXPAND, ALL_ROWS, SCALARIZE, TRACEBACK)
+SHARED = (FILE, EXAMPLE, VALUES, SEED_GRAD, EXPAND, TRACEBACK)  # every program-taking command has these
+VIEW = (ALL_ROWS, SCALARIZE)  # the commands that show a trace have these too
 EVAL_FAST = (FILE, EXAMPLE, VALUES, SEED_GRAD, EXPAND, ALL_ROWS, SCALARIZE, FORMAT, JSON, GRAD)
 
 # Old spellings still accepted (not shown by --help): the first name is the one users see.

@@ -17,8 +17,11 @@ PROGRAM_COMMANDS = sorted(name for name, cmd in get_command(app).commands.items(
                           if isinstance(cmd, ProgramCommand))
 
 
+TRACE_VIEWS = ("eval", "explain", "graph")  # the commands that show a whole trace
+
+
 def test_the_program_commands_are_found() -> None:  # the tests below are not vacuous
-    assert {"eval", "explain", "graph"} <= set(PROGRAM_COMMANDS)
+    assert {"eval", "explain", "graph", "quiz", "check"} <= set(PROGRAM_COMMANDS)
 
 
 @pytest.mark.parametrize("name", PROGRAM_COMMANDS)
@@ -26,8 +29,11 @@ def test_every_program_command_shares_the_same_options(name: str) -> None:
     """Same flags, same arity, same help: declared once in inputs.SHARED."""
     command = get_command(app).commands[name]  # type: ignore[attr-defined]
     params = {opt: p for p in command.params for opt in p.opts}
-    for shared in inputs.SHARED:
+    for shared in (*inputs.SHARED, *inputs.VIEW):
         for flag in shared.flags:
+            if shared in inputs.VIEW and (name not in TRACE_VIEWS or flag not in params):
+                assert name not in TRACE_VIEWS, f"bprop {name} has no {flag}"
+                continue
             assert flag in params, f"bprop {name} has no {flag}"
             param = params[flag]
             assert param.help == shared.help
