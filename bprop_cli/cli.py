@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 import sys
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, Callable, Iterator, List, Optional, TextIO
+from typing import TYPE_CHECKING, Callable, Iterator, List, NoReturn, Optional, TextIO
 
 from .errors import BpropError, ExitStatus, ValueBindingError
 from .progress import Progress
@@ -53,6 +53,10 @@ def error_boundary(json_errors: bool = False, traceback: bool = False) -> Iterat
                                          "position": err.position()}}))
         _print_error(str(err))
         raise SystemExit(int(err.status)) from None
+    except OSError as err:  # stdout cannot be written (a full disk, a closed descriptor)
+        if traceback:
+            raise
+        output_failed(err)
     except RecursionError:  # pragma: no cover - every pass is iterative; kept as a last guard
         if traceback:
             raise
@@ -63,6 +67,44 @@ def error_boundary(json_errors: bool = False, traceback: bool = False) -> Iterat
             raise
         _say(f"internal error: {type(err).__name__}: {err} (a bug in bprop; --traceback shows where)")
         raise SystemExit(int(ExitStatus.EVAL_ERROR)) from None
+
+
+def output_failed(err: OSError) -> NoReturn:
+    """One line on stderr and exit 1 when the output cannot be written (SPEC §6: never a
+    traceback); a reader that has gone (`| head`) ends quietly with 0, as _write does."""
+    try:  # point stdout at /dev/null, or Python's last flush at exit fails (and prints) once more
+        os.dup2(os.open(os.devnull, os.O_WRONLY), 1)
+    except OSError:
+        pass
+    if isinstance(err, BrokenPipeError):
+        raise SystemExit(0) from None
+    try:
+        _say(f"error: cannot write the output: {err.strerror or err}")
+    except (OSError, ValueError, AttributeError):
+        pass  # stderr is gone too: the exit code says it
+    raise SystemExit(int(ExitStatus.EVAL_ERROR)) from None
+
+
+class _ClosedStream:
+    """Stands in for a stdout that was closed before bprop started (Python then sets it to None),
+    so that writing to it fails as an OSError the error boundary reports, not an AttributeError."""
+
+    encoding = "utf-8"
+    errors = "strict"
+
+    def write(self, text: str) -> int:
+        import errno
+
+        raise OSError(errno.EBADF, "standard output is closed")
+
+    def flush(self) -> None:
+        pass
+
+    def isatty(self) -> bool:
+        return False
+
+    def fileno(self) -> int:
+        return 1
 
 
 def _print_error(text: str) -> None:
@@ -106,8 +148,10 @@ def _is_typer_exit(err: Exception) -> bool:
 
 
 def _say(message: str) -> None:
-    """A plain message on stderr (as typer.echo(..., err=True) writes it)."""
-    sys.stderr.write(message + "\n")
+    """A plain message on stderr (as typer.echo(..., err=True) writes it), control characters shown."""
+    from .render.safe import visible
+
+    sys.stderr.write(visible(message) + "\n")
     sys.stderr.flush()
 
 
@@ -126,6 +170,11 @@ def _write(text: str | Callable[[TextIO], None], flush: bool = True) -> None:
 
 
 def _read_program(program: str | None, file: Path | None) -> str:
+    """The program text; a byte-order mark (from a Windows editor) is dropped, as --batch does."""
+    return _text_of_program(program, file).removeprefix("\ufeff")
+
+
+def _text_of_program(program: str | None, file: Path | None) -> str:
     if file is not None:
         try:
             return file.read_text(encoding="utf-8")
@@ -140,6 +189,11 @@ def _read_program(program: str | None, file: Path | None) -> str:
             raise ValueBindingError("standard input is not UTF-8 text") from None
     if program is None:
         raise ValueBindingError("no program given", hint='try: bprop eval "(x+y)*z" x=-2 y=5 z=-4')
+    try:
+        program.encode("utf-8")
+    except UnicodeEncodeError:  # bytes that were not UTF-8 reach Python's argv as lone surrogates
+        raise ValueBindingError("the program is not UTF-8 text",
+                                hint="as a file or on standard input, a program must be UTF-8 too") from None
     return program
 
 
@@ -184,15 +238,16 @@ def eval_command(
 
                 _write(full(_gradient(trace, grad)))
                 return
-    if trust:
-        _show_trust(result, fmt, all_rows, latex)
-        return
-    _show(trace, fmt, all_rows)
-    if graph:
-        from .render.picture import DEFAULT_LIMIT
+    with error_boundary(traceback=traceback):  # output that cannot be written: one line, exit 1
+        if trust:
+            _show_trust(result, fmt, all_rows, latex)
+            return
+        _show(trace, fmt, all_rows)
+        if graph:
+            from .render.picture import DEFAULT_LIMIT
 
-        _write("")
-        _picture(trace, DEFAULT_LIMIT)
+            _write("")
+            _picture(trace, DEFAULT_LIMIT)
 
 
 def _trace(args: Optional[List[str]], file: Optional[Path], seed: float = 1.0,
@@ -455,6 +510,7 @@ def _fast_eval(argv: list[str]) -> dict[str, object] | None:
 
 def main() -> None:
     """Entry point of the `bprop` script and `python -m bprop_cli`."""
+    _prepare_streams()
     try:
         fast = _fast_eval(sys.argv[1:])
         if fast is None:
@@ -467,6 +523,9 @@ def main() -> None:
         except (EOFError, KeyboardInterrupt):  # as Click ends a command that is interrupted
             _say("\nAborted!")
             raise SystemExit(1) from None
+        sys.stdout.flush()  # here, where a failure is still reported, not at exit
+    except OSError as err:  # output that could not be written outside any command's boundary (help, ...)
+        output_failed(err)
     finally:
         # The process is about to end: spare Python's last garbage collection at exit a walk
         # over every object made so far (Rich's and Typer's modules included). This saves
@@ -474,6 +533,20 @@ def main() -> None:
         import gc
 
         gc.freeze()
+
+
+def _prepare_streams() -> None:
+    """A closed stdout fails as an OSError; a stdout or stderr that cannot encode every
+    character (PYTHONIOENCODING=ascii, a Latin-1 terminal) shows it as an escape, never crashes."""
+    if sys.stdout is None:
+        sys.stdout = _ClosedStream()  # type: ignore[assignment]
+    for stream in (sys.stdout, sys.stderr):
+        encoding = (getattr(stream, "encoding", None) or "").lower().replace("-", "")
+        if encoding != "utf8" and hasattr(stream, "reconfigure"):
+            try:
+                stream.reconfigure(errors="backslashreplace")
+            except (ValueError, OSError):  # pragma: no cover - a stream that cannot change
+                pass
 
 
 def __getattr__(name: str):  # type: ignore[no-untyped-def]
