@@ -15,7 +15,7 @@ import sys
 from .commands import eval_command
 from .inputs import EVAL_FAST, OptionError, split_arguments
 from .render import Format
-from .terminal import say
+from .terminal import ClosedStream, output_failed, say
 
 
 # `bprop eval`'s options that main() parses itself -> (eval_command's keyword, takes a value).
@@ -78,6 +78,7 @@ def _fast_eval(argv: list[str]) -> dict[str, object] | None:
 
 def main() -> None:
     """Entry point of the `bprop` script and `python -m bprop_cli`."""
+    _prepare_streams()
     try:
         fast = _fast_eval(sys.argv[1:])
         if fast is None:
@@ -90,6 +91,9 @@ def main() -> None:
         except (EOFError, KeyboardInterrupt):  # as Click ends a command that is interrupted
             say("\nAborted!")
             raise SystemExit(1) from None
+        sys.stdout.flush()  # here, where a failure is still reported, not at exit
+    except OSError as err:  # output that could not be written outside any command's boundary (help, ...)
+        output_failed(err)
     finally:
         # The process is about to end: spare Python's last garbage collection at exit a walk
         # over every object made so far (Rich's and Typer's modules included). This saves
@@ -97,6 +101,20 @@ def main() -> None:
         import gc
 
         gc.freeze()
+
+
+def _prepare_streams() -> None:
+    """A closed stdout fails as an OSError; a stdout or stderr that cannot encode every
+    character (PYTHONIOENCODING=ascii, a Latin-1 terminal) shows it as an escape, never crashes."""
+    if sys.stdout is None:
+        sys.stdout = ClosedStream()  # type: ignore[assignment]
+    for stream in (sys.stdout, sys.stderr):
+        encoding = (getattr(stream, "encoding", None) or "").lower().replace("-", "")
+        if encoding != "utf8" and hasattr(stream, "reconfigure"):
+            try:
+                stream.reconfigure(errors="backslashreplace")
+            except (ValueError, OSError):  # pragma: no cover - a stream that cannot change
+                pass
 
 
 def __getattr__(name: str):  # type: ignore[no-untyped-def]

@@ -62,12 +62,13 @@ def eval_command(
 
                 write(full(_gradient(trace, grad)))
                 return
-    if trust:
-        _show_trust(result, fmt, all_rows, latex, then=(lambda: _graph_after(result.trace)) if graph else None)
-        return
-    _show(trace, fmt, all_rows)
-    if graph:
-        _graph_after(trace)
+    with error_boundary(traceback=traceback):  # output that cannot be written: one line, exit 1
+        if trust:
+            _show_trust(result, fmt, all_rows, latex, then=(lambda: _graph_after(result.trace)) if graph else None)
+            return
+        _show(trace, fmt, all_rows)
+        if graph:
+            _graph_after(trace)
 
 
 def _graph_after(trace) -> None:  # type: ignore[no-untyped-def]

@@ -134,7 +134,12 @@ def split_arguments(args: Iterable[str], takes_value: Mapping[str, bool]) -> tup
 # --- the program and its values -----------------------------------------------------------------
 
 def read_program(program: str | None, file: Path | None) -> str:
-    """The program's text: from FILE, from standard input ('-'), or as given."""
+    """The program's text: from FILE, from standard input ('-'), or as given; a byte-order mark
+    (from a Windows editor) is dropped, as --batch does."""
+    return _text_of_program(program, file).removeprefix("\ufeff")
+
+
+def _text_of_program(program: str | None, file: Path | None) -> str:
     if file is not None:
         try:
             return file.read_text(encoding="utf-8")
@@ -150,6 +155,11 @@ def read_program(program: str | None, file: Path | None) -> str:
             raise ValueBindingError("standard input is not UTF-8 text") from None
     if program is None:
         raise ValueBindingError("no program given", hint='try: bprop eval "(x+y)*z" x=-2 y=5 z=-4')
+    try:
+        program.encode("utf-8")
+    except UnicodeEncodeError:  # bytes that were not UTF-8 reach Python's argv as lone surrogates
+        raise ValueBindingError("the program is not UTF-8 text",
+                                hint="as a file or on standard input, a program must be UTF-8 too") from None
     return program
 
 

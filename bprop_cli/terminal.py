@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import sys
 from contextlib import contextmanager
-from typing import Callable, Iterator, TextIO
+from typing import Callable, Iterator, NoReturn, TextIO
 
 from .errors import BpropError, ExitStatus
 
@@ -46,6 +46,10 @@ def error_boundary(json_errors: bool = False, traceback: bool = False) -> Iterat
                                          "position": err.position()}}))
         print_error(str(err))
         raise SystemExit(int(err.status)) from None
+    except OSError as err:  # stdout cannot be written (a full disk, a closed descriptor)
+        if traceback:
+            raise
+        output_failed(err)
     except RecursionError:  # pragma: no cover - every pass is iterative; kept as a last guard
         if traceback:
             raise
@@ -56,6 +60,44 @@ def error_boundary(json_errors: bool = False, traceback: bool = False) -> Iterat
             raise
         say(f"internal error: {type(err).__name__}: {err} (a bug in bprop; --traceback shows where)")
         raise SystemExit(int(ExitStatus.EVAL_ERROR)) from None
+
+
+def output_failed(err: OSError) -> NoReturn:
+    """One line on stderr and exit 1 when the output cannot be written (never a traceback);
+    a reader that has gone (`| head`) ends quietly with 0, as write does."""
+    try:  # point stdout at /dev/null, or Python's last flush at exit fails (and prints) once more
+        os.dup2(os.open(os.devnull, os.O_WRONLY), 1)
+    except OSError:
+        pass
+    if isinstance(err, BrokenPipeError):
+        raise SystemExit(0) from None
+    try:
+        say(f"error: cannot write the output: {err.strerror or err}")
+    except (OSError, ValueError, AttributeError):
+        pass  # stderr is gone too: the exit code says it
+    raise SystemExit(int(ExitStatus.EVAL_ERROR)) from None
+
+
+class ClosedStream:
+    """Stands in for a stdout that was closed before bprop started (Python then sets it to None),
+    so that writing to it fails as an OSError the error boundary reports, not an AttributeError."""
+
+    encoding = "utf-8"
+    errors = "strict"
+
+    def write(self, text: str) -> int:
+        import errno
+
+        raise OSError(errno.EBADF, "standard output is closed")
+
+    def flush(self) -> None:
+        pass
+
+    def isatty(self) -> bool:
+        return False
+
+    def fileno(self) -> int:
+        return 1
 
 
 def print_error(text: str) -> None:
@@ -99,8 +141,10 @@ def _is_typer_exit(err: Exception) -> bool:
 
 
 def say(message: str) -> None:
-    """A plain message on stderr (as typer.echo(..., err=True) writes it)."""
-    sys.stderr.write(message + "\n")
+    """A plain message on stderr (as typer.echo(..., err=True) writes it), control characters shown."""
+    from .render.safe import visible
+
+    sys.stderr.write(visible(message) + "\n")
     sys.stderr.flush()
 
 

@@ -11,6 +11,7 @@ from rich.text import Text
 
 from ..trace import Trace
 from . import num
+from .safe import visible
 
 HEAD = 40  # rows shown before a long table is summarised
 TAIL = 10  # rows shown after the gap
@@ -173,7 +174,7 @@ def program_text(expression: str) -> Text:
     """The program as the first lines of a report: whole lines, never cut mid-line, without its
     `# at:` line (the values actually used are printed below it). A very long program shows
     its first and last lines, a very long line its start and end, saying how much is left out."""
-    lines = expression.strip().split("\n")
+    lines = visible(expression.strip()).split("\n")
     if lines and lines[0].lstrip("\ufeff").startswith("# at:"):
         lines = lines[1:]
     if len(lines) > PROGRAM_LINES:
