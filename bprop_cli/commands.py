@@ -9,7 +9,7 @@ import os
 import sys
 from typing import TYPE_CHECKING, Callable, List, Optional
 
-from .errors import BpropError, ExitStatus, ValueBindingError
+from .errors import ExitStatus, ValueBindingError
 from .inputs import program_and_values
 from .progress import Progress
 from .render import Format
@@ -37,7 +37,7 @@ def eval_command(
         source, given = program_and_values(args, file, example, values_file, seed_grad)
         trust = check or symbolic or exact or latex
         if scalarize and trust:
-            raise BpropError("--scalarize shows the trace in scalar gates; it cannot be combined with "
+            raise ValueBindingError("--scalarize shows the trace in scalar gates; it cannot be combined with "
                              "--check, --symbolic, --exact or --latex",
                              hint="--check on the array program checks every entry against central differences")
         if not trust and not given:
@@ -45,7 +45,7 @@ def eval_command(
 
             trust = needs_symbolic(source, given)
             if trust and graph:
-                raise BpropError("--graph draws every wire's value and gradient, so every variable needs a value",
+                raise ValueBindingError("--graph draws every wire's value and gradient, so every variable needs a value",
                                  hint="add NAME=VALUE for each variable (bprop graph EXPR NAME=VALUE... draws alone)")
         if trust:  # sympy is loaded on this path only
             from .trust import evaluate
@@ -82,22 +82,22 @@ def _refuse_combinations(fmt: Format, *, graph: bool, batch: Optional[str], chec
                          exact: bool, latex: bool, grad: Optional[str]) -> None:
     """Options that cannot work together are a usage error, never silently ignored."""
     if graph and fmt is not Format.table:
-        raise BpropError(f"--graph draws beside the tables, not with --format {fmt.value}",
+        raise ValueBindingError(f"--graph draws beside the tables, not with --format {fmt.value}",
                          hint="for a picture file use: bprop graph EXPR NAME=VALUE... -o graph.svg (or .dot, .mmd)")
     if graph and (symbolic or latex):
-        raise BpropError(f"--graph draws numbers, not with {'--symbolic' if symbolic else '--latex'}",
+        raise ValueBindingError(f"--graph draws numbers, not with {'--symbolic' if symbolic else '--latex'}",
                          hint="bprop graph EXPR NAME=VALUE... draws the graph on its own")
     if batch is not None:
         for flag, on in (("--check", check), ("--exact", exact), ("--symbolic", symbolic), ("--latex", latex),
                          ("--graph", graph)):
             if on:
-                raise BpropError(f"--batch and {flag} do not go together: --batch prints one row per input row",
+                raise ValueBindingError(f"--batch and {flag} do not go together: --batch prints one row per input row",
                                  hint=f"run {flag} on one row: bprop eval EXPR NAME=VALUE... {flag}")
     if grad is not None:
         for flag, on in (("--check", check), ("--exact", exact), ("--symbolic", symbolic), ("--latex", latex),
                          ("--graph", graph)):
             if on:
-                raise BpropError(f"--grad prints one bare number, not with {flag}")
+                raise ValueBindingError(f"--grad prints one bare number, not with {flag}")
 
 
 def trace_of(args: Optional[List[str]], file: Optional[Path] = None, example: Optional[str] = None,

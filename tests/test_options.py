@@ -153,3 +153,10 @@ def test_an_expression_that_starts_with_dashes_still_works() -> None:
     assert float(bprop("eval", "-x^2", "x=3", "--grad", "x").stdout) == -6
     assert float(bprop("eval", "--x^2", "x=3", "--grad", "x").stdout) == 6
     assert float(bprop("eval", "--grad", "x", "--", "--x", "x=3").stdout) == 1
+
+
+@pytest.mark.parametrize("args", [("x*y", "--graph"), ("(x+y)*z", "--batch", "p.csv", "--check")],
+                         ids=["graph-no-values", "batch-check"])
+def test_refusals_speak_the_usage_error_vocabulary(args: tuple[str, ...]) -> None:
+    r = bprop("eval", *args)
+    assert r.returncode == 2 and r.stderr.startswith("usage error: ")
