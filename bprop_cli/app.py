@@ -1,8 +1,9 @@
 """The Typer application: every command's arguments, options and help.
 
-The commands' bodies live in cli.py, free of Typer; `bprop eval` with only simple options
-skips this module altogether (see cli.main), so Typer and Click are imported only for the
-other commands, for help and for the less common options.
+The commands' bodies live in commands.py, free of Typer; the options every program-taking
+command shares are declared once in inputs.py and made Typer parameters in options.py.
+`bprop eval` with only simple options skips this module altogether (see cli.main), so Typer
+is imported only for the other commands, for help and for the less common options.
 """
 
 from __future__ import annotations
@@ -12,12 +13,14 @@ from typing import List, Optional
 
 from . import deferred  # noqa: F401 - first: its stand-ins must be in place before Typer is imported
 import typer
-from typer.core import TyperCommand
 
 from . import __version__
-from .cli import _picture, _program_and_values, _tell, _trace, _write, error_boundary, eval_command
-from .gates import GATES
+from .commands import eval_command, explain_command, graph_command
+from .inputs import FORMAT, GRAD, JSON
+from .options import (ALL_ROWS, EXAMPLE, EXPAND, FILE, PROGRAM, SCALARIZE, SEED_GRAD, TRACEBACK, VALUES,
+                      ProgramCommand, option, run_app)
 from .render import DEFAULT_LIMIT, Format, GraphFormat
+from .terminal import tell
 
 EVAL_EXAMPLES = """\
 Examples:
@@ -28,7 +31,7 @@ Examples:
 
   echo "x1*x2 + c" | bprop eval - x1=2 x2=5 c=3 --format plain
 
-  bprop eval -f examples/sigmoid_neuron.bp w0=2 x0=-1 w1=-3 x1=-2 w2=-3
+  bprop eval -f program.bp x=-2 y=5        (the program in a file)
 
   bprop eval "(x+y)*z" x=-2 y=5 z=-4 --grad x
 
@@ -66,45 +69,6 @@ Examples:
 """
 
 
-EXAMPLE_HELP = "Run a built-in example (bprop examples lists them); arguments NAME=VALUE change its inputs."
-EXPAND_HELP = "Expand composite gates ({}) into the primitive gates they are made of.".format(
-    ", ".join(g.name for g in GATES.values() if g.expand))
-
-
-class ExpressionFirstCommand(TyperCommand):
-    """Lets an expression that starts with '-' (like "-x^2") through as an argument.
-
-    Every argument that is not exactly one of the command's options (or `--long=value`) is
-    moved behind a `--`, keeping the order of the positional arguments. (cli._fast_eval splits
-    `bprop eval`'s arguments the same way; a test runs both on the same command lines.)
-    """
-
-    def parse_args(self, ctx, args):  # type: ignore[no-untyped-def]
-        takes_value: dict[str, bool] = {}
-        for param in self.get_params(ctx):
-            for opt in (*getattr(param, "opts", ()), *getattr(param, "secondary_opts", ())):
-                if opt.startswith("-"):
-                    takes_value[opt] = not getattr(param, "is_flag", False) and not getattr(param, "count", False)
-        options: list[str] = []
-        positional: list[str] = []
-        i = 0
-        while i < len(args):
-            arg = args[i]
-            if arg == "--":
-                positional.extend(args[i + 1 :])
-                break
-            name = arg.split("=", 1)[0] if arg.startswith("--") else arg
-            if name in takes_value:
-                options.append(arg)
-                if takes_value[name] and "=" not in arg and i + 1 < len(args):
-                    options.append(args[i + 1])
-                    i += 1
-            else:
-                positional.append(arg)
-            i += 1
-        return super().parse_args(ctx, [*options, "--", *positional] if positional else options)
-
-
 app = typer.Typer(
     name="bprop",
     help="bprop: a backpropagation calculator and tutor. Try: bprop eval \"(x+y)*z\" x=-2 y=5 z=-4",
@@ -121,18 +85,6 @@ def _version(value: bool) -> None:
         raise typer.Exit()
 
 
-# Parameters several commands share (Typer reads these defaults; one object may serve many).
-PROGRAM = typer.Argument(
-    None, metavar="EXPR [NAME=VALUE]...",
-    help="The program ('-' reads it from stdin), then a value for every variable, e.g. x=-2 w=-pi/4.",
-)
-FILE = typer.Option(None, "-f", "--file", help="Read the program from FILE; then every argument is NAME=VALUE.")
-EXAMPLE = typer.Option(None, "--example", help=EXAMPLE_HELP)
-EXPAND = typer.Option(False, "--expand", help=EXPAND_HELP)
-TRACEBACK = typer.Option(False, "--traceback", hidden=True, help="Show Python tracebacks (for debugging bprop).")
-SCALARIZE = typer.Option(False, "--scalarize", help="Write a program over vectors and matrices in scalar gates, one node per entry (W1[0][1], ...): every single product.")
-
-
 @app.callback()
 def _root(
     version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Show the version and exit."),
@@ -140,30 +92,30 @@ def _root(
     """bprop: see every step of backpropagation, for any expression."""
 
 
-@app.command("eval", cls=ExpressionFirstCommand, epilog=EVAL_EXAMPLES)
+@app.command("eval", cls=ProgramCommand, epilog=EVAL_EXAMPLES)
 def eval_(
     args: Optional[List[str]] = PROGRAM,
     file: Optional[Path] = FILE,
-    fmt: Format = typer.Option(Format.table, "--format", help="table (for people), plain (one fact per line), json, markdown, csv or tsv (one row per node; per input row with --batch)."),
-    as_json: bool = typer.Option(False, "--json", help="Same as --format json."),
-    seed: float = typer.Option(1.0, "--seed-grad", help="Gradient of the output to start the backward pass from."),
-    all_rows: bool = typer.Option(False, "--all-rows", help="Print every row of long tables instead of a summary."),
-    graph: bool = typer.Option(False, "--graph", help="Also draw the graph (as `bprop graph` does) after the tables."),
     example: Optional[str] = EXAMPLE,
+    values_file: Optional[Path] = VALUES,
+    seed_grad: float = SEED_GRAD,
     expand: bool = EXPAND,
-    traceback: bool = TRACEBACK,
-    grad: Optional[str] = typer.Option(None, "--grad", metavar="NAME", help="Print only d(output)/d(NAME), as a bare number."),
-    values_file: Optional[Path] = typer.Option(None, "--values", metavar="FILE.json", help='Values from a JSON object, e.g. {"x": -2, "w": "-pi/4"}.'),
+    fmt: Format = option(FORMAT, Format.table),
+    as_json: bool = option(JSON, False),
+    all_rows: bool = ALL_ROWS,
+    grad: Optional[str] = option(GRAD, None),
+    graph: bool = typer.Option(False, "--graph", help="Also draw the graph (as `bprop graph` does) after the tables."),
     batch: Optional[str] = typer.Option(None, "--batch", metavar="FILE", help="Evaluate at every row of FILE (CSV with a header, or JSON Lines; '-' is stdin)."),
     check: bool = typer.Option(False, "--check", help="Check each gradient against central differences and sympy; exit 1 if it disagrees."),
     symbolic: bool = typer.Option(False, "--symbolic", help="Trace with formulas; variables without a value stay symbols (automatic when no values are given)."),
     exact: bool = typer.Option(False, "--exact", help="Exact arithmetic: 1/3 stays 1/3, irrational parts stay symbolic, a decimal beside each value."),
     latex: bool = typer.Option(False, "--latex", help="Print LaTeX of the trace and gradients (symbolic, or exact at the given values)."),
     scalarize: bool = SCALARIZE,
+    traceback: bool = TRACEBACK,
 ) -> None:
     """Run the forward and backward passes and show every step."""
     eval_command(
-        args=args, file=file, fmt=fmt, as_json=as_json, seed=seed, all_rows=all_rows,
+        args=args, file=file, fmt=fmt, as_json=as_json, seed_grad=seed_grad, all_rows=all_rows,
         graph=graph, example=example, expand=expand, traceback=traceback, grad=grad, values_file=values_file,
         batch=batch, check=check, symbolic=symbolic, exact=exact, latex=latex, scalarize=scalarize,
     )
@@ -182,35 +134,28 @@ Examples:
 """
 
 
-@app.command("graph", cls=ExpressionFirstCommand, epilog=GRAPH_EXAMPLES)
+@app.command("graph", cls=ProgramCommand, epilog=GRAPH_EXAMPLES)
 def graph_(
     args: Optional[List[str]] = PROGRAM,
     file: Optional[Path] = FILE,
+    example: Optional[str] = EXAMPLE,
+    values_file: Optional[Path] = VALUES,
+    seed_grad: float = SEED_GRAD,
+    expand: bool = EXPAND,
     fmt: Optional[GraphFormat] = typer.Option(None, "--format", help="terminal (default), dot or mermaid, on stdout."),
     output: Optional[Path] = typer.Option(
         None, "-o", "--output", help="Write the picture to FILE: .svg or .png (needs Graphviz), .dot, .mmd or .txt."),
     max_nodes: int = typer.Option(DEFAULT_LIMIT, "--max-nodes", help="Summarise larger graphs (0: draw every node)."),
-    traceback: bool = TRACEBACK,
+    all_rows: bool = ALL_ROWS,
     scalarize: bool = SCALARIZE,
+    traceback: bool = TRACEBACK,
 ) -> None:
     """Draw the computational graph: every wire's value (green) and gradient (red)."""
-    with error_boundary(traceback=traceback):
-        trace = _trace(args, file, scalarize=scalarize)
-        if output is not None:
-            from .render.graph import write_graph
-
-            write_graph(trace, output, fmt, max_nodes)
-            return
-    if fmt in (GraphFormat.dot, GraphFormat.mermaid):
-        from .render.graph import graph_text
-        from .render.picture import build_picture
-
-        _write(graph_text(build_picture(trace, max_nodes), fmt.value).rstrip("\n"))
-    else:
-        _picture(trace, max_nodes)
+    graph_command(args, file, example, values_file, seed_grad, expand, fmt, output, 0 if all_rows else max_nodes,
+                  traceback, scalarize)
 
 
-@app.command("explain", cls=ExpressionFirstCommand, epilog=EXPLAIN_EXAMPLES)
+@app.command("explain", cls=ProgramCommand, epilog=EXPLAIN_EXAMPLES)
 def explain(
     args: Optional[List[str]] = typer.Argument(
         None, metavar="[EXPR NAME=VALUE... | TOPIC | GATE]",
@@ -218,44 +163,28 @@ def explain(
     ),
     file: Optional[Path] = FILE,
     example: Optional[str] = EXAMPLE,
+    values_file: Optional[Path] = VALUES,
+    seed_grad: float = SEED_GRAD,
     expand: bool = EXPAND,
-    all_steps: bool = typer.Option(False, "--all-steps", help="Narrate every step of long programs instead of a summary."),
+    all_rows: bool = ALL_ROWS,
+    scalarize: bool = SCALARIZE,
     step: bool = typer.Option(False, "--step", help="On a terminal, one step per key press: Enter or the right arrow next, the left arrow or Backspace back, q quits."),
     traceback: bool = TRACEBACK,
-    scalarize: bool = SCALARIZE,
 ) -> None:
     """Tutor: narrate backpropagation step by step, or explain a topic or a gate."""
-    trace = None
-    with error_boundary(traceback=traceback):
-        from .lessons import index, is_topic_like, lesson
-
-        positional = list(args or [])
-        if file is None and example is None and len(positional) <= 1 and (not positional or is_topic_like(positional[0])):
-            blocks = lesson(positional[0]) if positional else index()
-        else:
-            from . import run
-            from .tutor import narrate
-
-            source, values = _program_and_values(positional, file, 1.0, None, example=example)
-            trace = run(source, values, expand=expand, scalarize=scalarize)
-            blocks = narrate(trace, expand=expand, all_steps=all_steps)
-    if step and trace is not None:
-        from .cli import step_through_on_a_terminal
-
-        if step_through_on_a_terminal(blocks, trace):
-            return
-    _tell(blocks)
+    explain_command(args, file, example, values_file, seed_grad, expand, all_rows, traceback, scalarize, step)
 
 
 @app.command("examples", epilog="Examples:\n\n  bprop examples\n\n  bprop eval --example sigmoid-neuron\n\n"
                                  "  bprop explain --example cs231n")
 def examples_() -> None:
-    """List the built-in worked examples (the seeds' programs), each with a one-line description."""
+    """List the built-in worked examples (the published walkthroughs bprop was built from), each with a one-line description."""
     from .catalog import examples
     from .tutor import Block
 
-    _tell([
-        Block("title", "Built-in examples (the seeds' worked examples)"),
+    tell([
+        Block("title", "Built-in examples"),
+        Block("text", "Worked examples from the CS231n notes, the micrograd lecture and other published walkthroughs, each a program with its values."),
         Block("step", "", 0, "", tuple((e.name, e.description) for e in examples().values())),
         Block("try", "bprop eval --example sigmoid-neuron\nbprop explain --example cs231n"),
     ])
@@ -292,14 +221,14 @@ product (df/dv1*dv1/dx).
 """
 
 
-@app.command("quiz", cls=ExpressionFirstCommand, epilog=QUIZ_EXAMPLES)
+@app.command("quiz", cls=ProgramCommand, epilog=QUIZ_EXAMPLES)
 def quiz_(
     args: Optional[List[str]] = PROGRAM,
     file: Optional[Path] = FILE,
     example: Optional[str] = EXAMPLE,
+    values_file: Optional[Path] = VALUES,
+    seed_grad: float = SEED_GRAD,
     expand: bool = EXPAND,
-    values_file: Optional[Path] = typer.Option(None, "--values", metavar="FILE.json", help='Values from a JSON object, e.g. {"x": -2, "w": "-pi/4"}.'),
-    seed_grad: float = typer.Option(1.0, "--seed-grad", help="Gradient of the output to start the backward pass from."),
     ask: str = typer.Option("forward,local,product,grad", "--ask", metavar="KINDS",
                             help="Which numbers to ask for, comma-separated: forward, local, product, grad."),
     as_json: bool = typer.Option(False, "--json", help="Read the answers from stdin and print one JSON summary."),
@@ -309,27 +238,32 @@ def quiz_(
     traceback: bool = TRACEBACK,
 ) -> None:
     """Practice: fill in the forward values, local derivatives, products and gradients yourself."""
-    from .cli import quiz_command
+    from .commands import quiz_command
 
     quiz_command(args, file=file, example=example, expand=expand, values_file=values_file, seed_grad=seed_grad,
                  ask=ask, as_json=as_json, random=random, level=level, seed=seed, traceback=traceback)
 
 
-@app.command("check", cls=ExpressionFirstCommand, epilog=CHECK_EXAMPLES)
+@app.command("check", cls=ProgramCommand, epilog=CHECK_EXAMPLES)
 def check_(
     args: Optional[List[str]] = PROGRAM,
     answer: List[str] = typer.Option([], "--answer", metavar="NAME=VALUE",
                                      help="One of your answers, e.g. dx=-4 (repeat for more)."),
     file: Optional[Path] = FILE,
     example: Optional[str] = EXAMPLE,
+    values_file: Optional[Path] = VALUES,
+    seed_grad: float = SEED_GRAD,
     expand: bool = EXPAND,
-    values_file: Optional[Path] = typer.Option(None, "--values", metavar="FILE.json", help='Values from a JSON object, e.g. {"x": -2, "w": "-pi/4"}.'),
-    seed_grad: float = typer.Option(1.0, "--seed-grad", help="Gradient of the output to start the backward pass from."),
     as_json: bool = typer.Option(False, "--json", help="Print the verdicts as one JSON object."),
     traceback: bool = TRACEBACK,
 ) -> None:
     """Check hand-worked answers; each wrong one is traced back to the first wrong step it depends on."""
-    from .cli import check_command
+    from .commands import check_command
 
     check_command(args, answer, file=file, example=example, expand=expand, values_file=values_file,
                   seed_grad=seed_grad, as_json=as_json, traceback=traceback)
+
+
+def main() -> None:
+    """The Typer application, with Click's errors in bprop's one-line format (cli.main calls this)."""
+    run_app(app)

@@ -1,4 +1,4 @@
-"""The built-in worked examples: the seeds' programs in bprop_cli/examples/*.bp (package data).
+"""The built-in worked examples: the published walkthroughs' programs in bprop_cli/examples/*.bp (package data).
 
 Each file states its inputs on its first line (`# at: x=-2 y=5 z=-4`) and describes itself on
 the second; its name on the command line is the file name with '-' for '_' (sigmoid-neuron).

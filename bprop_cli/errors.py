@@ -68,7 +68,7 @@ class NameResolutionError(BpropError):
 
 
 class ValueBindingError(BpropError):
-    kind = "value error"
+    kind = "usage error"
 
 
 class ShapeError(BpropError):

@@ -310,7 +310,7 @@ CONSTANTS: dict[str, float] = {"pi": math.pi, "e": math.e}
 BINARY_GATES = {"+": "add", "-": "sub", "*": "mul", "/": "div", "^": "pow", "@": "matmul"}
 
 # What `bprop explain GATE` teaches, and how `--expand` rewrites a composite gate into the
-# primitive gates the seeds draw. Expansions are parsed by bprop's own parser ({0} is the
+# primitive gates the CS231n notes draw. Expansions are parsed by bprop's own parser ({0} is the
 # gate's first input) and may use other composite gates, which expand in turn.
 LESSONS: dict[str, tuple[str, tuple[str, ...], str]] = {
     "add": ("The output moves exactly as much as either input does, so both local derivatives are 1 "
@@ -320,8 +320,8 @@ LESSONS: dict[str, tuple[str, tuple[str, ...], str]] = {
     "mul": ("Nudging a by h changes a*b by b*h, so d(a*b)/da is the other input, b (and the other way "
             "round). A big input makes the other input's gradient big.", ("x * y", "x=3", "y=-4"), ""),
     "div": ("a/b scales a by 1/b, and as b grows the result shrinks like 1/b, whose derivative is "
-            "-1/b^2. The seeds' 1/x gate is div with the constant 1 on top.", ("1 / x", "x=1.37"), ""),
-    "neg": ("-x is the seeds' *-1 gate: a multiply by the constant -1, so the local derivative is -1 "
+            "-1/b^2. The 1/x gate of the CS231n notes is div with the constant 1 on top.", ("1 / x", "x=1.37"), ""),
+    "neg": ("-x is the *-1 gate of the CS231n notes: a multiply by the constant -1, so the local derivative is -1 "
             "and the gradient changes sign.", ("-x", "x=2"), ""),
     "pow": ("x^c with a constant c needs no logarithm: the power rule gives c*x^(c-1), which is fine "
             "for a negative x too (x^2 at x=-3 has slope -6).", ("x^2", "x=-3"), ""),

@@ -289,7 +289,8 @@ class GraphBuilder:
             )
         if gate.arity and n != gate.arity:
             raise NameResolutionError(
-                f"{func} takes {gate.arity} argument{'s' * (gate.arity > 1)}, got {n}", self.source, Span(start, end)
+                f"{func} takes {gate.arity} argument{'s' * (gate.arity > 1)}, got {n}", self.source, Span(start, end),
+                hint=_SEVERAL_VALUES.get(func) if n > gate.arity else None,
             )
         return gate
 
@@ -346,7 +347,22 @@ class GraphBuilder:
                      self.source, self.names)
 
 
+# What students write from NumPy or PyTorch habits, with what bprop takes instead.
+_STUDENT_FUNCTIONS = {
+    "dot": "the dot product is x @ y (or write the products out: x1*y1 + x2*y2)",
+    "sigma": "write sigmoid(...)",
+}
+# sum(x, y) as in a spreadsheet: the array gates take one array.
+_SEVERAL_VALUES = {
+    "sum": "sum(A) adds the entries of one array; for separate values write x + y",
+    "mean": "mean(A) averages the entries of one array; for separate values write (x + y) / 2",
+    "softmax": "softmax(v) takes one vector, as in softmax(v) with v=[1,2]",
+}
+
+
 def _function_hint(name: str) -> str | None:
+    if name in _STUDENT_FUNCTIONS:
+        return f"bprop has no {name}(...); {_STUDENT_FUNCTIONS[name]}"
     if name in FUNCTION_ALIASES:
         return f"write {FUNCTION_ALIASES[name]}"
     if name.lower() in FUNCTIONS:

@@ -76,7 +76,7 @@ def _computational_graph() -> list[Block]:
               "pass visits them in reverse. Unnamed intermediates get the ids v1, v2, ...; naming "
               "one (q = x + y) gives its node your name."),
         Block("text", "Split a function into gates as small as you like, as long as you know each "
-              "gate's local derivative (seed 002)."),
+              "gate's local derivative (the CS231n notes)."),
         _try(("q = x + y; f = q * z", "x=-2", "y=5", "z=-4"), command="eval"),
     ]
 
@@ -112,8 +112,8 @@ def _fan_out() -> list[Block]:
 def _sigmoid_neuron() -> list[Block]:
     return [
         Block("title", "The sigmoid neuron"),
-        Block("text", "A neuron with two inputs computes f = sigmoid(w0*x0 + w1*x1 + w2). Seed 000 "
-              "draws the sigmoid as four primitive gates, *-1, exp, +1 and 1/x, and walks back "
+        Block("text", "A neuron with two inputs computes f = sigmoid(w0*x0 + w1*x1 + w2). The CS231n notes "
+              "draw the sigmoid as four primitive gates, *-1, exp, +1 and 1/x, and walks back "
               "through them: -0.53, -0.53, -0.2, 0.2, and then the add and multiply gates give "
               "dw0 = -0.2 and dx0 = 0.4. The example below is that program; the fused version "
               "(sigmoid-neuron-fused) gives the same gradients with one sigmoid gate."),
@@ -146,10 +146,10 @@ def _gradient_descent() -> list[Block]:
     return [
         Block("title", "A gradient-descent step"),
         Block("text", "The gradient points uphill: it says how the loss L grows when a weight grows. "
-              "Gradient descent (seed 001) moves every weight a small step the other way, scaled "
-              "by the learning rate a:"),
+              "Gradient descent moves every weight a small step the other way, scaled by the "
+              "learning rate a (Jorge Cardete's article \"Backpropagation\" works it through):"),
         Block("step", "", 0, "", (("update", "w <- w - a * dL/dw"),)),
-        Block("text", f"Seed 001's perceptron (4 inputs, a sigmoid, squared error) has L = "
+        Block("text", f"That article's perceptron (4 inputs, a sigmoid, squared error) has L = "
               f"{num(before.value)}. With a = {num(alpha)}:"),
         Block("step", "", 0, "", (
             ("w1", f"{num(at['w1'])} - {num(alpha)} * {_p(g)} = {num(stepped['w1'])}"),
@@ -169,8 +169,8 @@ def _layers_and_deltas() -> list[Block]:
     s1 = n["y1"].value * (1 - n["y1"].value)
     return [
         Block("title", "Layers and deltas"),
-        Block("text", "Seed 003 names the gradient of the loss with respect to a layer's output before "
-              "its activation the delta of that layer: delta_i = dL/dz_i. Deltas travel backwards "
+        Block("text", "Deep Learning and the Game of Go (appendix B) calls the gradient of the loss with "
+              "respect to a layer's output before its activation the delta of that layer: delta_i = dL/dz_i. Deltas travel backwards "
               "exactly like gradients do: through the activation (times sigma'(z_i)) and through "
               "the weights (times W_i). The parameter gradients are then read off the deltas."),
         Block("text", "With one neuron per layer (z1 = w1*x + b1, y1 = sigmoid(z1), z2 = w2*y1 + b2, "
@@ -220,10 +220,10 @@ TOPICS: dict[str, Topic] = {t.name: t for t in (
     Topic("computational-graph", "nodes, edges, forward and backward order", _computational_graph),
     Topic("gates", "add distributes, mul swaps, max routes, ...", _gates),
     Topic("fan-out", "a value used twice: gradients add", _fan_out),
-    Topic("sigmoid-neuron", "seed 000's neuron, gate by gate", _sigmoid_neuron),
+    Topic("sigmoid-neuron", "the CS231n neuron, gate by gate", _sigmoid_neuron),
     Topic("fused-gates", "one sigmoid gate or four primitive ones", _fused_gates),
-    Topic("gradient-descent", "w <- w - a * dL/dw (seed 001)", _gradient_descent),
-    Topic("layers-and-deltas", "deltas passed back layer by layer (seed 003)", _layers_and_deltas),
+    Topic("gradient-descent", "w <- w - a * dL/dw, one step", _gradient_descent),
+    Topic("layers-and-deltas", "deltas passed back layer by layer", _layers_and_deltas),
     Topic("gradient-check", "compare with a central difference", _gradient_check),
 )}
 
@@ -245,13 +245,16 @@ def gate_lesson(gate: Gate) -> list[Block]:
     ]
     commands = [gate.example]
     if gate.expand:
-        blocks.append(Block("text", fused_note(gate)))
+        if "--expand" not in gate.lesson:  # (sub's lesson already says what --expand does)
+            blocks.append(Block("text", fused_note(gate)))
         commands.append((*gate.example, "--expand"))
     program, *values = gate.example
     trace = run(program, parse_assignments(values))
     node = next(n for n in trace.nodes if n.op == gate.name)
     shown = {n.id: n.value for n in trace.nodes}
-    rows = [("forward", f"{node.id} = {node.expression} = {substitute(node.expression, shown)} = {num(node.value)}")]
+    parts = [f"{node.id} = {node.expression}", substitute(node.expression, shown), num(node.value)]
+    parts = [p for i, p in enumerate(parts) if i == 0 or p != parts[i - 1]]  # -x = -2, not -x = -2 = -2
+    rows = [("forward", " = ".join(parts))]
     rows += [("local", local_formula(s, shown)) for s in trace.backward if s.node == node.id]
     at = ", ".join(f"{k} = {num(v)}" for k, v in trace.inputs.items())
     blocks += [Block("text", f"A tiny example, at {at}:"), Block("step", "", 0, node.id, tuple(rows)),
@@ -283,6 +286,20 @@ def _key(word: str) -> str:
 def is_topic_like(arg: str) -> bool:
     """True for a single argument that names (or misspells) a topic or gate rather than a program."""
     return arg.strip() in SYMBOLS or re.fullmatch(r"[A-Za-z][A-Za-z0-9_-]*", arg.strip()) is not None
+
+
+def topic_words(args: list[str]) -> None:
+    """Refuse `bprop explain chain rule`: words after a topic, none of them NAME=VALUE.
+    (A program with values, `bprop explain x x=1`, passes.)"""
+    if len(args) < 2 or not is_topic_like(args[0]) or any("=" in a for a in args[1:]):
+        return
+    joined = _key("-".join(args))
+    choices = [*TOPICS, *GATES]
+    close = joined if joined in choices else next(iter(difflib.get_close_matches(joined, choices, n=1)), None)
+    raise UnknownTopic(f"a topic is one word, not {len(args)}: {' '.join(args)!r}",
+                       hint=(f"bprop explain {close}" if close else
+                             "bprop explain with no argument lists every topic and gate; to narrate an "
+                             "expression, give it values: bprop explain EXPR NAME=VALUE ..."))
 
 
 def lesson(word: str) -> list[Block]:

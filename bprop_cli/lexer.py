@@ -40,6 +40,8 @@ _LOOKALIKES = {
     "[": "(", "]": ")", "{": "(", "}": ")",
 }
 _NOT_IN_BPROP = {
+    "σ": "write sigmoid(...) for σ",
+    ".": "a '.' goes before T or a function (W.T, x.relu()); a decimal is written 1.5",
     "%": "bprop has no remainder or percent operator (for a percentage, divide by 100)",
     "!": "bprop has no factorial and no 'not'",
 }

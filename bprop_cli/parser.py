@@ -3,7 +3,7 @@ limited by memory, not by Python's recursion limit.
 
 Grammar:
     program    := statement ((';' | NEWLINE) statement)*      empty statements are skipped
-    statement  := NAME '=' expr | expr
+    statement  := NAME '=' expr | NAME ('+=' | '-=' | '*=' | '/=') expr | expr
     expr       := prefix (INFIX expr)*                        binding powers in INFIX_BP
     prefix     := NUMBER | NAME | NAME '(' expr (',' expr)* ')' | '(' expr ')' | ('-' | '+') expr
 
@@ -30,6 +30,7 @@ INFIX_BP: dict[str, tuple[int, int]] = {
     "*": (3, 4), "/": (3, 4), "@": (3, 4),
     "^": (8, 7), "**": (8, 7),
 }
+COMPOUND = ("+", "-", "*", "/")  # c += e, c -= e, c *= e, c /= e
 PREFIX_BP = 5  # unary '-' and '+': tighter than '*', looser than '^', so -x^2 == -(x^2)
 
 MAX_SOURCE = 16 * 1024 * 1024  # characters; larger programs are refused before tokenizing
@@ -160,6 +161,9 @@ class _Parser:
 
     def statement(self) -> None:
         first = self.cur
+        if first[0] is NAME and self.nxt[1] in COMPOUND and self.source.startswith("=", self.nxt[3]):
+            self.compound(first)
+            return
         if first[0] is NAME and self.nxt[1] == "=":
             eq = self.nxt
             self.cur, self.nxt = next(self._stream), next(self._stream)  # past NAME '='
@@ -172,6 +176,16 @@ class _Parser:
             raise self.error("'=' needs a name on its left, as in q = x + y", first)
         value = self.expr()
         self.sink.statement(None, 0, value[0], value[1], value[2])
+
+    def compound(self, first: RawToken) -> None:
+        """`c += e` (also -=, *=, /=), as micrograd's code writes it: the statement c = c + (e)."""
+        op = self.nxt
+        self.cur, self.nxt = next(self._stream), next(self._stream)  # past NAME and the operator
+        self.advance()  # past '='
+        value = self.expr()
+        left = self.sink.name(first[1], first[2], first[3])
+        combined = self.sink.binary(op[1], left, value[0], first[2], value[2])
+        self.sink.statement(first[1], first[3], combined, first[2], value[2])
 
     def expr(self) -> Operand:
         """One expression, up to the end of its statement (shunting-yard form of Pratt parsing).

@@ -220,7 +220,7 @@ def symbolic_trace(graph: Graph, bound: Mapping[str, S], seed: float = 1.0,
     try:
         seed_s = rational(repr(float(seed)))
     except (ValueError, OverflowError):
-        raise ValueBindingError(f"the seed gradient {seed!r} is not a finite number") from None
+        raise ValueBindingError(f"--seed-grad must be a finite number, not {seed!r}") from None
     simplify = Simplifier()
     values, ids = forward_values(graph, bound)
     values = [tidy(v, simplify) for v in values]

@@ -58,9 +58,34 @@ def generic_names(gate: Gate) -> list[str]:
     return {"pow": ["x", "c"], "pow_var": ["x", "y"]}.get(gate.name, ["a", "b"])
 
 
-def gate_rules(gate: Gate) -> list[str]:
+# Letters a rule may be written in instead, when the program uses the usual ones itself.
+_OTHER_LETTERS = {"x": "uts", "y": "vw", "a": "pgh", "b": "qrm", "c": "kn"}
+
+
+def rule_names(gate: Gate, taken: set[str]) -> list[str]:
+    """generic_names, with any letter the program uses itself replaced by one it does not use,
+    so that `d(a * b)/da = b` never reads as a statement about the program's own a and b."""
+    usual = generic_names(gate)
+    names: list[str] = []
+    for n in usual:
+        if n in taken:
+            n = next((o for o in _OTHER_LETTERS.get(n, "") if o not in taken and o not in usual and o not in names), n)
+        names.append(n)
+    return names
+
+
+def rename_letters(text: str, usual: list[str], names: list[str]) -> str:
+    """`text` (a gate's pattern) written over `names` instead of its usual letters."""
+    mapping = {u: n for u, n in zip(usual, names) if u != n}
+    if not mapping:
+        return text
+    return re.sub(r"(?<![A-Za-z_'])(" + "|".join(map(re.escape, mapping)) + r")(?![A-Za-z_'])",
+                  lambda m: mapping[m.group(1)], text)
+
+
+def gate_rules(gate: Gate, names: list[str] | None = None) -> list[str]:
     """The local-derivative rule of a gate as formulas, e.g. ['d(x * y)/dx = y', 'd(x * y)/dy = x']."""
-    names = generic_names(gate)
+    names = names or generic_names(gate)
     expression = gate.expression(names)
     count = 1 if gate.arity == 0 else gate.arity
     rules = []
@@ -95,7 +120,7 @@ def fused_note(gate: Gate) -> str:
         f"Why fused: written out, {written} takes {len(chain)} primitive gates ({', '.join(chain)}), "
         f"each a node to cache and a chain-rule product to compute. As one gate it is one node and "
         f"one product, and its local derivative is a short formula over values the forward pass "
-        f"already computed (seed 003: a step without parameters can do its backward pass 'in one "
+        f"already computed (as Deep Learning and the Game of Go puts it, a step without parameters can do its backward pass 'in one "
         f"go'). Add --expand to see the chain."
     )
 
@@ -142,7 +167,19 @@ def _forward_step(n: NodeRecord, values: dict[str, float], output: str, number: 
     shown = substitute(n.expression, values)
     equation = f"{n.id} = {n.expression}" + ("" if shown == num(n.value) else f" = {shown}")
     equation += f" = {num(n.value)}" + (" (the output)" if n.id == output else "")
+    if _rounding(n, values):
+        equation += (f"; the exact answer is 0: {num(n.value)} is rounding error, because decimals "
+                     "such as 0.1 have no exact binary form")
     return Block("step", equation, number, n.id)
+
+
+def _rounding(n: NodeRecord, values: dict[str, float]) -> bool:
+    """A sum or difference that comes out tiny next to its inputs: floating-point noise
+    (0.1 + 0.2 - 0.3 = 5.55e-17), which the walkthrough should not present as a result."""
+    if n.op not in ("add", "sub") or not isinstance(n.value, float) or n.value == 0:
+        return False
+    scale = max((abs(v) for k, v in values.items() if k in n.inputs and isinstance(v, float)), default=0.0)
+    return scale > 0 and abs(n.value) < 1e-12 * scale
 
 
 def _forward(trace: Trace, start: int) -> list[Later]:
@@ -162,22 +199,25 @@ def _gate_step(trace: Trace, node: NodeRecord, steps: list[BackwardStep], uses: 
     gate = GATES[node.op]
     upstream = steps[0].upstream
     article = "an" if gate.name[0] in "aeiou" else "a"
-    text = (f"{node.id} = {node.expression} is {article} {gate.name} gate. {_sentence(gate.pattern)}. "
+    taken = {n.id for n in trace.nodes}
+    names = rule_names(gate, taken)
+    pattern = rename_letters(gate.pattern, generic_names(gate), names)
+    text = (f"{node.id} = {node.expression} is {article} {gate.name} gate. {_sentence(pattern)}. "
             f"Upstream gradient: d{out}/d{node.id} = {num(upstream)}.")
     if gate.expand and gate.name not in told:  # composite gates left fused: say once why that is cheaper
         told.add(gate.name)
         text += " " + fused_note(gate)
     if node.note:
         text += f" Note: {node.note}."
-    rows: list[tuple[str, str]] = [("rule", "; ".join(gate_rules(gate)))]
+    rows: list[tuple[str, str]] = [("rule", "; ".join(gate_rules(gate, names)))]
     if any(s.rule is not None for s in steps):
         return _array_gate_step(trace, node, gate, steps, uses, number, text, fan_in)
     for s, use in zip(steps, uses):
-        local = num(s.local)
-        chain = f"d{out}/d{s.input} = {num(s.upstream)} * {local} = {num(s.product)}"
+        symbols = f"d{out}/d{node.id} * d{node.id}/d{s.input}"
+        numbers = f"{_factor(s.upstream)} * {_factor(s.local)} = {num(s.product)}"
+        chain = f"d{out}/d{s.input} = {symbols} = {numbers}"
         if fan_in[s.input] > 1:
-            chain = f"d{out}/d{s.input} += {num(s.upstream)} * {local} = {num(s.product)}" \
-                    f" (use {use} of {fan_in[s.input]})"
+            chain = f"d{out}/d{s.input} += {symbols} = {numbers} (use {use} of {fan_in[s.input]})"
         rows += [("local", local_formula(s, values)), ("chain", chain)]
     return Block("step", text, number, node.id, tuple(rows))
 
@@ -199,11 +239,26 @@ def _array_gate_step(trace: Trace, node: NodeRecord, gate: Gate, steps: list[Bac
     return Block("step", text, number, node.id, tuple(rows))
 
 
+def _factor(x: float) -> str:
+    """A number inside a product: negative ones in parentheses, so '* -1' reads '* (-1)'."""
+    text = num(x)
+    return f"({text})" if text.startswith("-") else text
+
+
+_CASES = re.compile(r"(.+) if (.+), else (.+)")
+
+
 def local_formula(step: BackwardStep, values: dict[str, float]) -> str:
-    """'dv6/dv5 = exp(v5) = exp(-1) = 0.367879': the rule, the numbers substituted, the value."""
+    """'dv6/dv5 = exp(v5) = exp(-1) = 0.367879': the rule, the numbers substituted, the value.
+    A rule by cases (relu, abs, max) says which case holds instead of substituting into it:
+    'df/dx = 1 if x > 0, else 0; at x = 2 it is 1'."""
     if step.rule is not None:  # an array gate: its rule in matrix form, then the array it gives
         return f"gradient of {step.input} = {step.rule} = {num(step.product)}"
     formula = f"d{step.node}/d{step.input} = {step.formula}"
+    if _CASES.fullmatch(step.formula):
+        used = [name for name in dict.fromkeys(_ID.findall(step.formula)) if name in values]
+        at = ", ".join(f"{name} = {num(values[name])}" for name in used)
+        return f"{formula}; " + (f"at {at} it is " if at else "here it is ") + num(step.local)
     for extra in (substitute(step.formula, values), num(step.local)):
         if not formula.endswith(f"= {extra}"):
             formula += f" = {extra}"
@@ -299,7 +354,7 @@ def _window(heading: str, steps: list[Later], all_steps: bool) -> list[Block]:
     if all_steps or len(steps) <= HEAD + TAIL + 5:
         return blocks + [step() for step in steps]
     hidden = len(steps) - HEAD - TAIL
-    note = Block("text", f"... {hidden:,} more steps (--all-steps shows every step) ...")
+    note = Block("text", f"... {hidden:,} more steps (--all-rows shows every step) ...")
     return [*blocks, *(step() for step in steps[:HEAD]), note, *(step() for step in steps[-TAIL:])]
 
 

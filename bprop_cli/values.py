@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 from typing import Iterable, Mapping
 
 from .errors import BpropError, ValueBindingError, clip
@@ -22,6 +23,10 @@ def constant_value(text: str, name: str = "") -> float:
         expr = parse_expression(text)
         graph = build_graph(Program((expr,), text))
     except BpropError as err:
+        comma = re.fullmatch(r"\s*([+-]?\d+),(\d+)\s*", text)
+        if comma:
+            raise ValueBindingError(f"{what}, {text!r}, is not a number",
+                                    hint=f"write {name or 'x'}={comma[1]}.{comma[2]} (a decimal point, not a comma)") from None
         unit = _unit(text)
         if unit:
             raise ValueBindingError(f"{what}, {shown!r}, has a unit ({unit[1]!r})",
@@ -116,6 +121,10 @@ def bind(graph: Graph, given: Mapping[str, float | str]) -> dict[str, float]:
         if name in CONSTANTS or name in FUNCTIONS:
             kind = "constant" if name in CONSTANTS else "function"
             raise ValueBindingError(f"{name} is a {kind}, not a variable: it cannot be given a value")
+        cased = [w for w in wanted if w.lower() == name.lower()]
+        if cased:
+            raise ValueBindingError(f"{name} is not a variable of the program",
+                                    hint=f"did you mean {cased[0]}? (names are case-sensitive)")
         # A typo usually names a variable that has no value yet.
         import difflib  # only for this hint: not loaded on every start
 
@@ -127,7 +136,7 @@ def bind(graph: Graph, given: Mapping[str, float | str]) -> dict[str, float]:
         example = " ".join(f"{m}=1" for m in missing)
         raise ValueBindingError(
             f"no value given for {', '.join(missing)}",
-            hint=f"add {example} (every variable needs a value), or --symbolic to keep them as symbols",
+            hint=f"add {example} (every variable needs a value; bprop eval --symbolic keeps them as symbols)",
         )
     out = {}
     for name in wanted:

@@ -26,7 +26,7 @@ def imported_modules(path: Path) -> set[str]:
 @pytest.mark.parametrize("path", sorted(PACKAGE.rglob("*.py")), ids=lambda p: str(p.relative_to(PACKAGE)))
 def test_only_renderers_and_cli_import_rich(path: Path) -> None:
     rel = path.relative_to(PACKAGE)
-    may_use_rich = rel.parts[0] == "render" or rel.name in ("cli.py", "app.py")
+    may_use_rich = rel.parts[0] == "render" or rel.name in ("app.py", "options.py", "terminal.py")
     if not may_use_rich:
         assert not {"rich", "typer"} & imported_modules(path), f"{rel} must not import rich or typer"
 
@@ -92,3 +92,27 @@ def test_only_trust_modules_import_sympy_at_the_top(path: Path) -> None:
 @pytest.mark.parametrize("fmt", ["plain", "json"])
 def test_plain_and_json_are_written_without_rich(fmt: str) -> None:
     assert "rich" not in loaded_modules("eval", "(x+y)*z", "x=-2", "y=5", "z=-4", "--format", fmt)
+
+
+def _relative_imports(path: Path) -> set[str]:
+    """The bprop_cli modules `path` imports (`from .x import ...`, `from . import x`), anywhere in it."""
+    names: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.ImportFrom) and node.level == 1:
+            if node.module:
+                names.add(node.module.split(".")[0])
+            else:
+                names.update(alias.name for alias in node.names)
+    return names
+
+
+@pytest.mark.parametrize("module", ["app", "options", "commands", "inputs", "terminal"])
+def test_nothing_imports_the_entry_point(module: str) -> None:
+    """cli.py is the entry point (and the fast path); it may import the Typer app, never the
+    other way round: no module below it imports cli."""
+    assert "cli" not in _relative_imports(PACKAGE / f"{module}.py")
+
+
+@pytest.mark.parametrize("module", ["inputs", "commands", "terminal", "cli"])
+def test_the_fast_path_modules_do_not_import_typer(module: str) -> None:
+    assert "typer" not in imported_modules(PACKAGE / f"{module}.py")

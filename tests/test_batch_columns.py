@@ -158,4 +158,4 @@ def test_scalar_eval_does_not_import_numpy() -> None:
 def test_a_quoted_cell_with_a_line_break_is_not_two_numbers() -> None:
     lines = ["x,y", "1,2", '"3\n4",5', "6,7"]
     columns, by_row = _both_ways("x*y", lines, Format.csv)
-    assert columns == by_row and "value error" in str(columns[1])
+    assert columns == by_row and "usage error" in str(columns[1])

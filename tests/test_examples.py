@@ -78,6 +78,8 @@ def test_example_runs_and_matches(path) -> None:
         assert data["gradients"]["b"] == pytest.approx(float(delta.sum()))
         np.testing.assert_allclose(data["gradients"]["X"], np.outer(delta, w), rtol=1e-12)
         return
+    if "# published:" in path.read_text():  # the source's own numbers: test_catalogue.py checks them
+        return
     assert path.name in EXPECTED, f"add the published numbers for {path.name}"
     value, grads = EXPECTED[path.name]
     assert data["value"] == pytest.approx(value, abs=5e-5)

@@ -23,7 +23,7 @@ def _ok(*args: str, stdin: str | None = None) -> str:
 def test_explain_narrates_an_expression() -> None:
     out = _ok("explain", *CS231N)
     for fragment in ("Forward pass", "v1 = x + y = (-2) + 5 = 3", "Backward pass", "f = v1 * z is a mul gate. Multiply swaps",
-                     "df/dv1 = z = -4", "df/dx = -4 * 1 = -4", "nudging x up by a small h changes f by about -4h"):
+                     "df/dv1 = z = -4", "df/dx = df/dv1 * dv1/dx = (-4) * 1 = -4", "nudging x up by a small h changes f by about -4h"):
         assert fragment in out
 
 
@@ -33,7 +33,7 @@ def test_explain_expression_starting_with_minus_and_after_double_dash() -> None:
 
 
 def test_explain_reads_stdin_and_files() -> None:
-    assert "dY/dx1 = 1 * 5 = 5" in _ok("explain", "-", "x1=2", "x2=5", "c=3", stdin="Y = x1*x2 + c\n")
+    assert "dY/dx1 = dY/dv1 * dv1/dx1 = 1 * 5 = 5" in _ok("explain", "-", "x1=2", "x2=5", "c=3", stdin="Y = x1*x2 + c\n")
     assert "df/dq = z = -4" in _ok("explain", "-f", "bprop_cli/examples/cs231n.bp", "x=-2", "y=5", "z=-4")
 
 
@@ -60,7 +60,7 @@ def test_explain_expand_shows_the_primitive_chain() -> None:
     assert "Why fused: written out, sigmoid(x) = 1/(1 + exp(-x)) takes 4 primitive gates" in fused
     assert "Add --expand" in fused
     assert "is a sigmoid gate" not in expanded
-    for fragment in ("-1/1.36788^2 = -0.534447", "exp(-1) = 0.367879", "-0.196612 * -1 = 0.196612"):
+    for fragment in ("-1/1.36788^2 = -0.534447", "exp(-1) = 0.367879", "(-0.196612) * (-1) = 0.196612"):
         assert fragment in expanded
 
 

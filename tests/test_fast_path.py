@@ -15,13 +15,14 @@ from hypothesis import strategies as st
 from typer.main import get_command
 
 from bprop_cli.app import app
-from bprop_cli.cli import FAST_OPTIONS, _as_rich_writes, _fast_eval
+from bprop_cli.cli import FAST_OPTIONS, _fast_eval
+from bprop_cli.terminal import as_rich_writes
 from bprop_cli.render import Format
 from conftest import ROOT
 from test_architecture import loaded_modules
 
 # The Typer application on its own, skipping main()'s fast path.
-TYPER_APP = "import sys\nfrom bprop_cli.app import app\nsys.argv[0] = 'bprop'\napp(prog_name='bprop')\n"
+TYPER_APP = "import sys\nfrom bprop_cli.app import main\nsys.argv[0] = 'bprop'\nmain()\n"
 EXPR = ("(x+y)*z", "x=-2", "y=5", "z=-4")
 NEURON = ("sigmoid(w0*x0+w1*x1+w2)", "w0=2", "x0=-1", "w1=-3", "x1=-2", "w2=-pi/4")
 
@@ -118,7 +119,7 @@ def test_the_corpus_takes_the_fast_path() -> None:
 
 @pytest.mark.parametrize("argv, expected", [
     (["eval", "-x^2", "x=1"], {"args": ["-x^2", "x=1"]}),
-    (["eval", "x", "--format=plain", "--seed-grad", "-2"], {"args": ["x"], "fmt": Format.plain, "seed": -2.0}),
+    (["eval", "x", "--format=plain", "--seed-grad", "-2"], {"args": ["x"], "fmt": Format.plain, "seed_grad": -2.0}),
     (["eval", "--grad", "--json", "x"], {"args": ["x"], "grad": "--json"}),  # an option's value, as Click takes it
     (["eval", "--", "--x", "--json"], {"args": ["--x", "--json"]}),
     (["eval", "x", "-fx"], {"args": ["x", "-fx"]}),  # not exactly -f: an argument, as ExpressionFirstCommand has it
@@ -176,7 +177,7 @@ def test_other_commands_still_load_typer() -> None:  # the fence above is not va
 
 ERROR_TEXTS = [
     "syntax error: unexpected ')'\n  (x+y))\n       ^",
-    "value error: the value of x, '2kg', has a unit ('kg')\nhint: values have no units: write just the number, x=2",
+    "usage error: the value of x, '2kg', has a unit ('kg')\nhint: values have no units: write just the number, x=2",
     "a [red]markup[/red] lookalike and :smile: and \\[escaped]",
     "control \x07\x08\x0b\x0c\r codes \x1b[31m and \x00\x7f",
     "wide 全角 and combining e\u0301 and bidi \u202e",
@@ -191,7 +192,7 @@ def test_errors_off_a_terminal_read_as_rich_writes_them(text: str) -> None:
     from rich.console import Console
     from rich.text import Text
 
-    ours = _as_rich_writes(text)
+    ours = as_rich_writes(text)
     if ours is None:  # a tab: left to Rich
         assert "\t" in text
         return

@@ -156,7 +156,7 @@ def test_explain_step_one_key_at_a_time(terminal) -> None:
     for _ in range(4):
         t.key("Enter")
     shown = t.wait_for("step 5 of 7")
-    assert "chain  df/dv1 = 1 * -4 = -4" in shown
+    assert "chain  df/dv1 = df/df * df/dv1 = 1 * (-4) = -4" in shown
     assert _graph_row(shown, "(+) v1")== ["3", "-4"]  # the gradient came down
     assert _graph_row(shown, "[x]") == ["-2", "?"]
     t.key("q")

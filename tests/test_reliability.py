@@ -148,7 +148,7 @@ def test_a_row_of_empty_cells_is_reported_not_dropped(rows: str) -> None:
     assert result.returncode == 2
     assert result.stdout.splitlines() == ["row,x,y,f,df/dx,df/dy", "1,1.0,2.0,0.5,0.5,-0.25",
                                           "3,3.0,4.0,0.75,0.25,-0.1875"]
-    assert result.stderr.startswith("row 2 (line 3): value error: the value of x is empty")
+    assert result.stderr.startswith("row 2 (line 3): usage error: the value of x is empty")
 
 
 # --- consistent input handling ----------------------------------------------------------------
@@ -171,7 +171,7 @@ def test_values_file_errors_name_the_value_and_the_file(tmp_path, content: str, 
     path.write_text(content)
     result = bprop("eval", "x*2", "--values", str(path))
     assert result.returncode == 2
-    assert result.stderr.startswith("value error: " + message.format(path=str(path)))
+    assert result.stderr.startswith("usage error: " + message.format(path=str(path)))
 
 
 @pytest.mark.parametrize("where", ["program", "value"])

@@ -166,8 +166,8 @@ def test_batch_bad_rows_are_reported_and_skipped() -> None:
     assert r.returncode == 2  # a bad value is a usage error, and it outranks the evaluation error
     assert [line.split(",")[0] for line in r.stdout.splitlines()] == ["row", "1", "5"]
     assert r.stderr.splitlines()[0].startswith("row 2 (line 3): evaluation error: node v1 = log(x)")
-    assert "row 3 (line 4): value error: the value of x, 'abc'" in r.stderr
-    assert "row 4 (line 5): value error: 3 fields where the header has 2 (x, y)" in r.stderr
+    assert "row 3 (line 4): usage error: the value of x, 'abc'" in r.stderr
+    assert "row 4 (line 5): usage error: 3 fields where the header has 2 (x, y)" in r.stderr
     assert "Traceback" not in r.stderr
 
 
@@ -183,7 +183,7 @@ def test_batch_json_lines_in_and_out() -> None:
     assert out[0] == {"row": 1, "inputs": {"x": -2.0, "y": 5.0, "z": -4.0}, "output": "f", "value": -12.0,
                       "gradients": {"x": -4.0, "y": -4.0, "z": 3.0}}
     assert out[1]["value"] == pytest.approx(1 + math.pi)
-    assert out[2]["row"] == 3 and out[2]["line"] == 4 and out[2]["error"]["kind"] == "value error"
+    assert out[2]["row"] == 3 and out[2]["line"] == 4 and out[2]["error"]["kind"] == "usage error"
     assert r.returncode == 2
 
 

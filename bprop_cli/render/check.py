@@ -30,7 +30,16 @@ def short(x: float | None) -> str:
 
 def summary(report: CheckReport) -> str:
     if report.passed:
-        return "check passed: no gradient disagrees with every estimate"
+        kinks = [c.input for c in report.checks if c.status == "kink"]
+        others = [c.input for c in report.checks if c.status not in ("ok", "kink")]
+        if kinks:
+            return (f"check passed at a kink: {', '.join(kinks)} sit{'s' * (len(kinks) == 1)} where the derivative "
+                    "jumps, so the estimates may rightly differ; the engine's value follows PyTorch's "
+                    "convention (see the note above)" + (f"; {', '.join(others)}: see above" if others else ""))
+        if others:
+            return (f"check passed: every gradient agrees with at least one estimate "
+                    f"({', '.join(others)}: see the note above)")
+        return "check passed: every gradient agrees with every estimate"
     return f"check FAILED for {', '.join(report.failed)}: the engine's gradient disagrees with every estimate"
 
 

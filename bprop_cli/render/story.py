@@ -58,7 +58,7 @@ def story_plain(blocks: Iterable[Block], width: int = 80) -> str:
         elif b.kind == "try":
             lines += ["", "Try:"]
             for command in b.text.splitlines():
-                lines += _wrap(command, width, "    ", "      ")
+                lines += shell_lines(command, width, "    ", "      ")
         elif b.kind == "step":
             number = f"{b.number}." if b.number else ""
             if b.text or b.number:
@@ -116,3 +116,25 @@ def story_rich(blocks: Iterable[Block], width: int | None = None) -> RenderableT
             grid.add_row(Text(f"{b.number}." if b.number else ""), Group(*body))
             parts.append(grid)
     return Group(*parts)
+
+
+def shell_lines(command: str, width: int, first: str, rest: str) -> list[str]:
+    """A shell command folded between its arguments with a trailing ' \\', so that the lines
+    still paste into a shell as one command; an argument is never broken."""
+    import shlex
+
+    if len(first) + len(command) <= width:
+        return [first + command]
+    try:
+        words = [shlex.quote(w) for w in shlex.split(command)]
+    except ValueError:
+        return [first + command]
+    lines, line = [], first
+    for word in words:
+        if line.strip() and len(line) + 1 + len(word) + 2 > width:
+            lines.append(line + " \\")
+            line = rest + word
+        else:
+            line = line + word if not line.strip() else f"{line} {word}"
+    lines.append(line)
+    return lines

@@ -56,7 +56,7 @@ def backward_table(trace: SymTrace, all_rows: bool = False):  # type: ignore[no-
     table = _table()
     table.add_column("gate", style="cyan", overflow="fold")
     table.add_column("local derivative", overflow="fold")
-    table.add_column("upstream * local = product", overflow="fold")
+    table.add_column("upstream * local", overflow="fold")
     expression = {n.id: n.expression for n in trace.nodes}
     rows: list[tuple[Text | str, ...]] = []
     last = None

@@ -99,7 +99,55 @@ def forward_table(trace: Trace, all_rows: bool = False) -> Table:
     return _rich(forward_rows(trace), all_rows)
 
 
-def backward_rows(trace: Trace) -> Rows:
+def keep_with_number(text: str, budget: int) -> str:
+    """`formula = number` longer than `budget`: the number goes to the next line with its '=',
+    so a formula and its number are never split mid-way, and neither is a number."""
+    if len(text) <= budget or " = " not in text:
+        return text
+    head, _, value = text.rpartition(" = ")
+    return f"{head}\n  = {value}"
+
+
+def fold_list(prefix: str, items: list[str], width: int) -> str:
+    """`prefix a = 1, b = 2, ...` folded at the commas to fit `width`, never inside an item."""
+    lines, line = [], prefix
+    for k, item in enumerate(items):
+        piece = item + ("," if k < len(items) - 1 else "")
+        if line.strip() and len(line) + 1 + len(piece) > width and line != prefix:
+            lines.append(line)
+            line = "  " + piece
+        else:
+            line = f"{line} {piece}" if line else piece
+    lines.append(line)
+    return "\n".join(lines)
+
+
+# Column headers short enough never to wrap in 80 columns.
+BACKWARD_HEADERS = ("gate", "local derivative", "upstream * local", "running sum")
+
+
+def _budgets(width: int, gates: list[str], locals_: list[str], products: list[str], sums: list[str]) -> tuple[int, int]:
+    """How wide the local-derivative and product columns may be before a number moves down."""
+    gate_w = min(max(map(len, gates), default=4), 24)
+    sum_w = max((len(s) for s in sums), default=0)
+    sum_w = max(sum_w, len(BACKWARD_HEADERS[3])) if sums else 0
+    gaps = 3 * (3 if sums else 2)
+    room = max(20, width - gate_w - sum_w - gaps)
+    local_w = max(map(len, locals_), default=0)
+    product_w = max(map(len, products), default=0)
+    if local_w + product_w <= room:
+        return local_w, product_w
+    half = room // 2
+    if local_w <= half:
+        return local_w, room - local_w
+    if product_w <= half:
+        return room - product_w, product_w
+    return half, room - half
+
+
+def backward_rows(trace: Trace, width: int = 80, all_rows: bool = False) -> Rows:
+    """The backward table's rows; a number kept with its formula when the table is laid out
+    whole (every row of a long table is streamed, and folded cell by cell, as they come)."""
     fan_in = trace.fan_in()
     meet = any(k > 1 for k in fan_in.values())
     steps = trace.backward
@@ -110,7 +158,7 @@ def backward_rows(trace: Trace) -> Rows:
         seen[name] = k = seen.get(name, 0) + 1
         nth.append(k)
 
-    def row(i: int) -> tuple[str, ...]:
+    def cells(i: int) -> tuple[str, ...]:
         s = steps[i]
         local = num(s.local)
         formula = s.formula if s.formula == local else f"{s.formula} = {local}"
@@ -118,16 +166,30 @@ def backward_rows(trace: Trace) -> Rows:
         if fan_in[s.input] > 1:  # gradients meet here: show the running sum
             total = f"{num(s.total)} ({nth[i]} of {fan_in[s.input]})"
         gate = "" if i > 0 and steps[i - 1].node == s.node else f"{s.node} = {trace.node(s.node).expression}"
-        return (gate, f"d{s.node}/d{s.input} = {formula}", f"{num(s.upstream)} * {local} = {num(s.product)}",
-                *([total] * meet))
+        return (gate, f"d{s.node}/d{s.input} = {formula}", f"{num(s.upstream)} * {num(s.local)} = {num(s.product)}",
+                total)
 
-    columns = (Column("gate", style="cyan"), Column("local derivative"), Column("upstream * local = product"),
-               *([Column("sum where gradients meet", justify="right", style="red")] * meet))
+    # The column budgets come from the rows a summary shows (a sample, when every row is streamed).
+    head, tail = _window(len(steps), False)
+    shown = [cells(i) for i in (*head, *tail)]
+    gates, locals_, products, sums = ([c[k] for c in shown] for k in range(4))
+    local_w, product_w = _budgets(width, gates, locals_, products, sums if meet else [])
+
+    streamed = all_rows and summarised(len(steps))
+
+    def row(i: int) -> tuple[str, ...]:
+        gate, local, product, total = cells(i)
+        if not streamed:
+            local, product = keep_with_number(local, local_w), keep_with_number(product, product_w)
+        return (gate, local, product, *([total] * meet))
+
+    columns = (Column(BACKWARD_HEADERS[0], style="cyan"), Column(BACKWARD_HEADERS[1]), Column(BACKWARD_HEADERS[2]),
+               *([Column(BACKWARD_HEADERS[3], justify="right", style="red")] * meet))
     return Rows(columns, len(steps), row, gap_column=2)
 
 
-def backward_table(trace: Trace, all_rows: bool = False) -> Table:
-    return _rich(backward_rows(trace), all_rows)
+def backward_table(trace: Trace, all_rows: bool = False, width: int = 80) -> Table:
+    return _rich(backward_rows(trace, width), all_rows)
 
 
 def gradient_table(trace: Trace) -> Table:
@@ -140,12 +202,34 @@ def gradient_table(trace: Trace) -> Table:
     return table
 
 
+PROGRAM_LINES = 40  # a longer program shows its first and last lines
+LINE_CHARS = 400  # a longer line shows its start and end
+
+
 def program_text(expression: str) -> Text:
-    """The program as the first line(s) of a report, shortened when very long."""
-    program = visible(expression.strip())
-    if len(program) > 300:
-        program = program[:300] + f" ... ({len(program):,} characters)"
-    return Text(program, style="bold")
+    """The program as the first lines of a report: whole lines, never cut mid-line, without its
+    `# at:` line (the values actually used are printed below it). A very long program shows
+    its first and last lines, a very long line its start and end, saying how much is left out."""
+    lines = visible(expression.strip()).split("\n")
+    if lines and lines[0].lstrip("\ufeff").startswith("# at:"):
+        lines = lines[1:]
+    if len(lines) > PROGRAM_LINES:
+        lines = [*lines[:PROGRAM_LINES - 6], f"... ({len(lines) - PROGRAM_LINES + 1:,} more lines)",
+                 *lines[-5:]]
+    lines = [_shorten(line) for line in lines]
+    return Text("\n".join(lines).strip("\n"), style="bold")
+
+
+def _shorten(line: str) -> str:
+    if len(line) <= LINE_CHARS:
+        return line
+    cut = LINE_CHARS // 2
+    return f"{line[:cut]} ... ({len(line) - 2 * cut:,} characters) ... {line[-cut:]}"
+
+
+def at_line(inputs: dict[str, float], width: int = 80) -> str:
+    """`at x = -2, y = 5, z = -4`, folded between assignments to fit `width`."""
+    return fold_list("at", [f"{name} = {num(v)}" for name, v in inputs.items()], width)
 
 
 def array_forward_table(trace: Trace, all_rows: bool = False) -> Table:
@@ -214,11 +298,11 @@ def render_array_table(trace: Trace, all_rows: bool = False) -> RenderableType:
     return Group(*parts)
 
 
-def render_table(trace: Trace, all_rows: bool = False) -> RenderableType:
+def render_table(trace: Trace, all_rows: bool = False, width: int = 80) -> RenderableType:
     if trace.arrays:
         return render_array_table(trace, all_rows)
     return Group(*(part if not isinstance(part, Rows) else _rich(part, all_rows)
-                   for part in table_parts(trace, all_rows)))
+                   for part in table_parts(trace, all_rows, width)))
 
 
 def print_table(trace: Trace, all_rows: bool, console: Console) -> None:
@@ -227,7 +311,7 @@ def print_table(trace: Trace, all_rows: bool, console: Console) -> None:
     if trace.arrays:
         console.print(render_array_table(trace, all_rows))
         return
-    for part in table_parts(trace, all_rows):
+    for part in table_parts(trace, all_rows, console.width):
         if isinstance(part, Rows):
             if all_rows and summarised(part.count):
                 console.file.flush()
@@ -237,18 +321,23 @@ def print_table(trace: Trace, all_rows: bool, console: Console) -> None:
         console.print(part)
 
 
-def table_parts(trace: Trace, all_rows: bool = False) -> Iterator[RenderableType | Rows]:
+def streams(trace: Trace, all_rows: bool) -> bool:
+    """Whether print_table streams a table of this trace (every row of a long table asked for)."""
+    return all_rows and not trace.arrays and (summarised(len(trace.non_constant_nodes()))
+                                              or summarised(len(trace.backward)))
+
+
+def table_parts(trace: Trace, all_rows: bool = False, width: int = 80) -> Iterator[RenderableType | Rows]:
     """The report's parts in order: Rich renderables, and the two long tables as Rows."""
-    at = ", ".join(f"{name} = {num(v)}" for name, v in trace.inputs.items())
     out = trace.output
     yield program_text(trace.expression)
-    if at:
-        yield Text(f"at {at}")
+    if trace.inputs:
+        yield Text(at_line(trace.inputs, width))
     yield _heading("Forward pass: values, and each node's gradient")
     yield forward_rows(trace)
     if trace.backward:
         yield _heading(f"Backward pass: chain rule from d{out}/d{out} = {num(trace.seed)}")
-        yield backward_rows(trace)
+        yield backward_rows(trace, width, all_rows)
     if trace.gradients:
         yield _heading(f"Gradients of {out} = {num(trace.value)}")
         yield gradient_table(trace)

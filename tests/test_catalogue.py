@@ -1,0 +1,43 @@
+"""The published examples users meet in courses: each states its source's numbers on a
+`# published:` line, beside which bprop prints its own; they must agree to every digit the
+source prints."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from bprop_cli import run
+from bprop_cli.catalog import examples
+from bprop_cli.inputs import stated_values
+from conftest import bprop
+
+PUBLISHED = {name: e for name, e in examples().items() if "# published:" in e.program}
+
+
+def published(program: str) -> list[tuple[str, str]]:
+    line = next(x for x in program.splitlines() if x.startswith("# published:"))
+    return [tuple(p.split(" = ")) for p in line.removeprefix("# published:").strip().split("; ")]  # type: ignore[misc]
+
+
+def test_the_course_examples_are_there() -> None:
+    assert {"micrograd-readme", "olah", "ng-computation-graph", "baydin", "ml-specialization-lab"} <= set(PUBLISHED)
+
+
+@pytest.mark.parametrize("name", sorted(PUBLISHED))
+def test_bprop_agrees_with_the_published_numbers(name: str) -> None:
+    example = PUBLISHED[name]
+    values = dict(v.split("=", 1) for v in stated_values(example.program))
+    trace = run(example.program, values)
+    for what, number in published(example.program):
+        digits = len(number.partition(".")[2])
+        gradient = re.fullmatch(r"d\w+/d(\w+)", what)
+        ours = trace.gradients[gradient[1]] if gradient else trace.value
+        assert abs(ours - float(number)) <= 0.5 * 10 ** -digits + 1e-12, (what, ours, number)
+
+
+def test_the_published_line_is_shown_beside_bprops_numbers() -> None:
+    r = bprop("eval", "--example", "olah")
+    assert "# published: e = 6; de/da = 2; de/db = 5" in r.stdout
+    assert re.search(r"^b\s+1\s+5$", r.stdout, re.M)  # bprop's de/db in the gradient table

@@ -1,0 +1,101 @@
+"""Tables designed for 80 columns (a pipe's default): short headers that never wrap, a formula
+and its number never split, the `at ...` line folded between assignments, no trailing spaces."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from bprop_cli.render.table import BACKWARD_HEADERS, fold_list, keep_with_number
+from conftest import bprop
+
+NUMBER = r"-?\d[\d.e+-]*"
+
+
+def _check_layout(text: str) -> None:
+    lines = text.splitlines()
+    assert all(len(line) <= 80 for line in lines), max(lines, key=len)
+    assert not [line for line in lines if line != line.rstrip()], "trailing spaces"
+    # No formula split from its number: no line ends with '=' or '*', none starts with a bare number.
+    assert not [line for line in lines if line.rstrip().endswith((" =", " *"))]
+    assert not [line for line in lines if re.fullmatch(rf"\s*{NUMBER}", line)]
+    # The backward table's header is one line holding every header it uses.
+    heading = lines.index(next(line for line in lines if line.startswith("Backward pass")))
+    header = lines[heading + 1]
+    assert header.startswith("gate") and "local derivative" in header and "upstream * local" in header
+    assert lines[heading + 2].startswith("─")  # the rule right under it: the header did not wrap
+
+
+@pytest.mark.parametrize("args", [
+    ("x*x + x", "x=3"),
+    ("--example", "perceptron-mse"),
+    ("--example", "sigmoid-neuron"),
+    ("--example", "two-layer"),
+    ("(x+y)*z", "x=-2", "y=5", "z=-4"),
+], ids=lambda a: " ".join(a))
+def test_tables_fit_80_columns_in_a_pipe(args: tuple[str, ...]) -> None:
+    r = bprop("eval", *args)
+    assert r.returncode == 0, r.stderr
+    _check_layout(r.stdout)
+
+
+def test_fan_in_adds_the_running_sum_column_without_wrapping() -> None:
+    r = bprop("eval", "x*x + x", "x=3")
+    header = [line for line in r.stdout.splitlines() if line.startswith("gate")][0]
+    assert header.split() == "gate local derivative upstream * local running sum".split()
+    assert BACKWARD_HEADERS == ("gate", "local derivative", "upstream * local", "running sum")
+
+
+def test_the_program_header_is_whole_and_states_the_values_used() -> None:
+    """perceptron-mse's loss line is shown (it was cut at 300 characters), and the example's
+    own `# at:` line is not printed above values that differ from it."""
+    r = bprop("eval", "--example", "perceptron-mse")
+    assert "L = 0.5 * (yhat - y)^2" in r.stdout and "characters)" not in r.stdout
+    changed = bprop("eval", "--example", "cs231n", "x=0").stdout
+    assert "# at:" not in changed and "at x = 0, y = 5, z = -4" in changed
+
+
+def test_the_at_line_folds_between_assignments() -> None:
+    r = bprop("eval", "--example", "perceptron-mse")
+    lines = r.stdout.splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith("at "))
+    block = []
+    for line in lines[start:]:
+        if not line.strip():
+            break
+        block.append(line)
+    assert len(block) == 2
+    assert all(re.fullmatch(r"(at|\s*)\s*(\w+ = -?[\d.]+,?\s*)+", line) for line in block), block
+
+
+def test_keep_with_number() -> None:
+    assert keep_with_number("dv9/dv8 = 2*v8^(2-1) = -0.411741", 24) == "dv9/dv8 = 2*v8^(2-1)\n  = -0.411741"
+    assert keep_with_number("dx = 1", 24) == "dx = 1"
+
+
+def test_fold_list() -> None:
+    folded = fold_list("at", [f"x{k} = {k}" for k in range(20)], 30)
+    assert all(len(line) <= 30 for line in folded.splitlines())
+    assert folded.replace("\n ", "").replace("  ", " ").startswith("at x0 = 0, x1 = 1,")
+
+
+def test_prose_is_capped_at_a_wide_terminal() -> None:
+    env = {"COLUMNS": "120", "FORCE_COLOR": "1", "NO_COLOR": "", "TERM": "xterm-256color"}
+    r = bprop("explain", "(x+y)*z", "x=-2", "y=5", "z=-4", env=env)
+    plain = re.sub(r"\x1b\[[0-9;]*m", "", r.stdout)
+    assert max(map(len, plain.splitlines())) <= 88
+
+
+def test_a_long_try_line_folds_as_one_shell_command() -> None:
+    import shlex
+
+    from bprop_cli.render.story import shell_lines
+
+    command = "bprop explain 'sigmoid(w0*x0+w1*x1+w2)' w0=2 x0=-1 w1=-3 x1=-2 w2=-3 --expand"
+    lines = shell_lines(command, 80, "    ", "      ")
+    assert len(lines) == 2 and lines[0].endswith(" \\") and all(len(line) <= 80 for line in lines)
+    pasted = " ".join(line.strip().removesuffix("\\").strip() for line in lines)
+    assert shlex.split(pasted) == shlex.split(command)
+    r = bprop("explain", "fused-gates")
+    assert "    bprop explain 'sigmoid(w0*x0+w1*x1+w2)' w0=2 x0=-1 w1=-3 x1=-2 w2=-3 \\\n      --expand" in r.stdout
