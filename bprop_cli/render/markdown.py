@@ -35,7 +35,46 @@ def _local(node: str, input: str, formula: str, local: float) -> str:
     return shown if formula == num(local) else f"{shown} = {num(local)}"
 
 
+def _array_markdown(trace: Trace) -> str:
+    """A program over vectors and matrices: each node with its shape, arrays on one line
+    ([[0.15, 0.2], [0.25, 0.3]]; a big one as its shape and a few entries), and each backward
+    step with its rule in matrix form."""
+    from .grid import shape_text
+
+    out = trace.output
+    lines = fence(trace.expression.strip())
+    lines += ["", "**Forward pass**", ""]
+    lines += table(
+        ["node", "computes", "shape", "value", cell(f"d{out}/dnode")], "llrll",
+        [[code(n.id) + (" \\*" if n.note else ""), "input" if n.op == "input" else code(n.expression),
+          shape_text(n.shape) or "scalar", cell(num(n.value)), cell(num(n.grad))] for n in trace.nodes if n.op != "const"],
+    )
+    if trace.backward:
+        expression = {n.id: n.expression for n in trace.nodes}
+        lines += ["", f"**Backward pass** (chain rule from d{out}/d{out} = {cell(num(trace.seed))})", ""]
+        rows = []
+        for s in trace.backward:
+            if s.rule is not None:
+                rule = code(f"d{out}/d{s.input} = " + s.rule.replace("upstream", f"d{out}/d{s.node}"))
+            else:
+                rule = _local(s.node, s.input, s.formula, s.local) + f" × {num(s.upstream)}"
+            note = f" ({cell(s.note)})" if s.note else ""
+            rows.append([code(f"{s.node} = {expression[s.node]}"), rule + note, cell(num(s.product))])
+        lines += table(["gate", "gradient sent back", "product"], "lll", rows)
+    lines += ["", f"**Gradients of {cell(out)} = {cell(num(trace.value))}**", ""]
+    lines += table(
+        ["input", "value", cell(f"d{out}/d(input)")], "lll",
+        [[code(name), cell(num(trace.inputs[name])), cell(num(g))] for name, g in trace.gradients.items()],
+    )
+    notes = [f"\\* {code(n.id)}: {cell(n.note)}" for n in trace.nodes if n.note]
+    if notes:
+        lines += ["", *notes]
+    return "\n".join(lines)
+
+
 def render_markdown(trace: Trace) -> str:
+    if trace.arrays:
+        return _array_markdown(trace)
     out = trace.output
     lines = fence(trace.expression.strip())
     if trace.inputs:
