@@ -103,3 +103,187 @@ def test_grad_of_an_array_input_prints_a_json_list() -> None:
     np.testing.assert_allclose(json.loads(r.stdout), mazur_by_hand()["dW1"], rtol=1e-12)
     r = bprop("eval", "--example", "mazur", "--grad", "z2")  # an intermediate node: the output delta
     np.testing.assert_allclose(json.loads(r.stdout), mazur_by_hand()["delta2"], rtol=1e-12)
+
+
+# -- explain: layers and deltas --------------------------------------------------------------------
+
+import re  # noqa: E402
+
+from bprop_cli.layers import find_layers, squared_error  # noqa: E402
+from bprop_cli.render.story import story_plain  # noqa: E402
+from bprop_cli.tutor import narrate  # noqa: E402
+
+NUMBER = re.compile(r"-?\d+(?:\.\d+)?(?:e[-+]?\d+)?")
+
+
+def layer_rows(trace) -> dict[str, str]:  # type: ignore[no-untyped-def]
+    """Every row of the layer steps of the narration, by label ('Δσ2 = dE/dz2': 'Δ3 ⊙ ... = [...]')."""
+    rows = {}
+    for block in narrate(trace):
+        if block.kind == "step" and block.text.startswith("Layer ") and "backwards" in block.text:
+            rows.update(dict(block.rows))
+    return rows
+
+
+def numbers_after_equals(formula: str) -> np.ndarray:
+    """The entries of the array a row ends with: everything after its last ' = '."""
+    return np.array([float(x) for x in NUMBER.findall(formula.rsplit(" = ", 1)[-1])])
+
+
+def test_mazur_output_delta_is_named_and_equals_the_hand_computed_one() -> None:
+    by_hand = mazur_by_hand()
+    trace = run(MAZUR_PROGRAM, MAZUR)
+    text = story_plain(narrate(trace))
+    flat = " ".join(text.split())
+    assert "dE/dz2 is the output layer's delta (Mazur's δ for the output neurons): (y2 - t) ⊙ y2 ⊙ (1 - y2)." in flat
+    assert "dE/dz1 is layer 1's delta, made from layer 2's: (transpose(W2) @ dE/dz2) ⊙ y1 ⊙ (1 - y1)." in flat
+    rows = layer_rows(trace)
+    np.testing.assert_allclose(numbers_after_equals(rows["Δσ2 = dE/dz2"]), by_hand["delta2"], rtol=1e-5)
+    np.testing.assert_allclose(numbers_after_equals(rows["Δσ1 = dE/dz1"]), by_hand["delta1"], rtol=1e-5)
+    np.testing.assert_allclose(numbers_after_equals(rows["dE/dW2"]), by_hand["dW2"].ravel(), rtol=1e-5)
+    np.testing.assert_allclose(numbers_after_equals(rows["dE/dW1"]), by_hand["dW1"].ravel(), rtol=1e-5)
+    np.testing.assert_allclose(numbers_after_equals(rows["dE/db2"]), by_hand["delta2"], rtol=1e-5)
+    np.testing.assert_allclose(numbers_after_equals(rows["Δ2 = dE/dy1"]),
+                               np.array([[0.4, 0.45], [0.5, 0.55]]).T @ by_hand["delta2"], rtol=1e-5)
+    # the output delta's formula, evaluated independently, is the number the narration shows
+    y2, t = by_hand["y2"], np.array([0.01, 0.99])
+    np.testing.assert_allclose(numbers_after_equals(rows["Δσ2 = dE/dz2"]), (y2 - t) * y2 * (1 - y2), rtol=1e-5)
+    assert rows["Δσ2 = dE/dz2"].startswith("Δ3 ⊙ y2 ⊙ (1 - y2) = ")
+    assert rows["dE/dW2"].startswith("Δσ2 @ transpose(y1) = ")
+
+
+def test_layers_are_found_from_structure_not_names() -> None:
+    """The same network with every name changed (and the bias written first) reads the same."""
+    program = "a = k + P @ q; c = sigmoid(a); d = R @ c + m; g = sigmoid(d); loss = sum((g - u)^2)/2"
+    values = {"P": MAZUR["W1"], "q": MAZUR["x"], "k": MAZUR["b1"], "R": MAZUR["W2"], "m": MAZUR["b2"],
+              "u": MAZUR["t"]}
+    trace = run(program, values)
+    layers = find_layers(trace)
+    assert [(layer.z, layer.bias, layer.activation, layer.input, layer.last) for layer in layers] == [
+        ("a", "k", "c", None, False), ("d", "m", "g", "c", True)]
+    assert squared_error(trace, "g") == ("u", "g - u")
+    rows = layer_rows(trace)
+    np.testing.assert_allclose(numbers_after_equals(rows["Δσ2 = dloss/dd"]), mazur_by_hand()["delta2"], rtol=1e-5)
+    assert "dloss/dd is the output layer's delta" in " ".join(story_plain(narrate(trace)).split())
+
+
+@pytest.mark.parametrize("program, target, formula", [
+    ("y = sigmoid(W @ x + b); L = sum((y - t)^2)", "t", "2(y - t)"),
+    ("y = sigmoid(W @ x + b); L = mean((t - y)^2)", "t", "2(y - t)/2"),
+    ("y = tanh(W @ x + b); L = mse(y, t)", "t", "2(y - t)/2"),
+    ("y = sigmoid(W @ x + b); L = sum((t - y)^2)/2", "t", "y - t"),
+])
+def test_the_loss_gradient_is_recognised_and_checked(program: str, target: str, formula: str) -> None:
+    values = {"W": "[[0.3,-0.2],[0.1,0.4]]", "x": "[1,2]", "b": "[0.1,-0.1]", "t": "[0.2,0.7]"}
+    trace = run(program, values)
+    assert squared_error(trace, "y") == (target, formula)
+    y, t = trace.node("y").value, np.array([0.2, 0.7])
+    scale = {"y - t": 1, "2(y - t)": 2, "2(y - t)/2": 1}[formula]
+    np.testing.assert_allclose(trace.node("y").grad, scale * (y - t), rtol=1e-12)  # the claim, independently
+
+
+def test_a_loss_that_is_not_a_squared_error_is_not_given_one() -> None:
+    trace = run("y = sigmoid(W @ x + b); L = sum(y * t)", {"W": "[[1,2],[3,4]]", "x": "[1,-1]", "b": "[0,0]",
+                                                        "t": "[1,2]"})
+    assert squared_error(trace, "y") is None
+    flat = " ".join(story_plain(narrate(trace)).split())
+    assert "dL/dv2 is the output layer's delta" in flat and "dL/dy ⊙ y ⊙ (1 - y)" in flat
+
+
+def test_tanh_and_relu_layers_use_their_own_derivative() -> None:
+    trace = run("h = relu(W1 @ x + b1); y = tanh(W2 @ h + b2); L = sum((y - t)^2)/2",
+                {"W1": "[[1,-1],[0.5,2]]", "x": "[0.5,0.25]", "b1": "[0,-1]", "W2": "[[0.3,0.2],[-0.1,0.4]]",
+                 "b2": "[0.1,0.1]", "t": "[0.5,-0.5]"})
+    W1, x, b1 = np.array([[1, -1], [0.5, 2]]), np.array([0.5, 0.25]), np.array([0, -1])
+    W2, b2, t = np.array([[0.3, 0.2], [-0.1, 0.4]]), np.array([0.1, 0.1]), np.array([0.5, -0.5])
+    z1 = W1 @ x + b1
+    h = np.maximum(z1, 0)
+    y = np.tanh(W2 @ h + b2)
+    delta2 = (y - t) * (1 - y ** 2)
+    delta1 = (W2.T @ delta2) * (z1 > 0)
+    rows = layer_rows(trace)
+    assert rows["Δσ2 = dL/dv4"].startswith("Δ3 ⊙ (1 - y^2) = ")
+    np.testing.assert_allclose(numbers_after_equals(rows["Δσ2 = dL/dv4"]), delta2, rtol=1e-5)
+    np.testing.assert_allclose(numbers_after_equals(rows["Δσ1 = dL/dv2"]), delta1, rtol=1e-5, atol=1e-12)
+
+
+@pytest.mark.parametrize("sizes", [(3, 1), (2, 3, 2), (4, 3, 3, 2)])
+def test_deltas_of_deeper_sigmoid_networks_follow_the_appendix_recursion(sizes: tuple[int, ...]) -> None:
+    """Δσ_L = (y - t) ⊙ σ'(z_L); Δσ_i = (W_(i+1)ᵀ Δσ_(i+1)) ⊙ σ'(z_i): NumPy by hand vs the narration."""
+    rng = np.random.default_rng(sum(sizes))
+    Ws = [rng.normal(size=(m, n)).round(3) for n, m in zip(sizes, sizes[1:])]
+    bs = [rng.normal(size=m).round(3) for m in sizes[1:]]
+    x, t = rng.normal(size=sizes[0]).round(3), rng.uniform(size=sizes[-1]).round(3)
+    lines, values, prev = [], {"x": x.tolist(), "t": t.tolist()}, "x"
+    for i, (W, b) in enumerate(zip(Ws, bs), 1):
+        lines.append(f"z{i} = W{i} @ {prev} + b{i}; y{i} = sigmoid(z{i})")
+        values[f"W{i}"], values[f"b{i}"], prev = W.tolist(), b.tolist(), f"y{i}"
+    lines.append(f"E = sum((t - {prev})^2)/2")
+    trace = run("; ".join(lines), {k: json.dumps(v) for k, v in values.items()})
+    ys, zs = [x], []
+    for W, b in zip(Ws, bs):
+        zs.append(W @ ys[-1] + b)
+        ys.append(sigmoid(zs[-1]))
+    deltas = [(ys[-1] - t) * ys[-1] * (1 - ys[-1])]
+    for k in range(len(Ws) - 1, 0, -1):
+        deltas.insert(0, (Ws[k].T @ deltas[0]) * ys[k] * (1 - ys[k]))
+    rows = layer_rows(trace)
+    assert len(find_layers(trace)) == len(Ws)
+    for i, delta in enumerate(deltas, 1):
+        np.testing.assert_allclose(numbers_after_equals(rows[f"Δσ{i} = dE/dz{i}"]), delta, rtol=1e-5, atol=1e-9)
+        np.testing.assert_allclose(numbers_after_equals(rows[f"dE/dW{i}"]), np.outer(delta, ys[i - 1]).ravel(),
+                                   rtol=1e-5, atol=1e-9)
+
+
+@pytest.mark.parametrize("program, values", [
+    ("f = sum(W @ x)", {"W": "[[1,2],[3,4]]", "x": "[1,2]"}),  # a product with no bias and no activation
+    ("f = sum(sigmoid(W * x))", {"W": "[[1,2],[3,4]]", "x": "[1,2]"}),  # no matrix product at all
+])
+def test_programs_without_layers_get_the_gate_by_gate_narration(program: str, values: dict[str, str]) -> None:
+    trace = run(program, values)
+    assert find_layers(trace) == []
+    text = story_plain(narrate(trace))
+    assert "Layer " not in text and "Δ" not in text and "is a matmul gate" in text or "is a mul gate" in text
+
+
+def test_layer_narration_fits_80_columns_and_big_arrays_are_summarised() -> None:
+    rng = np.random.default_rng(0)
+    values = {"W1": json.dumps(rng.normal(size=(20, 30)).round(2).tolist()), "x": json.dumps([0.1] * 30),
+              "b1": json.dumps([0.0] * 20), "W2": json.dumps(rng.normal(size=(3, 20)).round(2).tolist()),
+              "t": "[0,1,0]"}
+    trace = run("h = relu(W1 @ x + b1); y = sigmoid(W2 @ h); E = sum((y - t)^2)/2", values)
+    text = story_plain(narrate(trace))
+    assert max(map(len, text.splitlines())) <= 80
+    assert "..." in text and "Layer 2, the output layer, backwards" in text
+    assert len(text.splitlines()) < 200
+
+
+# -- the array table ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("example", EXAMPLES)
+def test_array_tables_keep_every_column_and_entry_at_80_columns(example: str) -> None:
+    r = bprop("eval", "--example", example)
+    lines = r.stdout.splitlines()
+    assert max(map(len, lines)) <= 80
+    assert "…" not in r.stdout  # no entry cut short
+    assert any(line.startswith("node ") and "computes" in line and "shape" in line for line in lines)
+    assert not any(line.startswith("# at:") for line in lines)  # the values are in the table already
+
+
+def test_matrix_entries_stand_on_the_decimal_point() -> None:
+    from bprop_cli.render.grid import grid
+
+    lines = grid(np.array([[1.5, -0.25], [-10.125, 3.0]])).splitlines()
+    assert lines == ["[[  1.5    -0.25]", " [-10.125   3   ]]"]
+    points = {line.index(".") for line in lines}
+    assert len(points) == 1  # first column: the points stand under each other
+
+
+def test_a_wide_matrix_drops_columns_to_fit_a_width() -> None:
+    from bprop_cli.render.grid import grid
+
+    wide = np.full((3, 40), -0.0123456)
+    assert max(map(len, grid(wide).splitlines())) > 64
+    narrow = grid(wide, width=64)
+    assert max(map(len, narrow.splitlines())) <= 64 and "..." in narrow
