@@ -123,6 +123,8 @@ PROGRAM = typer.Argument(
 )
 FILE = typer.Option(None, "-f", "--file", help="Read the program from FILE; then every argument is NAME=VALUE.")
 EXAMPLE = typer.Option(None, "--example", help=EXAMPLE_HELP)
+VALUES = typer.Option(None, "--values", metavar="FILE.json",
+                      help='Values from a JSON object, e.g. {"x": -2, "w": "-pi/4", "W": [[1, 2], [3, 4]]}.')
 EXPAND = typer.Option(False, "--expand", help=EXPAND_HELP)
 TRACEBACK = typer.Option(False, "--traceback", hidden=True, help="Show Python tracebacks (for debugging bprop).")
 
@@ -147,7 +149,7 @@ def eval_(
     expand: bool = EXPAND,
     traceback: bool = TRACEBACK,
     grad: Optional[str] = typer.Option(None, "--grad", metavar="NAME", help="Print only d(output)/d(NAME), as a bare number."),
-    values_file: Optional[Path] = typer.Option(None, "--values", metavar="FILE.json", help='Values from a JSON object, e.g. {"x": -2, "w": "-pi/4"}.'),
+    values_file: Optional[Path] = VALUES,
     batch: Optional[str] = typer.Option(None, "--batch", metavar="FILE", help="Evaluate at every row of FILE (CSV with a header, or JSON Lines; '-' is stdin)."),
     check: bool = typer.Option(False, "--check", help="Check each gradient against central differences and sympy; exit 1 if it disagrees."),
     symbolic: bool = typer.Option(False, "--symbolic", help="Trace with formulas; variables without a value stay symbols (automatic when no values are given)."),
@@ -183,11 +185,13 @@ def graph_(
     output: Optional[Path] = typer.Option(
         None, "-o", "--output", help="Write the picture to FILE: .svg or .png (needs Graphviz), .dot, .mmd or .txt."),
     max_nodes: int = typer.Option(DEFAULT_LIMIT, "--max-nodes", help="Summarise larger graphs (0: draw every node)."),
+    example: Optional[str] = EXAMPLE,
+    values_file: Optional[Path] = VALUES,
     traceback: bool = TRACEBACK,
 ) -> None:
     """Draw the computational graph: every wire's value (green) and gradient (red)."""
     with error_boundary(traceback=traceback):
-        trace = _trace(args, file)
+        trace = _trace(args, file, values_file=values_file, example=example)
         if output is not None:
             from .render.graph import write_graph
 
@@ -212,6 +216,7 @@ def explain(
     example: Optional[str] = EXAMPLE,
     expand: bool = EXPAND,
     all_steps: bool = typer.Option(False, "--all-steps", help="Narrate every step of long programs instead of a summary."),
+    values_file: Optional[Path] = VALUES,
     traceback: bool = TRACEBACK,
 ) -> None:
     """Tutor: narrate backpropagation step by step, or explain a topic or a gate."""
@@ -225,7 +230,7 @@ def explain(
             from . import run
             from .tutor import narrate
 
-            source, values = _program_and_values(positional, file, 1.0, None, example=example)
+            source, values = _program_and_values(positional, file, 1.0, values_file, example=example)
             blocks = narrate(run(source, values, expand=expand), expand=expand, all_steps=all_steps)
     _tell(blocks)
 

@@ -287,3 +287,91 @@ def test_a_wide_matrix_drops_columns_to_fit_a_width() -> None:
     assert max(map(len, grid(wide).splitlines())) > 64
     narrow = grid(wide, width=64)
     assert max(map(len, narrow.splitlines())) <= 64 and "..." in narrow
+
+
+# -- graph: a matrix is one node with its shape ------------------------------------------------------
+
+import shutil  # noqa: E402
+import subprocess  # noqa: E402
+
+from bprop_cli.render import num  # noqa: E402
+from bprop_cli.render.dot import render_dot  # noqa: E402
+from bprop_cli.render.mermaid import render_mermaid  # noqa: E402
+from bprop_cli.render.picture import build_picture  # noqa: E402
+
+
+def run_example(name: str):  # type: ignore[no-untyped-def]
+    from bprop_cli.catalog import example
+    from bprop_cli.values import parse_assignments
+
+    chosen = example(name)
+    return run(chosen.program, parse_assignments(chosen.values))
+
+
+def big_trace():  # type: ignore[no-untyped-def]
+    rng = np.random.default_rng(1)
+    return run("h = relu(W1 @ x + b1); E = sum(h)", {"W1": rng.normal(size=(20, 30)), "x": rng.normal(size=30),
+                                                     "b1": np.zeros(20)})
+
+
+def test_terminal_graph_draws_each_array_once_with_its_shape() -> None:
+    r = bprop("graph", "--example", "mazur")
+    assert r.returncode == 0, r.stderr
+    lines = r.stdout.splitlines()
+    assert max(map(len, lines)) <= 80
+    assert "inputs: W1 2x2, x 2, b1 2, W2 2x2, b2 2, t 2" in lines
+    assert sum("[W1 2x2]" in line for line in lines) == 1 and any("(@) v2 2" in line for line in lines)
+    t_line = next(line for line in lines if "[t 2]" in line)
+    assert "[0.01, 0.99] | [-0.741365, 0.217072]" in t_line  # a small array written out on its wire
+
+
+def test_terminal_graph_shows_a_big_array_as_its_shape() -> None:
+    from rich.console import Console
+
+    from bprop_cli.render.terminal import render_graph
+
+    console = Console(width=80, record=True, color_system=None)
+    console.print(render_graph(build_picture(big_trace()), ascii=True))
+    text = console.export_text()
+    assert "[W1 20x30]" in text and "[20x30 matrix] | [20x30 matrix]" in text and "[30-vector]" in text
+    assert max(map(len, text.splitlines())) <= 80
+
+
+def test_dot_and_mermaid_show_shapes_on_nodes_and_wires() -> None:
+    pic = build_picture(run(MAZUR_PROGRAM, MAZUR))
+    dot = render_dot(pic)
+    w1 = next(line for line in dot.splitlines() if line.strip().startswith('"W1" ['))
+    assert '<b>W1</b><br/><font point-size="10" color="#555555">2x2</font>' in w1
+    wire = next(line for line in dot.splitlines() if line.strip().startswith('"W1" -> "v1"'))
+    assert ">2x2</font><br/>" in wire and "&#91;0.15, 0.2&#93;<br/>&#91;0.25, 0.3&#93;" in wire  # one row a line
+    by_hand = mazur_by_hand()["dW1"]
+    assert all(num(float(v)) in wire for v in by_hand.ravel())  # the gradient, entry by entry
+    mermaid = render_mermaid(pic)
+    assert 'n0["W1 2x2"]' in mermaid and '"@ (v1 2)"' in mermaid
+    assert '"[[0.15, 0.2], [0.25, 0.3]]"' in mermaid
+    big = render_dot(build_picture(big_trace()))
+    wire = next(line for line in big.splitlines() if line.strip().startswith('"W1" -> "v1"'))
+    assert wire.count("&#91;20x30 matrix&#93;") == 2 and not re.search(r"\d\.\d", wire)  # no entries written
+
+
+@pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz is not installed")
+@pytest.mark.parametrize("example", EXAMPLES)
+def test_array_pictures_render_as_svg_and_png(example: str, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    for suffix in ("svg", "png"):
+        out = tmp_path / f"net.{suffix}"
+        r = bprop("graph", "--example", example, "-o", str(out))
+        assert r.returncode == 0 and r.stderr == "", r.stderr
+        assert out.stat().st_size > 1000
+    svg = (tmp_path / "net.svg").read_text()
+    shapes = {"x".join(map(str, np.shape(v))) for v in run_example(example).inputs.values() if np.ndim(v)}
+    assert shapes and all(f">{size}<" in svg for size in shapes)  # every input's shape is drawn
+    dot = render_dot(build_picture(big_trace()))
+    done = subprocess.run(["dot", "-Tsvg"], input=dot, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0 and not done.stderr
+
+
+def test_graph_and_explain_take_a_values_file() -> None:
+    for command in ("graph", "explain"):
+        r = bprop(command, "-f", "examples/mazur.bp", "--values", "examples/mazur.json")
+        assert r.returncode == 0, r.stderr
+        assert "W1" in r.stdout and "2x2" in r.stdout

@@ -4,11 +4,13 @@ escaping of user text, the missing-Graphviz message, and the `bprop graph` comma
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 from io import StringIO
 from pathlib import Path
 
+import numpy as np
 import pytest
 from conftest import EXAMPLES, ROOT, bprop, example_values
 from rich.console import Console
@@ -110,6 +112,11 @@ def test_dot_of_every_example_is_accepted_by_graphviz_and_shows_every_value(path
         if node.op == "const":
             continue
         mine = "\n".join(line for line in lines if line.strip().startswith(f'"{node.id}" '))
+        if node.shape:  # a vector or matrix: every entry on its wires (a matrix one row a line)
+            for array in (node.value, node.grad):
+                entries = [num(float(v)) for v in np.ravel(array)]
+                assert all(re.search(rf"(&#91;|, | ){re.escape(e)}(,|&#93;)", mine) for e in entries), node.id
+            continue
         assert f">{num(node.value)}<" in mine, f"value of {node.id} missing"
         grad = num(node.grad)
         assert f">{grad}<" in mine or f"= {grad}<" in mine, f"gradient of {node.id} missing"
