@@ -307,6 +307,14 @@ def _result(trace: Trace, start: int) -> list[Block]:
     if not trace.gradients:
         return blocks + [Block("step", f"{out} = {num(trace.value)}.", start, out)]
     first, g = next(iter(trace.gradients.items()))
+    if trace.arrays:  # each gradient has the shape of its input, and is read entry by entry
+        from .layers import shown
+
+        text = (f"{out} = {num(trace.value)}. Each gradient has the shape of its input and is read entry by "
+                f"entry: nudging one entry of {first} up by a small h changes {out} by about the matching "
+                f"entry of d{out}/d{first} times h.")
+        rows = tuple((f"d{out}/d{name}", shown(g)) for name, g in trace.gradients.items())
+        return blocks + [Block("step", text, start, out, rows)]
     text = (f"{out} = {num(trace.value)}. Each gradient says how {out} responds to a small nudge of one "
             f"input: for example, nudging {first} up by a small h changes {out} by about {_times_h(g)}.")
     rows = tuple((f"d{out}/d{name} = {num(g)}", _meaning(out, name, g)) for name, g in trace.gradients.items())

@@ -375,3 +375,21 @@ def test_graph_and_explain_take_a_values_file() -> None:
         r = bprop(command, "-f", "examples/mazur.bp", "--values", "examples/mazur.json")
         assert r.returncode == 0, r.stderr
         assert "W1" in r.stdout and "2x2" in r.stdout
+
+
+@pytest.mark.parametrize("example", EXAMPLES)
+def test_colour_narration_keeps_matrix_rows_whole_at_80_columns(example: str) -> None:
+    from rich.console import Console
+
+    from bprop_cli.render.story import story_rich
+
+    console = Console(width=80, record=True, color_system=None, force_terminal=True)
+    console.print(story_rich(narrate(run_example(example))))
+    lines = console.export_text().splitlines()
+    assert max(map(len, lines)) <= 80
+    for grad in run_example(example).gradients.values():
+        if np.ndim(grad) == 2:  # every row of every gradient matrix on one line of its own
+            from bprop_cli.render.grid import grid
+
+            for row in grid(grad).splitlines():
+                assert any(row.strip() in line for line in lines), row

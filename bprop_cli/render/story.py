@@ -60,6 +60,16 @@ def _matrix_row(label: str, formula: str, lead: str, label_width: int, width: in
     return lines + [pad + part[cut:] for part in parts]
 
 
+def _matrix_cell(formula: str, column: int, width: int) -> str:
+    """A formula ending in a matrix for a cell starting at `column`: as it is if its lines fit
+    in `width`, else its text on one line and the matrix's lines, unindented, below it."""
+    parts = formula.split("\n")
+    if column + max(map(len, parts)) <= width:
+        return formula
+    cut = max(parts[0].find("["), 0)
+    return "\n".join([parts[0][:cut].rstrip(), *(part[cut:] for part in parts)]).lstrip("\n")
+
+
 def story_plain(blocks: Iterable[Block], width: int = 80) -> str:
     """Plain text, every line at most `width` characters (long words aside)."""
     lines: list[str] = []
@@ -125,7 +135,10 @@ def story_rich(blocks: Iterable[Block]) -> RenderableType:
                 rows = Table.grid(padding=(0, 2))
                 rows.add_column(style="dim", no_wrap=True)
                 rows.add_column(overflow="fold")
+                label_width = max(len(label) for label, _ in b.rows)
                 for label, formula in b.rows:
+                    if "\n" in formula:  # a matrix: beside its rule if it fits 80 columns, else below it
+                        formula = _matrix_cell(formula, INDENT + 2 + label_width + 2, 80)
                     rows.add_row(Text(label), _highlighted(formula, b.node))
                 body.append(Padding(rows, (0, 0, 0, 2)))
             grid.add_row(Text(f"{b.number}." if b.number else ""), Group(*body))
