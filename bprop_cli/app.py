@@ -44,6 +44,10 @@ Examples:
   bprop eval "(x+y)*z"                     (no values: a symbolic trace)
 
   bprop eval "x/3 + y^2" x=1 y=1/2 --exact
+
+  bprop eval "h = relu(W1 @ x); f = sum(W2 @ h)" W1="[[0.5,-1],[1.5,0.2]]" x="[1,2]" W2="[[2,-1]]"
+
+  bprop eval --example mazur --scalarize    (the same network, one scalar gate per entry)
 """
 
 EXPLAIN_EXAMPLES = """\
@@ -127,6 +131,7 @@ VALUES = typer.Option(None, "--values", metavar="FILE.json",
                       help='Values from a JSON object, e.g. {"x": -2, "w": "-pi/4", "W": [[1, 2], [3, 4]]}.')
 EXPAND = typer.Option(False, "--expand", help=EXPAND_HELP)
 TRACEBACK = typer.Option(False, "--traceback", hidden=True, help="Show Python tracebacks (for debugging bprop).")
+SCALARIZE = typer.Option(False, "--scalarize", help="Write a program over vectors and matrices in scalar gates, one node per entry (W1[0][1], ...): every single product.")
 
 
 @app.callback()
@@ -155,12 +160,13 @@ def eval_(
     symbolic: bool = typer.Option(False, "--symbolic", help="Trace with formulas; variables without a value stay symbols (automatic when no values are given)."),
     exact: bool = typer.Option(False, "--exact", help="Exact arithmetic: 1/3 stays 1/3, irrational parts stay symbolic, a decimal beside each value."),
     latex: bool = typer.Option(False, "--latex", help="Print LaTeX of the trace and gradients (symbolic, or exact at the given values)."),
+    scalarize: bool = SCALARIZE,
 ) -> None:
     """Run the forward and backward passes and show every step."""
     eval_command(
         args=args, file=file, fmt=fmt, as_json=as_json, seed=seed, all_rows=all_rows,
         graph=graph, example=example, expand=expand, traceback=traceback, grad=grad, values_file=values_file,
-        batch=batch, check=check, symbolic=symbolic, exact=exact, latex=latex,
+        batch=batch, check=check, symbolic=symbolic, exact=exact, latex=latex, scalarize=scalarize,
     )
 
 
@@ -188,10 +194,11 @@ def graph_(
     example: Optional[str] = EXAMPLE,
     values_file: Optional[Path] = VALUES,
     traceback: bool = TRACEBACK,
+    scalarize: bool = SCALARIZE,
 ) -> None:
     """Draw the computational graph: every wire's value (green) and gradient (red)."""
     with error_boundary(traceback=traceback):
-        trace = _trace(args, file, values_file=values_file, example=example)
+        trace = _trace(args, file, values_file=values_file, example=example, scalarize=scalarize)
         if output is not None:
             from .render.graph import write_graph
 
@@ -218,6 +225,7 @@ def explain(
     all_steps: bool = typer.Option(False, "--all-steps", help="Narrate every step of long programs instead of a summary."),
     values_file: Optional[Path] = VALUES,
     traceback: bool = TRACEBACK,
+    scalarize: bool = SCALARIZE,
 ) -> None:
     """Tutor: narrate backpropagation step by step, or explain a topic or a gate."""
     with error_boundary(traceback=traceback):
@@ -231,7 +239,7 @@ def explain(
             from .tutor import narrate
 
             source, values = _program_and_values(positional, file, 1.0, values_file, example=example)
-            blocks = narrate(run(source, values, expand=expand), expand=expand, all_steps=all_steps)
+            blocks = narrate(run(source, values, expand=expand, scalarize=scalarize), expand=expand, all_steps=all_steps)
     _tell(blocks)
 
 
