@@ -29,7 +29,7 @@ class Block:
     rows: tuple[tuple[str, str], ...] = ()
 
 
-_ID = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(?:@\d+)?")
+_ID = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(?:\[\d+\])*(?:@\d+)?")  # W1[0][1]: an entry (--scalarize)
 
 
 def substitute(formula: str, values: dict[str, float]) -> str:

@@ -393,3 +393,9 @@ def test_colour_narration_keeps_matrix_rows_whole_at_80_columns(example: str) ->
 
             for row in grid(grad).splitlines():
                 assert any(row.strip() in line for line in lines), row
+
+
+def test_scalarized_narration_substitutes_the_entries_values() -> None:
+    r = bprop("explain", "--example", "mazur", "--scalarize")
+    assert r.returncode == 0, r.stderr
+    assert "v1 = W1[0][0] * x[0] = 0.15 * 0.05 = 0.0075" in r.stdout
