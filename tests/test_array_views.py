@@ -399,3 +399,15 @@ def test_scalarized_narration_substitutes_the_entries_values() -> None:
     r = bprop("explain", "--example", "mazur", "--scalarize")
     assert r.returncode == 0, r.stderr
     assert "v1 = W1[0][0] * x[0] = 0.15 * 0.05 = 0.0075" in r.stdout
+
+
+@pytest.mark.parametrize("columns, side_by_side", [("80", False), ("140", True)])
+def test_array_tables_choose_their_layout_from_the_width(columns: str, side_by_side: bool) -> None:
+    r = bprop("eval", "--example", "mazur", env={"COLUMNS": columns})
+    lines = r.stdout.splitlines()
+    assert max(map(len, lines)) <= int(columns)
+    header = next(line for line in lines if line.startswith("gate "))
+    assert ("product under it" not in header) == side_by_side
+    w2 = next(i for i, line in enumerate(lines) if line.startswith("v2 = W2 @ y1"))
+    first_row = "[[ 0.082167    0.0826676]"
+    assert (first_row in lines[w2]) == side_by_side and first_row in lines[w2] + lines[w2 + 1]

@@ -177,30 +177,48 @@ class _ArrayForward:
         yield table
 
 
-def array_backward_table(trace: Trace, all_rows: bool = False) -> Table:
-    """An array program's chain rule: each gate's rule in matrix form and the array it sends back."""
-    from .grid import grid
+def array_backward_table(trace: Trace, all_rows: bool = False) -> RenderableType:
+    """An array program's chain rule: each gate's rule in matrix form and the array it sends
+    back, beside the rule when both fit the width they are printed in, else under it."""
+    return _ArrayBackward(trace, all_rows)
 
-    table = _table()
-    table.add_column("gate", style="cyan", overflow="fold")
-    table.add_column("gradient sent back", overflow="fold")
-    table.add_column("product", no_wrap=True)
-    steps = trace.backward
-    out = trace.output
-    for i, s in enumerate(steps):
-        gate = "" if i > 0 and steps[i - 1].node == s.node else f"{s.node} = {trace.node(s.node).expression}"
-        if s.rule is None:
-            local = num(s.local)
-            formula = s.formula if s.formula == local else f"{s.formula} = {local}"
-            table.add_row(Text(gate), Text(f"d{s.node}/d{s.input} = {formula}"),
-                          Text(f"{num(s.upstream)} * {local} = {num(s.product)}"))
-            continue
-        rule = s.rule.replace("upstream", f"d{out}/d{s.node}")
-        text = Text(f"d{out}/d{s.input} = {rule}")
-        if s.note:  # told under the table: in the narrow column it would take a line a word
-            text.append(" *", style="yellow")
-        table.add_row(Text(gate), text, Text(grid(s.product, all_rows)))
-    return table
+
+class _ArrayBackward:
+    def __init__(self, trace: Trace, all_rows: bool) -> None:
+        from .grid import grid
+
+        out = trace.output
+        steps = trace.backward
+        self.rows: list[tuple[str, Text, str]] = []  # gate, what is sent back, the product
+        for i, s in enumerate(steps):
+            gate = "" if i > 0 and steps[i - 1].node == s.node else f"{s.node} = {trace.node(s.node).expression}"
+            if s.rule is None:  # a step between numbers: upstream times the local derivative
+                local = s.formula if s.formula == num(s.local) else f"({s.formula})"
+                self.rows.append((gate, Text(f"d{out}/d{s.input} = d{out}/d{s.node} * {local}"), num(s.product)))
+                continue
+            text = Text(f"d{out}/d{s.input} = {s.rule.replace('upstream', f'd{out}/d{s.node}')}")
+            if s.note:  # told under the table: in a narrow column it would take a line a word
+                text.append(" *", style="yellow")
+            self.rows.append((gate, text, grid(s.product, all_rows)))
+
+    def __rich_console__(self, console, options):  # type: ignore[no-untyped-def]
+        gate = max([4, *(len(g) for g, _, _ in self.rows)])
+        rule = max([18, *(len(t.plain) for _, t, _ in self.rows)])
+        product = max([7, *(len(line) for _, _, p in self.rows for line in p.split("\n"))])
+        table = _table()
+        table.add_column("gate", style="cyan", overflow="fold", max_width=24)
+        if min(gate, 24) + rule + product + 4 <= options.max_width:
+            table.add_column("gradient sent back", overflow="fold")
+            table.add_column("product", no_wrap=True)
+            for g, text, p in self.rows:
+                table.add_row(Text(g), text, Text(p))
+        else:
+            table.add_column("gradient sent back, and the product under it", overflow="fold")
+            for g, text, p in self.rows:
+                lines = p.split("\n")
+                shown = "\n".join(["= " + lines[0], *("  " + line for line in lines[1:])])
+                table.add_row(Text(g), Text.assemble(text, "\n", (shown, "bold")))
+        yield table
 
 
 def array_step_notes(trace: Trace) -> list[Text]:
