@@ -124,7 +124,7 @@ PROGRAM_LINES = 12  # a longer array program shows its first lines and its last
 def array_program_text(expression: str) -> Text:
     """An array program as the report's first lines, without its '# at:' line (the values are
     in the forward table, the shapes on the line below); a long one shortened to its ends."""
-    lines = [line.rstrip() for line in expression.strip().splitlines()
+    lines = [line.rstrip() for line in visible(expression.strip()).splitlines()
              if line.strip() and not line.lstrip().startswith("# at:")]
     if len(lines) > PROGRAM_LINES:
         lines = [*lines[:PROGRAM_LINES - 3], f"... ({len(lines) - PROGRAM_LINES + 1:,} more lines)", *lines[-2:]]
