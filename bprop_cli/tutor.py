@@ -30,7 +30,7 @@ class Block:
     rows: tuple[tuple[str, str], ...] = ()
 
 
-_ID = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(?:@\d+)?")
+_ID = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(?:\[\d+\])*(?:@\d+)?")  # W1[0][1]: an entry (--scalarize)
 
 
 def substitute(formula: str, values: dict[str, float]) -> str:
@@ -182,15 +182,38 @@ def _rounding(n: NodeRecord, values: dict[str, float]) -> bool:
     return scale > 0 and abs(n.value) < 1e-12 * scale
 
 
-def _forward(trace: Trace, start: int) -> list[Later]:
+def _forward(trace: Trace, start: int, layers: list | None = None) -> list[Later]:
     values = {n.id: n.value for n in trace.nodes}
     steps: list[Later] = []
-    if trace.inputs:
+    if trace.inputs and trace.arrays:  # vectors and matrices: each input on rows of its own, aligned
+        steps.append(partial(_array_inputs, trace, start))
+    elif trace.inputs:
         steps.append(partial(Block, "step", f"Start from the inputs: {_at(trace)}.", start))
+    in_layer = {}
+    if layers:
+        from .layers import forward_step
+
+        in_layer = {name: layer for layer in layers for name in layer.nodes}
     for n in trace.nodes:
-        if n.op not in ("input", "const"):
+        if n.id in in_layer:  # a layer is told once, where its matrix product is computed
+            layer = in_layer[n.id]
+            if n.id == layer.matmul:
+                steps.append(partial(forward_step, trace, layer, start + len(steps)))
+        elif n.op not in ("input", "const"):
             steps.append(partial(_forward_step, n, values, trace.output, start + len(steps)))
     return steps
+
+
+def _array_inputs(trace: Trace, number: int) -> Block:
+    """The inputs of an array program, one row each with its shape; matrices as aligned grids."""
+    from .layers import shown
+    from .render.grid import shape_text
+
+    rows = []
+    for name, value in trace.inputs.items():
+        shape = shape_text(getattr(value, "shape", ()))
+        rows.append((f"{name} ({shape})" if shape else name, shown(value)))
+    return Block("step", "Start from the inputs (shapes in brackets, rows x columns):", number, "", tuple(rows))
 
 
 def _gate_step(trace: Trace, node: NodeRecord, steps: list[BackwardStep], uses: list[int], number: int,
@@ -285,7 +308,7 @@ def _fan_out_step(trace: Trace, name: str, total: float, products: list[float], 
     return Block("step", text, number, name, (("sum", f"d{out}/d{name} = {' + '.join(shown)} = {num(total)}"),))
 
 
-def _backward(trace: Trace, start: int, expand: bool) -> list[Later]:
+def _backward(trace: Trace, start: int, expand: bool, layers: list | None = None) -> list[Later]:
     out = trace.output
     if not trace.backward:
         return [partial(Block, "step", "The output depends on no variable, so there is nothing to differentiate.",
@@ -307,14 +330,28 @@ def _backward(trace: Trace, start: int, expand: bool) -> list[Later]:
             groups[-1].append(s)
         else:
             groups.append([s])
+    in_layer, by_node = {}, {}
+    if layers:
+        from .layers import backward_step
+
+        in_layer = {name: layer for layer in layers for name in layer.nodes}
+        for group in groups:
+            by_node[group[0].node] = group
+    told_layers: set[int] = set()
     for group in groups:
         uses = []
         for s in group:
             seen[s.input] = seen.get(s.input, 0) + 1
             uses.append(seen[s.input])
             products.setdefault(s.input, []).append(s.product)
-        steps.append(partial(_gate_step, trace, records[group[0].node], group, uses, start + len(steps),
-                             values, fan_in, told))
+        layer = in_layer.get(group[0].node)
+        if layer is not None:  # a layer is told once, as its deltas, where its backward pass begins
+            if layer.number not in told_layers:
+                told_layers.add(layer.number)
+                steps.append(partial(backward_step, trace, layer, by_node, layers, start + len(steps)))
+        else:
+            steps.append(partial(_gate_step, trace, records[group[0].node], group, uses, start + len(steps),
+                                 values, fan_in, told))
         for name in dict.fromkeys(s.input for s in group if 1 < fan_in[s.input] == seen[s.input]):
             steps.append(partial(_fan_out_step, trace, name, records[name].grad, products[name], start + len(steps)))
     return steps
@@ -326,6 +363,14 @@ def _result(trace: Trace, start: int) -> list[Block]:
     if not trace.gradients:
         return blocks + [Block("step", f"{out} = {num(trace.value)}.", start, out)]
     first, g = next(iter(trace.gradients.items()))
+    if trace.arrays:  # each gradient has the shape of its input, and is read entry by entry
+        from .layers import shown
+
+        text = (f"{out} = {num(trace.value)}. Each gradient has the shape of its input and is read entry by "
+                f"entry: nudging one entry of {first} up by a small h changes {out} by about the matching "
+                f"entry of d{out}/d{first} times h.")
+        rows = tuple((f"d{out}/d{name}", shown(g)) for name, g in trace.gradients.items())
+        return blocks + [Block("step", text, start, out, rows)]
     text = (f"{out} = {num(trace.value)}. Each gradient says how {out} responds to a small nudge of one "
             f"input: for example, nudging {first} up by a small h changes {out} by about {_times_h(g)}.")
     rows = tuple((f"d{out}/d{name} = {num(g)}", _meaning(out, name, g)) for name, g in trace.gradients.items())
@@ -363,8 +408,13 @@ def narrate(trace: Trace, expand: bool = False, all_steps: bool = False) -> list
 
     A pass longer than about 55 steps keeps its first 40 and last 10 unless `all_steps`.
     """
-    forward = _forward(trace, 1)
-    backward = _backward(trace, 1 + len(forward), expand)
+    layers = None
+    if trace.arrays:  # a layered network is told layer by layer, in the documents' notation
+        from .layers import find_layers
+
+        layers = find_layers(trace)
+    forward = _forward(trace, 1, layers)
+    backward = _backward(trace, 1 + len(forward), expand, layers)
     return [
         *_header(trace, expand),
         *_window("Forward pass: compute every node from its inputs", forward, all_steps),

@@ -193,8 +193,10 @@ def test_table_shows_shapes_and_matrices_within_80_columns() -> None:
     r = bprop("eval", "--example", "mazur")
     assert r.returncode == 0, r.stderr
     row = next(i for i, line in enumerate(r.stdout.splitlines()) if line.startswith("v2 = W2 @ y1"))
-    rule = " ".join(line[19:52].strip() for line in r.stdout.splitlines()[row:row + 2])
-    assert "[[0.082167    0.0826676 ]" in r.stdout and rule == "dE/dW2 = dE/dv2 @ transpose(y1)"
+    lines = r.stdout.splitlines()
+    rule, product = lines[row][19:].strip(), lines[row + 1][19:].strip()  # the product under its rule at 80
+    assert rule == "dE/dW2 = dE/dv2 @ transpose(y1)"
+    assert product == "= [[ 0.082167    0.0826676]"  # entries aligned on the decimal point
     assert max(map(len, r.stdout.splitlines())) <= 80
 
 

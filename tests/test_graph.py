@@ -4,11 +4,13 @@ escaping of user text, the missing-Graphviz message, and the `bprop graph` comma
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 from io import StringIO
 from pathlib import Path
 
+import numpy as np
 import pytest
 from conftest import EXAMPLES, ROOT, bprop, example_values
 from rich.console import Console
@@ -110,7 +112,12 @@ def test_dot_of_every_example_is_accepted_by_graphviz_and_shows_every_value(path
         if node.op == "const":
             continue
         mine = "\n".join(line for line in lines if line.strip().startswith(f'"{node.id}" '))
-        from bprop_cli.render.dot import html  # an array's brackets are written as HTML entities
+        if node.shape:  # a vector or matrix: every entry on its wires (a matrix one row a line)
+            for array in (node.value, node.grad):
+                entries = [num(float(v)) for v in np.ravel(array)]
+                assert all(re.search(rf"(&#91;|, | ){re.escape(e)}(,|&#93;)", mine) for e in entries), node.id
+            continue
+        from bprop_cli.render.dot import html  # brackets are written as HTML entities
 
         assert f">{html(num(node.value))}<" in mine, f"value of {node.id} missing"
         grad = html(num(node.grad))

@@ -39,7 +39,14 @@ def num(x: float) -> str:
 
 
 def full(x: float) -> str:
-    """A number at full double precision (shortest text that reads back to the same float)."""
+    """A number at full double precision (shortest text that reads back to the same float);
+    a vector or matrix as a JSON list of such numbers, [[0.15, 0.2], [0.25, 0.3]]."""
+    if isinstance(x, float):
+        return float.__repr__(x)  # also for a NumPy float64 (whose repr names its type)
+    if hasattr(x, "tolist"):
+        import json
+
+        return json.dumps(x.tolist(), allow_nan=False)
     return repr(x)
 
 

@@ -22,7 +22,11 @@ def line(cells: Iterable[object], sep: str) -> str:
 
 
 def render_delimited(trace: Trace, sep: str) -> str:
-    """A header row, then every node in forward order: inputs are space-separated ids."""
+    """A header row, then every node in forward order: inputs are space-separated ids.
+
+    A program over vectors and matrices has one more column, "shape" ("2x3", "" for a number),
+    and its arrays' values and gradients are JSON lists in one cell each: [[1.0, 2.0], [3.0, 4.0]].
+    """
     buf = io.StringIO()
     write_delimited(trace, sep, buf)
     return buf.getvalue()[:-1]  # the caller ends the last line
@@ -33,6 +37,11 @@ def write_delimited(trace: Trace, sep: str, out: TextIO) -> None:
     tape = tape_of(trace)
     if tape is None:
         writer = csv.writer(out, delimiter=sep, lineterminator="\n")  # one writer: one per row cost more than the row
+        if trace.arrays:  # one more column, the shape; arrays as JSON lists, one cell each
+            writer.writerow((*NODE_COLUMNS, "shape"))
+            writer.writerows((n.id, n.op, " ".join(n.inputs), full(n.value), full(n.grad), n.expression, n.note or "",
+                              "x".join(map(str, n.shape))) for n in trace.nodes)
+            return
         writer.writerow(NODE_COLUMNS)
         writer.writerows((n.id, n.op, " ".join(n.inputs), full(n.value), full(n.grad), n.expression, n.note or "")
                          for n in trace.nodes)

@@ -9,11 +9,12 @@ gradients add up.
 from __future__ import annotations
 
 from . import num
-from .picture import CUT, INPUT, LEGEND_GRAD, LEGEND_VALUE, OUTPUT, Box, Picture
+from .picture import CUT, INPUT, LEGEND_GRAD, LEGEND_VALUE, OUTPUT, Box, Picture, shape_of, wire_text
 
 VALUE_COLOUR = "#1a7f37"  # green
 GRAD_COLOUR = "#cf222e"  # red
 FONT = "Helvetica"
+WIRE_ENTRIES = 16  # entries of an array written on a wire (a matrix one row a line); more: its shape
 
 
 def html(text: str) -> str:
@@ -29,8 +30,29 @@ def quoted(id: str) -> str:
 
 
 def _pair(value: float, grad: float, sep: str = "<br/>") -> str:
+    if shape_of(value) or shape_of(grad):  # a vector or matrix: its shape on the wire, then its arrays
+        size = "x".join(map(str, shape_of(value)))
+        head = f'<font point-size="9" color="#555555">{size}</font><br/>' if size else ""
+        return (f'{head}<font color="{VALUE_COLOUR}">{_array(value)}</font>{sep}'
+                f'<font color="{GRAD_COLOUR}">{_array(grad)}</font>')
     return (f'<font color="{VALUE_COLOUR}">{html(num(value))}</font>{sep}'
             f'<font color="{GRAD_COLOUR}">{html(num(grad))}</font>')
+
+
+def _array(value: object) -> str:
+    """A value on a wire: a number; a small vector on one line; a small matrix one row a line;
+    a bigger array as its shape."""
+    shape = shape_of(value)
+    if len(shape) == 2 and value.size <= WIRE_ENTRIES:  # type: ignore[attr-defined]
+        rows = [num(row) for row in value]  # type: ignore[attr-defined]
+        if max(map(len, rows)) <= 64:
+            return "<br/>".join(html(row) for row in rows)
+    return html(wire_text(value, small=WIRE_ENTRIES, room=64))
+
+
+def _size(box: Box) -> str:
+    """The shape of a vector or matrix under its name: '2x2'."""
+    return f'<br/><font point-size="10" color="#555555">{box.size}</font>' if box.shape else ""
 
 
 def _box(pic: Picture, box: Box) -> str:
@@ -44,13 +66,15 @@ def _box(pic: Picture, box: Box) -> str:
         totals = f'<br/><font point-size="10">{_pair(box.value, box.grad, " ")}</font>'
     note = "<br/>*" if box.note else ""
     if box.kind == INPUT:
-        return f'{quoted(box.id)} [shape=box, style="rounded,filled", fillcolor="#eef2f7", label=<{name}{totals}>]'
+        return (f'{quoted(box.id)} [shape=box, style="rounded,filled", fillcolor="#eef2f7", '
+                f'label=<{name}{_size(box)}{totals}>]')
     if box.kind == CUT:
         return (f'{quoted(box.id)} [shape=box, style=dashed, label=<{name} ...{totals}'
                 f'<br/><font point-size="9">{html(box.expression)}</font>>]')
     sym = f'<font point-size="16"><b>{html(box.symbol or box.expression)}</b></font>'
-    label = f'{sym}<br/><font point-size="10">{html(box.id)}</font>{note}'
-    shape = "circle" if len(box.symbol) <= 3 else "ellipse"  # a long name would blow a circle up
+    size = f" {box.size}" if box.shape else ""
+    label = f'{sym}<br/><font point-size="10">{html(box.id)}{size}</font>{note}'
+    shape = "circle" if len(box.symbol) <= 3 and len(box.id + size) <= 5 else "ellipse"  # keep circles small
     extra = ', peripheries=2, fillcolor="#fff4d6"' if box.kind == OUTPUT else ', fillcolor="#ffffff"'
     if totals:  # beside the gate, so the circle stays the size of its symbol
         extra += f", xlabel=<{totals.removeprefix('<br/>')}>"
@@ -59,14 +83,14 @@ def _box(pic: Picture, box: Box) -> str:
 
 def render_dot(pic: Picture) -> str:
     title = html(pic.title(160))
-    at = html(pic.at())
+    at = html(pic.inputs_line()) if pic.inputs else ""
     legend = (f'<font color="{VALUE_COLOUR}">green, above: {LEGEND_VALUE}</font>    '
               f'<font color="{GRAD_COLOUR}">red, below: {LEGEND_GRAD} d{html(pic.output)}/d(wire)</font>')
     hidden = f"<br/>{pic.hidden:,} more nodes not drawn (dashed boxes stand for them)" if pic.hidden else ""
     lines = [
         "digraph bprop {",
         f'  graph [rankdir=LR, fontname="{FONT}", fontsize=12, labelloc=t, ordering=in, nodesep=0.45, ranksep=0.6,',
-        f'         label=<<b>{title}</b>{"<br/>at " + at if at else ""}<br/>{legend}{hidden}<br/> >]',
+        f'         label=<<b>{title}</b>{"<br/>" + at if at else ""}<br/>{legend}{hidden}<br/> >]',
         f'  node [fontname="{FONT}", fontsize=12, width=0.5]',
         f'  edge [fontname="{FONT}", fontsize=11, color="#555555", arrowsize=0.7]',
     ]

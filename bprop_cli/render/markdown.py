@@ -58,6 +58,9 @@ def render_markdown(trace: Trace) -> str:
 def write_markdown(trace: Trace, out: TextIO) -> None:
     """The document, every line ended. A trace made by the engine has its rows made from its
     columns a chunk at a time (the very bytes its records give), written as they are made."""
+    if trace.arrays:
+        out.write(_array_markdown(trace) + "\n")
+        return
     tape = tape_of(trace)
     name = trace.output
     lines = fence(visible(trace.expression.strip()))
@@ -106,6 +109,43 @@ def _backward_rows(trace: Trace) -> Iterator[list[str]]:
     expression = {n.id: n.expression for n in trace.nodes}
     for s in trace.backward:
         yield [code(f"{s.node} = {expression[s.node]}"), *_chain(s, trace.output), num(s.total)]
+
+
+def _array_markdown(trace: Trace) -> str:
+    """A program over vectors and matrices: each node with its shape, arrays on one line
+    ([[0.15, 0.2], [0.25, 0.3]]; a big one as its shape and a few entries), and each backward
+    step with its rule in matrix form."""
+    from .grid import shape_text
+
+    out = trace.output
+    lines = fence(visible(trace.expression.strip()))
+    lines += ["", "**Forward pass**", ""]
+    lines += table(
+        ["node", "computes", "shape", "value", cell(f"d{out}/dnode")], "llrll",
+        [[code(n.id) + (" \\*" if n.note else ""), "input" if n.op == "input" else code(n.expression),
+          shape_text(n.shape) or "scalar", cell(num(n.value)), cell(num(n.grad))] for n in trace.nodes if n.op != "const"],
+    )
+    if trace.backward:
+        expression = {n.id: n.expression for n in trace.nodes}
+        lines += ["", f"**Backward pass** (chain rule from d{out}/d{out} = {cell(num(trace.seed))})", ""]
+        rows = []
+        for s in trace.backward:
+            if s.rule is not None:
+                rule = code(f"d{out}/d{s.input} = " + s.rule.replace("upstream", f"d{out}/d{s.node}"))
+            else:
+                rule = _local(s.node, s.input, s.formula, s.local) + f" × {num(s.upstream)}"
+            note = f" ({cell(s.note)})" if s.note else ""
+            rows.append([code(f"{s.node} = {expression[s.node]}"), rule + note, cell(num(s.product))])
+        lines += table(["gate", "gradient sent back", "product"], "lll", rows)
+    lines += ["", f"**Gradients of {cell(out)} = {cell(num(trace.value))}**", ""]
+    lines += table(
+        ["input", "value", cell(f"d{out}/d(input)")], "lll",
+        [[code(name), cell(num(trace.inputs[name])), cell(num(g))] for name, g in trace.gradients.items()],
+    )
+    notes = [f"\\* {code(n.id)}: {cell(n.note)}" for n in trace.nodes if n.note]
+    if notes:
+        lines += ["", *notes]
+    return "\n".join(lines)
 
 
 def _chain(s, out: str) -> list[str]:  # type: ignore[no-untyped-def]

@@ -11,7 +11,7 @@ trace's ids.
 from __future__ import annotations
 
 from . import num
-from .picture import CUT, INPUT, OUTPUT, Box, Picture
+from .picture import CUT, INPUT, OUTPUT, Box, Picture, wire_text
 
 VALUE_COLOUR = "#1a7f37"
 GRAD_COLOUR = "#cf222e"
@@ -30,18 +30,19 @@ def text(label: str) -> str:
 def _node(key: str, box: Box, fan: str) -> str:
     if fan:  # gradients from several wires add up here
         fan = f": grad {fan}"
+    name = f"{box.id} {box.size}" if box.shape else box.id  # a vector or matrix: one node, with its shape
     if box.kind == INPUT:
-        return f"{key}[{text(box.id + fan)}]"
+        return f"{key}[{text(name + fan)}]"
     if box.kind == CUT:
-        return f"{key}[{text(box.id + ' ...')}]"
-    label = text((f"{box.symbol} ({box.id})" if box.symbol else box.id) + fan)
+        return f"{key}[{text(name + ' ...')}]"
+    label = text((f"{box.symbol} ({name})" if box.symbol else name) + fan)
     return f"{key}((({label})))" if box.kind == OUTPUT else f"{key}(({label}))"
 
 
 def render_mermaid(pic: Picture) -> str:
     keys = {box.id: f"n{i}" for i, box in enumerate(pic.boxes)}
     program = pic.title(120)
-    at = f" at {pic.at()}" if pic.inputs else ""
+    at = f" {pic.inputs_line()}" if pic.inputs else ""
     out = pic.output
     legend = f"Green arrows: forward value. Red dotted: gradient d{out}/d(wire) flowing back."
     lines = [
@@ -58,8 +59,8 @@ def render_mermaid(pic: Picture) -> str:
     red: list[str] = []
     count = 0
     for source, target, value, grad in links:
-        lines.append(f"  {source} -->|{text(num(value))}| {target}")
-        lines.append(f"  {source} -.-|{text('← ' + num(grad))}| {target}")
+        lines.append(f"  {source} -->|{text(wire_text(value, room=64))}| {target}")
+        lines.append(f"  {source} -.-|{text('← ' + wire_text(grad, room=64))}| {target}")
         green.append(str(count))
         red.append(str(count + 1))
         count += 2

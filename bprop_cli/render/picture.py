@@ -24,6 +24,8 @@ COMMUTATIVE = {"add", "mul"}
 
 SUM_TERMS = 4  # terms of a fan-out sum written out before it is shortened
 
+SMALL = 6  # entries of an array written out on a wire; a bigger one shows its shape only
+
 LEGEND_VALUE = "value (forward)"
 LEGEND_GRAD = "gradient (flowing back)"
 
@@ -38,6 +40,12 @@ class Box:
     expression: str
     note: str | None = None
     uses: int = 0  # wires leaving this node in the whole graph, drawn or not
+    shape: tuple[int, ...] = ()  # a vector's or matrix's shape; () for a number
+
+    @property
+    def size(self) -> str:
+        """The shape as people write it, '2x2', '3'; '' for a number."""
+        return "x".join(map(str, self.shape))
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,6 +65,7 @@ class Picture:
     boxes: list[Box]  # forward (topological) order
     wires: list[Wire]
     hidden: int = 0  # nodes left out to keep a large graph legible
+    arrays: bool = False  # a program over vectors and matrices: boxes and wires carry shapes
     _out: dict[str, list[Wire]] = field(default_factory=dict)
     _index: dict[str, Box] = field(default_factory=dict)
 
@@ -97,6 +106,31 @@ class Picture:
 
     def at(self) -> str:
         return ", ".join(f"{name} = {num(v)}" for name, v in self.inputs.items())
+
+    def inputs_line(self) -> str:
+        """'at x = -2, y = 5'; for an array program the inputs' shapes, 'inputs: W1 2x2, x 2, b a
+        number' (their values are on the wires)."""
+        if not self.arrays:
+            return f"at {self.at()}"
+        return "inputs: " + ", ".join(f"{name} {'x'.join(map(str, shape_of(v))) or 'a number'}"
+                                      for name, v in self.inputs.items())
+
+
+def shape_of(value: object) -> tuple[int, ...]:
+    return tuple(getattr(value, "shape", ()))
+
+
+def wire_text(value: object, small: int = SMALL, room: int = 40) -> str:
+    """What a wire shows of a value: a number as num() writes it; a small array on one line,
+    [[0.15, 0.2], [0.25, 0.3]]; a bigger one (more than `small` entries or `room` characters)
+    as its shape only, [2x3 matrix] or [4-vector]."""
+    shape = shape_of(value)
+    if not shape:
+        return num(value)  # type: ignore[arg-type]
+    text = num(value)  # type: ignore[arg-type]
+    if value.size <= small and len(text) <= room:  # type: ignore[attr-defined]
+        return text
+    return f"[{shape[0]}-vector]" if len(shape) == 1 else f"[{'x'.join(map(str, shape))} matrix]"
 
 
 def symbol(node: NodeRecord, nodes: dict[str, NodeRecord]) -> str:
@@ -188,7 +222,9 @@ def build_picture(trace: Trace, limit: int = DEFAULT_LIMIT) -> Picture:
             kind, sym = CUT, ""
         else:
             continue
-        boxes.append(Box(node.id, kind, sym, node.value, node.grad, node.expression, node.note, uses.get(node.id, 0)))
+        boxes.append(Box(node.id, kind, sym, node.value, node.grad, node.expression, node.note, uses.get(node.id, 0),
+                         tuple(node.shape)))
     total = sum(1 for n in trace.nodes if n.op != CONST or n.id == trace.output)
     hidden = total - len(kept) - len(cut)  # stubs show their own value and gradient
-    return Picture(trace.expression, dict(trace.inputs), trace.output, trace.seed, boxes, wires, hidden)
+    return Picture(trace.expression, dict(trace.inputs), trace.output, trace.seed, boxes, wires, hidden,
+                   arrays=trace.arrays)

@@ -33,12 +33,41 @@ def _rows_plain(rows: tuple[tuple[str, str], ...], width: int) -> list[str]:
     lead = " " * (INDENT + 2)
     lines = []
     for label, formula in rows:
+        if "\n" in formula:  # a matrix: its lines stand under each other
+            lines += _matrix_row(label, formula, lead, min(label_width, STACK), width)
+            continue
         if label_width > STACK:
             lines += _wrap(label, width, lead, lead + "  ") + _wrap(formula, width, lead + "    ", lead + "    ")
             continue
         first = f"{lead}{label.ljust(label_width)}  "
         lines += _wrap(formula, width, first, " " * len(first))
     return lines
+
+
+def _matrix_row(label: str, formula: str, lead: str, label_width: int, width: int) -> list[str]:
+    """A row whose formula ends in a matrix written on several lines ('rule = [[1  2]' then
+    '        [3  4]]'): beside the label if it fits in `width`, else the formula's text first
+    and the matrix on lines of its own below."""
+    head = f"{lead}{label.ljust(label_width)}  "
+    parts = formula.split("\n")
+    if len(head) + max(map(len, parts)) <= width:
+        return [head + parts[0], *(" " * len(head) + part for part in parts[1:])]
+    cut = parts[0].find("[")
+    cut = 0 if cut < 0 else cut
+    text = parts[0][:cut].rstrip()
+    lines = _wrap(text, width, head, " " * len(head)) if text else [head.rstrip()]
+    pad = " " * (len(lead) + 4)
+    return lines + [pad + part[cut:] for part in parts]
+
+
+def _matrix_cell(formula: str, column: int, width: int) -> str:
+    """A formula ending in a matrix for a cell starting at `column`: as it is if its lines fit
+    in `width`, else its text on one line and the matrix's lines, unindented, below it."""
+    parts = formula.split("\n")
+    if column + max(map(len, parts)) <= width:
+        return formula
+    cut = max(parts[0].find("["), 0)
+    return "\n".join([parts[0][:cut].rstrip(), *(part[cut:] for part in parts)]).lstrip("\n")
 
 
 def story_plain(blocks: Iterable[Block], width: int = 80) -> str:
@@ -110,7 +139,10 @@ def story_rich(blocks: Iterable[Block], width: int | None = None) -> RenderableT
                 rows = Table.grid(padding=(0, 2))
                 rows.add_column(style="dim", no_wrap=True)
                 rows.add_column(overflow="fold")
+                label_width = max(len(label) for label, _ in b.rows)
                 for label, formula in b.rows:
+                    if "\n" in formula:  # a matrix: beside its rule if it fits 80 columns, else below it
+                        formula = _matrix_cell(formula, INDENT + 2 + label_width + 2, 80)
                     rows.add_row(Text(label), _highlighted(formula, b.node))
                 body.append(Padding(rows, (0, 0, 0, 2)))
             grid.add_row(Text(f"{b.number}." if b.number else ""), Group(*body))

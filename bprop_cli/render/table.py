@@ -232,53 +232,120 @@ def at_line(inputs: dict[str, float], width: int = 80) -> str:
     return fold_list("at", [f"{name} = {num(v)}" for name, v in inputs.items()], width)
 
 
-def array_forward_table(trace: Trace, all_rows: bool = False) -> Table:
-    """An array program's nodes: shape, value and gradient, matrices one row a line."""
-    from .grid import grid, shape_text
-
-    table = _table()
-    table.add_column("node", style="cyan", no_wrap=True)
-    table.add_column("computes", overflow="fold")
-    table.add_column("shape", no_wrap=True)
-    table.add_column("value", style="green", no_wrap=True)
-    table.add_column(f"d{trace.output}/dnode", style="red", no_wrap=True)
-    for n in trace.non_constant_nodes():
-        table.add_row(Text(n.id + (" *" if n.note else "")), Text("input" if n.op == "input" else n.expression),
-                      Text(shape_text(n.shape)), Text(grid(n.value, all_rows)), Text(grid(n.grad, all_rows)))
-    return table
+PROGRAM_LINES = 12  # a longer array program shows its first lines and its last
 
 
-def array_backward_table(trace: Trace, all_rows: bool = False) -> Table:
-    """An array program's chain rule: each gate's rule in matrix form and the array it sends back."""
-    from .grid import grid
+def array_program_text(expression: str) -> Text:
+    """An array program as the report's first lines, without its '# at:' line (the values are
+    in the forward table, the shapes on the line below); a long one shortened to its ends."""
+    lines = [line.rstrip() for line in visible(expression.strip()).splitlines()
+             if line.strip() and not line.lstrip().startswith("# at:")]
+    if len(lines) > PROGRAM_LINES:
+        lines = [*lines[:PROGRAM_LINES - 3], f"... ({len(lines) - PROGRAM_LINES + 1:,} more lines)", *lines[-2:]]
+    lines = [line if len(line) <= 300 else f"{line[:270]} ... ({len(line):,} characters)" for line in lines]
+    return Text("\n".join(lines), style="bold")
 
-    table = _table()
-    table.add_column("gate", style="cyan", overflow="fold")
-    table.add_column("gradient sent back", overflow="fold")
-    table.add_column("product", no_wrap=True)
-    steps = trace.backward
-    out = trace.output
-    for i, s in enumerate(steps):
-        gate = "" if i > 0 and steps[i - 1].node == s.node else f"{s.node} = {trace.node(s.node).expression}"
-        if s.rule is None:
-            local = num(s.local)
-            formula = s.formula if s.formula == local else f"{s.formula} = {local}"
-            table.add_row(Text(gate), Text(f"d{s.node}/d{s.input} = {formula}"),
-                          Text(f"{num(s.upstream)} * {local} = {num(s.product)}"))
-            continue
-        rule = s.rule.replace("upstream", f"d{out}/d{s.node}")
-        text = Text(f"d{out}/d{s.input} = {rule}")
-        if s.note:
-            text.append(f" ({s.note})", style="yellow")
-        table.add_row(Text(gate), text, Text(grid(s.product, all_rows)))
-    return table
+
+def array_forward_table(trace: Trace, all_rows: bool = False) -> RenderableType:
+    """An array program's nodes: shape, value and gradient, matrices one row a line. Value and
+    gradient stand side by side when they fit the width they are printed in; otherwise each
+    node's gradient goes on a row of its own under its value (Rich would drop whole columns)."""
+    return _ArrayForward(trace, all_rows)
+
+
+class _ArrayForward:
+    def __init__(self, trace: Trace, all_rows: bool) -> None:
+        from .grid import grid, shape_text
+
+        self.trace = trace
+        self.nodes = list(trace.non_constant_nodes())
+        self.cells = [(Text(n.id + (" *" if n.note else "")), Text("input" if n.op == "input" else n.expression),
+                       shape_text(n.shape), grid(n.value, all_rows), grid(n.grad, all_rows)) for n in self.nodes]
+
+    def __rich_console__(self, console, options):  # type: ignore[no-untyped-def]
+        def widest(texts: list[str], header: str) -> int:
+            return max([len(header), *(len(line) for t in texts for line in t.split("\n"))])
+
+        out = self.trace.output
+        longest = max((len(n.expression) for n in self.nodes if n.op != "input"), default=5)
+        computes = min(max(longest, 5), 16)  # sigmoid(z1) unbroken, long expressions folded
+        node = widest([c[0].plain for c in self.cells], "node")
+        shape = widest([c[2] for c in self.cells], "shape")
+        value = widest([c[3] for c in self.cells], "value")
+        grad = widest([c[4] for c in self.cells], f"d{out}/dnode")
+        side_by_side = node + computes + shape + value + grad + 2 * 4 <= options.max_width
+        table = _table()
+        table.add_column("node", style="cyan", no_wrap=True)
+        table.add_column("computes", overflow="fold", min_width=computes)
+        table.add_column("shape", no_wrap=True, justify="right")
+        if side_by_side:
+            table.add_column("value", style="green", no_wrap=True)
+            table.add_column(f"d{out}/dnode", style="red", no_wrap=True)
+            for name, expression, size, v, g in self.cells:
+                table.add_row(name, expression, Text(size), Text(v), Text(g))
+        else:
+            table.add_column(f"value, and d{out}/dnode below it", overflow="fold")
+            for name, expression, size, v, g in self.cells:
+                table.add_row(name, expression, Text(size), Text(v, style="green"))
+                table.add_row(Text(""), Text(""), Text(f"d{out}/d{name.plain.rstrip(' *')}", style="dim"),
+                              Text(g, style="red"))
+        yield table
+
+
+def array_backward_table(trace: Trace, all_rows: bool = False) -> RenderableType:
+    """An array program's chain rule: each gate's rule in matrix form and the array it sends
+    back, beside the rule when both fit the width they are printed in, else under it."""
+    return _ArrayBackward(trace, all_rows)
+
+
+class _ArrayBackward:
+    def __init__(self, trace: Trace, all_rows: bool) -> None:
+        from .grid import grid
+
+        out = trace.output
+        steps = trace.backward
+        self.rows: list[tuple[str, Text, str]] = []  # gate, what is sent back, the product
+        for i, s in enumerate(steps):
+            gate = "" if i > 0 and steps[i - 1].node == s.node else f"{s.node} = {trace.node(s.node).expression}"
+            if s.rule is None:  # a step between numbers: upstream times the local derivative
+                local = s.formula if s.formula == num(s.local) else f"({s.formula})"
+                self.rows.append((gate, Text(f"d{out}/d{s.input} = d{out}/d{s.node} * {local}"), num(s.product)))
+                continue
+            text = Text(f"d{out}/d{s.input} = {s.rule.replace('upstream', f'd{out}/d{s.node}')}")
+            if s.note:  # told under the table: in a narrow column it would take a line a word
+                text.append(" *", style="yellow")
+            self.rows.append((gate, text, grid(s.product, all_rows)))
+
+    def __rich_console__(self, console, options):  # type: ignore[no-untyped-def]
+        gate = max([4, *(len(g) for g, _, _ in self.rows)])
+        rule = max([18, *(len(t.plain) for _, t, _ in self.rows)])
+        product = max([7, *(len(line) for _, _, p in self.rows for line in p.split("\n"))])
+        table = _table()
+        table.add_column("gate", style="cyan", overflow="fold", max_width=24)
+        if min(gate, 24) + rule + product + 4 <= options.max_width:
+            table.add_column("gradient sent back", overflow="fold")
+            table.add_column("product", no_wrap=True)
+            for g, text, p in self.rows:
+                table.add_row(Text(g), text, Text(p))
+        else:
+            table.add_column("gradient sent back, and the product under it", overflow="fold")
+            for g, text, p in self.rows:
+                lines = p.split("\n")
+                shown = "\n".join(["= " + lines[0], *("  " + line for line in lines[1:])])
+                table.add_row(Text(g), Text.assemble(text, "\n", (shown, "bold")))
+        yield table
+
+
+def array_step_notes(trace: Trace) -> list[Text]:
+    """The notes of the backward steps marked * (how a broadcast operand's gradient was summed)."""
+    return [Text(f"* {s.input}: {s.note}", style="yellow") for s in trace.backward if s.rule is not None and s.note]
 
 
 def render_array_table(trace: Trace, all_rows: bool = False) -> RenderableType:
     from .grid import grid, shape_text
 
     out = trace.output
-    parts: list[RenderableType] = [program_text(trace.expression)]
+    parts: list[RenderableType] = [array_program_text(trace.expression)]
     sizes = ", ".join(f"{name} {shape_text(n.shape)}" for name in trace.inputs
                       if (n := trace.node(name)).shape)
     if sizes:
@@ -286,7 +353,7 @@ def render_array_table(trace: Trace, all_rows: bool = False) -> RenderableType:
     parts += [_heading("Forward pass: values, and each node's gradient"), array_forward_table(trace, all_rows)]
     if trace.backward:
         parts += [_heading(f"Backward pass: chain rule from d{out}/d{out} = {grid(trace.seed)}"),
-                  array_backward_table(trace, all_rows)]
+                  array_backward_table(trace, all_rows), *array_step_notes(trace)]
     if trace.gradients:
         table = _table()
         table.add_column("input", style="cyan")

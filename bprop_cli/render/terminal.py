@@ -14,7 +14,7 @@ from rich.console import Group, RenderableType
 from rich.text import Text
 
 from . import num
-from .picture import CONST, GATE, INPUT, OUTPUT, Box, Picture
+from .picture import CONST, GATE, INPUT, OUTPUT, Box, Picture, wire_text
 
 VALUE_STYLE = "green"
 GRAD_STYLE = "red"
@@ -28,6 +28,8 @@ ASCII = {"tee": "|- ", "last": "`- ", "pipe": "|  ", "space": "   ", "sep": "|",
 def shape(box: Box, glyphs: dict[str, str]) -> str:
     """Inputs in brackets, gates in parentheses, the output in double parentheses."""
     sym = box.symbol.replace("·", glyphs["dot"])
+    if box.shape:  # a vector or matrix: one box, with its shape
+        return _shaped(box, sym)
     if box.kind == INPUT:
         return f"[{box.id}]"
     if box.kind == OUTPUT:
@@ -39,6 +41,31 @@ def shape(box: Box, glyphs: dict[str, str]) -> str:
     return f"{box.id} ..."  # CUT
 
 
+def _shaped(box: Box, sym: str) -> str:
+    """'[W1 2x2]', '(@) v1 2', '((sigmoid)) y 4'."""
+    if box.kind == INPUT:
+        return f"[{box.id} {box.size}]"
+    if box.kind == OUTPUT:
+        return f"(({sym})) {box.id} {box.size}" if sym else f"(({box.id} {box.size}))"
+    if box.kind == GATE:
+        return f"({sym}) {box.id} {box.size}"
+    return f"{box.id} {box.size} ..."
+
+
+def _fit(prefix: str, label: str, value: object, grad: object, width: int, extra: str = "") -> tuple[str, str]:
+    """A wire's value and gradient as text: numbers as num() writes them; arrays written out
+    when the line still fits in `width`, else the longer of the two, then both, as shapes."""
+    if not getattr(value, "shape", ()) and not getattr(grad, "shape", ()):
+        return num(value), num(grad)  # type: ignore[arg-type]
+    texts = [wire_text(value, room=width), wire_text(grad, room=width)]
+    room = width - len(prefix) - len(label) - 2 - 3 - (len(extra) + 4 if extra else 0)
+    for k in sorted((0, 1), key=lambda k: -len(texts[k])):
+        if len(texts[0]) + len(texts[1]) <= room:
+            break
+        texts[k] = wire_text((value, grad)[k], small=0)
+    return texts[0], texts[1]
+
+
 class _Line:
     __slots__ = ("id", "prefix", "label", "value", "grad", "extra")
 
@@ -46,7 +73,7 @@ class _Line:
         self.id, self.prefix, self.label, self.value, self.grad, self.extra = id, prefix, label, value, grad, extra
 
 
-def _tree_lines(pic: Picture, glyphs: dict[str, str]) -> list[list[_Line]]:
+def _tree_lines(pic: Picture, glyphs: dict[str, str], width: int = 80) -> list[list[_Line]]:
     """Trees of lines: the output's tree, then subtrees continued from too deep a level."""
     incoming: dict[str, list] = {}
     for wire in pic.wires:
@@ -64,24 +91,26 @@ def _tree_lines(pic: Picture, glyphs: dict[str, str]) -> list[list[_Line]]:
         while stack:
             id, grad, prefix, child_prefix, depth = stack.pop()
             box = boxes[id]
+            label = shape(box, glyphs)
             extra = ""
             if box.uses > 1 and id != root:
                 extra = f"share of {num(box.grad)}"
             kids = incoming.get(id, [])
             if id in drawn and kids and depth:
                 where = "continued below" if id in queued else "drawn above"
-                lines.append(_Line(id, prefix, shape(box, glyphs), num(box.value), num(grad), _join(extra, where)))
+                lines.append(_Line(id, prefix, label, *_fit(prefix, label, box.value, grad, width, _join(extra, where)),
+                                   _join(extra, where)))
                 continue
             if kids and depth >= MAX_DEPTH:
                 where = _join(extra, "continued below")
-                lines.append(_Line(id, prefix, shape(box, glyphs), num(box.value), num(grad), where))
+                lines.append(_Line(id, prefix, label, *_fit(prefix, label, box.value, grad, width, where), where))
                 roots.append((id, box.grad))
                 drawn.add(id)
                 queued.add(id)
                 continue
             queued.discard(id)
             drawn.add(id)
-            lines.append(_Line(id, prefix, shape(box, glyphs), num(box.value), num(grad), extra))
+            lines.append(_Line(id, prefix, label, *_fit(prefix, label, box.value, grad, width, extra), extra))
             for i in range(len(kids) - 1, -1, -1):  # pushed in reverse: first input drawn first
                 last = i == len(kids) - 1
                 stack.append((kids[i].source, kids[i].grad,
@@ -98,7 +127,7 @@ def _join(*parts: str) -> str:
 def render_graph(pic: Picture, ascii: bool = False, width: int = 80) -> RenderableType:
     """The picture as Rich text; `ascii` for plain output (no box-drawing characters)."""
     glyphs = ASCII if ascii else UNICODE
-    trees = _tree_lines(pic, glyphs)
+    trees = _tree_lines(pic, glyphs, width)
     every = [line for tree in trees for line in tree]
     forward, back = ("value ->", "<- gradient") if ascii else ("value →", "← gradient")
     back += f" d{pic.output}/d(wire)"
@@ -111,8 +140,10 @@ def render_graph(pic: Picture, ascii: bool = False, width: int = 80) -> Renderab
 
     parts: list[RenderableType] = [Text(pic.title(width), style="bold")]
     if pic.inputs:
-        parts.append(Text(f"at {pic.at()}"))
+        parts.append(Text(pic.inputs_line()))
     parts.append(Text("[x] input  (op) gate  ((op)) output; each line is a wire into the line above it", style="dim"))
+    if pic.arrays:
+        parts.append(Text("W 2x3: a matrix of 2 rows, 3 columns; x 3: a vector of 3 entries", style="dim"))
     head = Text(" " * (left + 2) if left else "")
     head.append(forward.rjust(vwidth) if left else forward, style=VALUE_STYLE)
     head.append(sep)
