@@ -3,8 +3,8 @@
 How to run (from the repository root; a minute or two on 2 cores):
 
     pip install -e '.[bench]'               # torch (a CPU build) and micrograd; see the README
-    python bench/arrays.py                  # both networks, 15 interleaved rounds, 5 process runs
-    python bench/arrays.py --quick          # 5 rounds, 2 process runs
+    python bench/arrays.py                  # both networks, 9 interleaved rounds, 5 process runs
+    python bench/arrays.py --quick          # 3 rounds, 2 process runs
     python bench/arrays.py --json out.json  # the medians as JSON too
 
 If OPENBLAS_CORETYPE or OPENBLAS_L2_SIZE is set in your shell, it can slow NumPy's matrix
@@ -37,6 +37,7 @@ import argparse
 import json
 import os
 import platform
+import resource
 import statistics
 import subprocess
 import sys
@@ -168,7 +169,7 @@ def torch_mlp(v: dict[str, np.ndarray], every_input: bool):  # type: ignore[no-u
 
     def check() -> tuple[float, dict[str, np.ndarray]]:
         loss = step()
-        return float(loss), {k: tensors[k].grad.numpy().copy() for k in wanted}
+        return loss.item(), {k: tensors[k].grad.numpy().copy() for k in wanted}
 
     return step, check
 
@@ -190,7 +191,7 @@ def torch_small(v: dict[str, np.ndarray]):  # type: ignore[no-untyped-def]
 
     def check() -> tuple[float, dict[str, np.ndarray]]:
         loss = step()
-        return float(loss), {k: a.grad.numpy().copy() for k, a in tensors.items()}
+        return loss.item(), {k: a.grad.numpy().copy() for k, a in tensors.items()}
 
     return step, check
 
@@ -245,20 +246,23 @@ def agree(name: str, reference: tuple[float, dict[str, np.ndarray]], got: tuple[
 # -- timing ------------------------------------------------------------------------------------
 
 
-def rounds(steps: dict[str, Callable[[], Any]], count: int, reps: dict[str, int]) -> dict[str, list[float]]:
-    """Seconds per step of each contender, `count` rounds; in a round every contender runs once
-    (`reps[name]` steps, averaged, for the fast ones) in turn, so a busy moment hits all alike."""
+def rounds(steps: dict[str, Callable[[], Any]], count: int, reps: dict[str, int]) -> tuple[dict[str, list[float]], dict[str, list[float]]]:
+    """Seconds per step of each contender, wall and CPU (of all this process's threads), `count`
+    rounds; in a round every contender runs once (`reps[name]` steps, averaged, for the fast
+    ones) in turn, so a busy moment hits all alike."""
     for step in steps.values():  # warm up: imports, caches, BLAS threads
         step()
     times: dict[str, list[float]] = {name: [] for name in steps}
+    cpu: dict[str, list[float]] = {name: [] for name in steps}
     for _ in range(count):
         for name, step in steps.items():
             k = reps.get(name, 1)
-            start = time.perf_counter()
+            start, start_cpu = time.perf_counter(), time.process_time()
             for _ in range(k):
                 step()
             times[name].append((time.perf_counter() - start) / k)
-    return times
+            cpu[name].append((time.process_time() - start_cpu) / k)
+    return times, cpu
 
 
 def ratio(times: dict[str, list[float]], a: str, b: str) -> float:
@@ -286,17 +290,21 @@ def process_runs(values: dict[str, np.ndarray], count: int, torch_ok: bool) -> d
             commands["torch script"] = [sys.executable, str(script), str(big)]
         sizes: dict[str, int] = {}
         times: dict[str, list[float]] = {name: [] for name in commands}
+        cpu: dict[str, list[float]] = {name: [] for name in commands}
         for r in range(count + 1):  # the first round warms the file cache and is dropped
             for name, cmd in commands.items():
-                start = time.perf_counter()
+                start, before = time.perf_counter(), resource.getrusage(resource.RUSAGE_CHILDREN)
                 done = subprocess.run(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
                 took = time.perf_counter() - start
+                after = resource.getrusage(resource.RUSAGE_CHILDREN)
                 if done.returncode != 0:
                     sys.exit(f"bench/arrays.py: {name} failed: {done.stderr.decode(errors='replace')[-400:]}")
                 sizes[name] = len(done.stdout)
                 if r:
                     times[name].append(took)
+                    cpu[name].append(after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime)
         out["times"] = times
+        out["cpu"] = cpu
         out["output_mb"] = {name: n / 1e6 for name, n in sizes.items()}
     return out
 
@@ -321,6 +329,7 @@ def machine_note() -> dict[str, Any]:
         "machine": platform.machine(), "processor": _cpu_name(),
         "load_average": os.getloadavg() if hasattr(os, "getloadavg") else None,
         "slow_blas_env": {k: os.environ[k] for k in SLOW_BLAS if k in os.environ},
+        "threads_env": {k: os.environ[k] for k in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS") if k in os.environ},
     }
     if _have("torch"):
         import torch
@@ -352,8 +361,8 @@ def bench_mlp(count: int, torch_ok: bool) -> dict[str, Any]:
     reference = made["bprop run()"][1]()
     for name, (_, check) in made.items():
         agree(name, reference, check())
-    times = rounds({name: step for name, (step, _) in made.items()}, count, {})
-    return {"times": times, "loss": reference[0]}
+    times, cpu = rounds({name: step for name, (step, _) in made.items()}, count, {})
+    return {"times": times, "cpu": cpu, "loss": reference[0]}
 
 
 def bench_small(count: int, torch_ok: bool, micrograd_ok: bool) -> dict[str, Any]:
@@ -367,31 +376,39 @@ def bench_small(count: int, torch_ok: bool, micrograd_ok: bool) -> dict[str, Any
     for name, (_, check) in made.items():
         agree(name, reference, check())
     reps = {"bprop run()": 20, "bprop passes": 20, "torch": 20}
-    times = rounds({name: step for name, (step, _) in made.items()}, count, reps)
-    return {"times": times, "loss": reference[0]}
+    times, cpu = rounds({name: step for name, (step, _) in made.items()}, count, reps)
+    return {"times": times, "cpu": cpu, "loss": reference[0]}
 
 
-def table(title: str, times: dict[str, list[float]], base: str) -> None:
+def table(title: str, result: dict[str, Any], base: str) -> None:
+    times, cpu = result["times"], result["cpu"]
     print(f"\n{title}")
-    print(f"  {'':22} {'median':>12} {'min':>12}   vs {base}")
+    print(f"  {'wall time':22} {'median':>12} {'min':>12}   / {base}   {'CPU median':>12}   / {base}")
     for name, ts in times.items():
-        print(f"  {name:22} {ms(statistics.median(ts))} {ms(min(ts))}   {ratio(times, name, base):7.2f}x")
+        print(f"  {name:22} {ms(statistics.median(ts))} {ms(min(ts))}   {ratio(times, name, base):7.2f}x"
+              f"   {ms(statistics.median(cpu[name]))}   {ratio(cpu, name, base):7.2f}x")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description="bprop's array engine against PyTorch, NumPy and micrograd")
-    parser.add_argument("--quick", action="store_true", help="5 rounds and 2 process runs")
-    parser.add_argument("--rounds", type=int, default=None, help="interleaved rounds (default 15)")
+    parser.add_argument("--quick", action="store_true", help="3 rounds and 2 process runs")
+    parser.add_argument("--rounds", type=int, default=None, help="interleaved rounds (default 9)")
     parser.add_argument("--process-runs", type=int, default=None, help="runs of each whole process (default 5)")
+    parser.add_argument("--threads", type=int, help="BLAS and PyTorch threads (re-runs itself with "
+                        "OMP_NUM_THREADS and OPENBLAS_NUM_THREADS set; steadier on a busy machine)")
     parser.add_argument("--json", metavar="FILE", help="also write the measurements as JSON")
     args = parser.parse_args()
-    count = args.rounds or (5 if args.quick else 15)
+    if args.threads and os.environ.get("OMP_NUM_THREADS") != str(args.threads):
+        env = {**os.environ, "OMP_NUM_THREADS": str(args.threads), "OPENBLAS_NUM_THREADS": str(args.threads)}
+        os.execve(sys.executable, [sys.executable, __file__, *sys.argv[1:]], env)
+    count = args.rounds or (3 if args.quick else 9)
     process_count = args.process_runs or (2 if args.quick else 5)
     torch_ok, micrograd_ok = _have("torch"), _have("micrograd")
     note = machine_note()
     print(f"python {note['python']}, numpy {note['numpy']}, torch {note.get('torch', '-')} "
           f"({note.get('torch_threads', '-')} threads), {note['cpus']} CPUs: {note['processor']}")
-    print(f"load average before: {', '.join(f'{x:.2f}' for x in note['load_average'] or ())}")
+    print(f"load average before: {', '.join(f'{x:.2f}' for x in note['load_average'] or ())}; "
+          f"{' '.join(f'{k}={v}' for k, v in note['threads_env'].items()) or 'default threads'}")
     if note["slow_blas_env"]:
         print(f"warning: {', '.join(note['slow_blas_env'])} set; they can slow NumPy: "
               f"env -u {' -u '.join(SLOW_BLAS)} python bench/arrays.py")
@@ -400,27 +417,32 @@ def main() -> None:
 
     result: dict[str, Any] = {"machine": note, "rounds": count}
     mlp = bench_mlp(count, torch_ok)
-    table(f"784-128-10 relu MLP, batch 64, float64, forward + backward ({count} rounds)", mlp["times"], "bprop run()")
+    table(f"784-128-10 relu MLP, batch 64, float64, forward + backward ({count} rounds)", mlp, "bprop run()")
     result["mlp"] = mlp
     verdicts = []
     if torch_ok:
         r_params = ratio(mlp["times"], "bprop run()", "torch (params)")
         r_every = ratio(mlp["times"], "bprop run()", "torch (every input)")
+        best = min(mlp["times"]["bprop run()"]) / min(mlp["times"]["torch (every input)"])
+        r_cpu = ratio(mlp["cpu"], "bprop run()", "torch (every input)")
         result["mlp_ratios"] = {"bprop/torch(params)": r_params, "bprop/torch(every input)": r_every,
+                                "bprop/torch(every input), fastest runs": best,
+                                "bprop/torch(every input), CPU time": r_cpu,
                                 "bprop/numpy": ratio(mlp["times"], "bprop run()", "numpy by hand")}
-        verdicts.append(f"bprop run() / PyTorch: {r_every:.2f}x (same gradients), {r_params:.2f}x (parameters only); "
+        verdicts.append(f"bprop run() / PyTorch: {r_every:.2f}x (same gradients), {r_params:.2f}x (parameters only), "
+                        f"{best:.2f}x fastest against fastest, {r_cpu:.2f}x in CPU time; "
                         f"target <= 2x: {'met' if max(r_every, r_params) <= 2 else 'MISSED'}")
 
     proc = process_runs(mlp_values(), process_count, torch_ok)
     result["process"] = proc
     print(f"\nwhole process, {proc['values_file_mb']:.1f} MB of values ({process_count} runs)")
     for name, ts in proc["times"].items():
-        print(f"  {name:22} {ms(statistics.median(ts))} median, {ms(min(ts))} min, "
-              f"{proc['output_mb'][name]:.1f} MB written")
+        print(f"  {name:22} wall {ms(statistics.median(ts))} median, {ms(min(ts))} min; "
+              f"CPU {ms(statistics.median(proc['cpu'][name]))} median; {proc['output_mb'][name]:.1f} MB written")
 
     small = bench_small(count, torch_ok, micrograd_ok)
     table(f"2-16-16-1 relu MLP, 100 points, mean squared error, forward + backward ({count} rounds)",
-          small["times"], "bprop run()")
+          small, "bprop run()")
     result["small"] = small
     if micrograd_ok:
         speedup = ratio(small["times"], "micrograd", "bprop run()")
