@@ -5,7 +5,8 @@ How to run (from the repository root; a minute or two on 2 cores):
     pip install -e '.[bench]'               # torch (a CPU build) and micrograd; see the README
     python bench/arrays.py                  # both networks, 9 interleaved rounds, 5 process runs
     python bench/arrays.py --quick          # 3 rounds, 2 process runs
-    python bench/arrays.py --json out.json  # the medians as JSON too
+    python bench/arrays.py --threads 1      # one BLAS/PyTorch thread: steadier on a busy machine
+    python bench/arrays.py --json out.json  # every measurement as JSON too
 
 If OPENBLAS_CORETYPE or OPENBLAS_L2_SIZE is set in your shell, it can slow NumPy's matrix
 products: run `env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE python bench/arrays.py` (the script
