@@ -1,6 +1,7 @@
 """Benchmark: programs over vectors and matrices against PyTorch, NumPy by hand and micrograd.
 
-How to run (from the repository root; a minute or two on 2 cores):
+How to run (from the repository root; a few minutes on 2 busy cores, most of it micrograd and
+the whole-process runs):
 
     pip install -e '.[bench]'               # torch (a CPU build) and micrograd; see the README
     python bench/arrays.py                  # both networks, 9 interleaved rounds, 5 process runs
