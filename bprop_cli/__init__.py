@@ -18,7 +18,7 @@ from .errors import BpropError, EvalError, ExitStatus, ParseError
 from .graph import Graph, build_graph, compile_program
 from .parser import parse
 from .trace import Trace
-from .values import bind, has_arrays
+from .values import as_float, bind, has_arrays
 
 __version__ = "0.1.0"
 __all__ = [
@@ -29,13 +29,14 @@ __all__ = [
 
 def run(
     program: str, values: Mapping[str, object], seed: object = 1.0, *, expand: bool = False,
-    on_phase: Callable[[str], None] | None = None,
+    on_phase: Callable[[str], None] | None = None, scalarize: bool = False,
 ) -> Trace:
     """Parse `program`, run it forward at `values` and backward from its output; return the trace.
 
     A value may be a vector or a matrix ('[1, 2]', a nested list or a NumPy array): then the
     array engine runs (NumPy), and the trace's values and gradients of array nodes are arrays;
     a non-scalar output needs `seed`, an array of its shape.
+    `scalarize` lowers an array program to scalar gates, one node per entry (W1[0][1], ...).
     `expand` lowers composite gates (sigmoid, tanh, ...) into their primitive gates;
     `on_phase`, if given, is called with the name of each step as it starts (for progress).
     """
@@ -48,7 +49,11 @@ def run(
         phase("parsing")
         graph = compile_program(program, expand=expand)  # parsed straight into the graph
         bound = bind(graph, values)
-        if has_arrays(graph, bound):
+        if scalarize and has_arrays(graph, bound):
+            from .scalarize import scalarize as lower
+
+            graph, bound = lower(graph, bound)  # one scalar gate per entry, for the scalar engine
+        elif has_arrays(graph, bound):
             from .arrays import run_arrays  # NumPy is loaded only for programs over arrays
 
             phase("forward and backward pass")
@@ -64,7 +69,7 @@ def run(
 
 def _scalar_seed(seed: object) -> float:
     if isinstance(seed, (int, float)) and not isinstance(seed, bool):
-        return float(seed)
+        return as_float(seed, "the seed gradient")  # a huge int, NaN or inf: a BpropError
     if isinstance(seed, str):
         from .values import constant_value
 

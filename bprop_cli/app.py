@@ -44,6 +44,10 @@ Examples:
   bprop eval "(x+y)*z"                     (no values: a symbolic trace)
 
   bprop eval "x/3 + y^2" x=1 y=1/2 --exact
+
+  bprop eval "h = relu(W1 @ x); f = sum(W2 @ h)" W1="[[0.5,-1],[1.5,0.2]]" x="[1,2]" W2="[[2,-1]]"
+
+  bprop eval --example mazur --scalarize    (the same network, one scalar gate per entry)
 """
 
 EXPLAIN_EXAMPLES = """\
@@ -58,6 +62,8 @@ Examples:
   bprop explain chain-rule            (a topic; or a gate: bprop explain mul)
 
   bprop explain --example sigmoid-neuron
+
+  bprop explain "(x+y)*z" x=-2 y=5 z=-4 --step     (one step per key press)
 """
 
 
@@ -125,6 +131,7 @@ FILE = typer.Option(None, "-f", "--file", help="Read the program from FILE; then
 EXAMPLE = typer.Option(None, "--example", help=EXAMPLE_HELP)
 EXPAND = typer.Option(False, "--expand", help=EXPAND_HELP)
 TRACEBACK = typer.Option(False, "--traceback", hidden=True, help="Show Python tracebacks (for debugging bprop).")
+SCALARIZE = typer.Option(False, "--scalarize", help="Write a program over vectors and matrices in scalar gates, one node per entry (W1[0][1], ...): every single product.")
 
 
 @app.callback()
@@ -153,12 +160,13 @@ def eval_(
     symbolic: bool = typer.Option(False, "--symbolic", help="Trace with formulas; variables without a value stay symbols (automatic when no values are given)."),
     exact: bool = typer.Option(False, "--exact", help="Exact arithmetic: 1/3 stays 1/3, irrational parts stay symbolic, a decimal beside each value."),
     latex: bool = typer.Option(False, "--latex", help="Print LaTeX of the trace and gradients (symbolic, or exact at the given values)."),
+    scalarize: bool = SCALARIZE,
 ) -> None:
     """Run the forward and backward passes and show every step."""
     eval_command(
         args=args, file=file, fmt=fmt, as_json=as_json, seed=seed, all_rows=all_rows,
         graph=graph, example=example, expand=expand, traceback=traceback, grad=grad, values_file=values_file,
-        batch=batch, check=check, symbolic=symbolic, exact=exact, latex=latex,
+        batch=batch, check=check, symbolic=symbolic, exact=exact, latex=latex, scalarize=scalarize,
     )
 
 
@@ -184,10 +192,11 @@ def graph_(
         None, "-o", "--output", help="Write the picture to FILE: .svg or .png (needs Graphviz), .dot, .mmd or .txt."),
     max_nodes: int = typer.Option(DEFAULT_LIMIT, "--max-nodes", help="Summarise larger graphs (0: draw every node)."),
     traceback: bool = TRACEBACK,
+    scalarize: bool = SCALARIZE,
 ) -> None:
     """Draw the computational graph: every wire's value (green) and gradient (red)."""
     with error_boundary(traceback=traceback):
-        trace = _trace(args, file)
+        trace = _trace(args, file, scalarize=scalarize)
         if output is not None:
             from .render.graph import write_graph
 
@@ -212,9 +221,12 @@ def explain(
     example: Optional[str] = EXAMPLE,
     expand: bool = EXPAND,
     all_steps: bool = typer.Option(False, "--all-steps", help="Narrate every step of long programs instead of a summary."),
+    step: bool = typer.Option(False, "--step", help="On a terminal, one step per key press: Enter or the right arrow next, the left arrow or Backspace back, q quits."),
     traceback: bool = TRACEBACK,
+    scalarize: bool = SCALARIZE,
 ) -> None:
     """Tutor: narrate backpropagation step by step, or explain a topic or a gate."""
+    trace = None
     with error_boundary(traceback=traceback):
         from .lessons import index, is_topic_like, lesson
 
@@ -226,7 +238,13 @@ def explain(
             from .tutor import narrate
 
             source, values = _program_and_values(positional, file, 1.0, None, example=example)
-            blocks = narrate(run(source, values, expand=expand), expand=expand, all_steps=all_steps)
+            trace = run(source, values, expand=expand, scalarize=scalarize)
+            blocks = narrate(trace, expand=expand, all_steps=all_steps)
+    if step and trace is not None:
+        from .cli import step_through_on_a_terminal
+
+        if step_through_on_a_terminal(blocks, trace):
+            return
     _tell(blocks)
 
 
@@ -242,3 +260,77 @@ def examples_() -> None:
         Block("step", "", 0, "", tuple((e.name, e.description) for e in examples().values())),
         Block("try", "bprop eval --example sigmoid-neuron\nbprop explain --example cs231n"),
     ])
+
+
+QUIZ_EXAMPLES = """\
+Examples:
+
+  bprop quiz "(x+y)*z" x=-2 y=5 z=-4
+
+  bprop quiz --example sigmoid-neuron --ask local,grad
+
+  bprop quiz --random --level 2 --seed 7        (a made-up exercise)
+
+  bprop quiz "(x+y)*z" x=-2 y=5 z=-4 < answers.txt    (one answer a line)
+
+  printf '3\\n-12\\n' | bprop quiz "(x+y)*z" x=-2 y=5 z=-4 --ask forward --json
+"""
+
+CHECK_EXAMPLES = """\
+Examples:
+
+  bprop check "(x+y)*z" x=-2 y=5 z=-4 --answer dx=-4 --answer dz=-3
+
+  bprop check "(x+y)*z" x=-2 y=5 z=-4 --answer v1=3 --answer dv1=-4
+
+  bprop check "q = x*y; f = q*q" x=2 y=3 --answer dq/dx=2 --answer dx=144
+
+  bprop check --example cs231n --answer "df/dz=3" --json
+
+An answer names a value (v1), a gradient (dx or df/dx), a local derivative
+(dv1/dx; "df/dz (local)" where the gradient is written the same way) or a
+product (df/dv1*dv1/dx).
+"""
+
+
+@app.command("quiz", cls=ExpressionFirstCommand, epilog=QUIZ_EXAMPLES)
+def quiz_(
+    args: Optional[List[str]] = PROGRAM,
+    file: Optional[Path] = FILE,
+    example: Optional[str] = EXAMPLE,
+    expand: bool = EXPAND,
+    values_file: Optional[Path] = typer.Option(None, "--values", metavar="FILE.json", help='Values from a JSON object, e.g. {"x": -2, "w": "-pi/4"}.'),
+    seed_grad: float = typer.Option(1.0, "--seed-grad", help="Gradient of the output to start the backward pass from."),
+    ask: str = typer.Option("forward,local,product,grad", "--ask", metavar="KINDS",
+                            help="Which numbers to ask for, comma-separated: forward, local, product, grad."),
+    as_json: bool = typer.Option(False, "--json", help="Read the answers from stdin and print one JSON summary."),
+    random: bool = typer.Option(False, "--random", help="Make up an exercise: small numbers, answers that come out exact."),
+    level: int = typer.Option(1, "--level", min=1, max=3, help="With --random: 1 two gates, 2 a value used twice, 3 a sigmoid or a kink."),
+    seed: Optional[int] = typer.Option(None, "--seed", metavar="N", help="With --random: the same N makes the same exercise."),
+    traceback: bool = TRACEBACK,
+) -> None:
+    """Practice: fill in the forward values, local derivatives, products and gradients yourself."""
+    from .cli import quiz_command
+
+    quiz_command(args, file=file, example=example, expand=expand, values_file=values_file, seed_grad=seed_grad,
+                 ask=ask, as_json=as_json, random=random, level=level, seed=seed, traceback=traceback)
+
+
+@app.command("check", cls=ExpressionFirstCommand, epilog=CHECK_EXAMPLES)
+def check_(
+    args: Optional[List[str]] = PROGRAM,
+    answer: List[str] = typer.Option([], "--answer", metavar="NAME=VALUE",
+                                     help="One of your answers, e.g. dx=-4 (repeat for more)."),
+    file: Optional[Path] = FILE,
+    example: Optional[str] = EXAMPLE,
+    expand: bool = EXPAND,
+    values_file: Optional[Path] = typer.Option(None, "--values", metavar="FILE.json", help='Values from a JSON object, e.g. {"x": -2, "w": "-pi/4"}.'),
+    seed_grad: float = typer.Option(1.0, "--seed-grad", help="Gradient of the output to start the backward pass from."),
+    as_json: bool = typer.Option(False, "--json", help="Print the verdicts as one JSON object."),
+    traceback: bool = TRACEBACK,
+) -> None:
+    """Check hand-worked answers; each wrong one is traced back to the first wrong step it depends on."""
+    from .cli import check_command
+
+    check_command(args, answer, file=file, example=example, expand=expand, values_file=values_file,
+                  seed_grad=seed_grad, as_json=as_json, traceback=traceback)

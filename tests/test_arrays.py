@@ -288,3 +288,45 @@ def test_scalar_programs_do_not_import_numpy() -> None:
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=60)
     assert r.stderr.strip().splitlines()[-1] == "False"
     assert json.loads(r.stdout)["value"] == -12
+
+
+# -- --scalarize -----------------------------------------------------------------------------
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(programs())
+def test_scalarized_programs_agree_with_the_array_engine(case) -> None:  # type: ignore[no-untyped-def]
+    program, values = case
+    arrays, scalars = run(program, values), run(program, values, scalarize=True)
+    assert scalars.value == pytest.approx(arrays.value, rel=1e-12, abs=1e-12)
+    for name, grad in arrays.gradients.items():
+        for index in np.ndindex(np.shape(grad)):
+            entry = name + "".join(f"[{k}]" for k in index)
+            assert scalars.gradients[entry] == pytest.approx(np.asarray(grad)[index], rel=1e-9, abs=1e-12), entry
+
+
+@pytest.mark.parametrize("program", ["mean(softmax(A) * B)", "mse(A @ u, v)", "sum(transpose(A) @ v) / 2"])
+def test_scalarized_softmax_mse_transpose_agree(program: str) -> None:
+    rng = np.random.default_rng(5)
+    values = {"A": rng.normal(size=(2, 3)), "B": rng.normal(size=(2, 3)), "u": rng.normal(size=3), "v": rng.normal(size=2)}
+    import re
+
+    used = {k: v for k, v in values.items() if re.search(rf"\b{k}\b", program)}
+    arrays, scalars = run(program, used), run(program, used, scalarize=True)
+    assert scalars.value == pytest.approx(arrays.value, rel=1e-12)
+    for name, grad in arrays.gradients.items():
+        for index in np.ndindex(grad.shape):
+            entry = name + "".join(f"[{k}]" for k in index)
+            assert scalars.gradients[entry] == pytest.approx(grad[index], rel=1e-9, abs=1e-14)
+
+
+def test_scalarize_on_the_command_line_shows_every_product() -> None:
+    r = bprop("eval", "--example", "mazur", "--scalarize", "--json")
+    assert r.returncode == 0, r.stderr
+    data = json.loads(r.stdout)
+    assert data["gradients"]["W1[0][0]"] == pytest.approx(0.000438568, abs=5e-10)
+    products = {(s["node"], s["input"]) for s in data["backward"]}
+    assert ("v1", "W1[0][0]") in products and ("v1", "x[0]") in products  # W1[0][0] * x[0]
+    from conftest import assert_json_invariants
+
+    assert_json_invariants(data)
