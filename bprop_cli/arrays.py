@@ -51,6 +51,46 @@ def describe_shape(shape: Shape) -> str:
 def array_value(value: object, name: str) -> np.ndarray:
     """A vector or matrix from a '[...]' literal (numbers or constant expressions such as pi/4),
     a nested list (from --values) or an array; every mistake is a usage error naming `name`."""
+    array = _plain_numbers(value)
+    if array is None:
+        array = _checked(value, name)
+    if array.size > MAX_ENTRIES:
+        raise ValueBindingError(f"the value of {name} has {array.size:,} entries; the limit is {MAX_ENTRIES:,}")
+    if not _finite(array):
+        bad = np.argwhere(~np.isfinite(array))
+        where = "".join(f"[{i}]" for i in bad[0])
+        raise ValueBindingError(f"{name}{where} is {array[tuple(bad[0])]}; values must be finite numbers")
+    return array
+
+
+_NUMBER_TYPES = frozenset((float, int))
+
+
+def _plain_numbers(value: object) -> np.ndarray | None:
+    """The common case in one NumPy call: a numeric vector or matrix, or a rectangular list (of
+    lists) of plain ints and floats. Anything else (strings, bools, ragged or empty rows,
+    huge ints) gives None, and the entry-by-entry reading finds the mistake and names it."""
+    if isinstance(value, np.ndarray):
+        if value.dtype.kind in "fiu" and value.ndim in (1, 2) and value.size:
+            return np.array(value, dtype=float)
+        return None
+    if not isinstance(value, list) or not value:
+        return None
+    if isinstance(value[0], list):
+        width = len(value[0])
+        if not width or any(type(row) is not list or len(row) != width or not _NUMBER_TYPES.issuperset(map(type, row))
+                            for row in value):
+            return None
+    elif not _NUMBER_TYPES.issuperset(map(type, value)):
+        return None
+    try:
+        return np.array(value, dtype=float)
+    except (OverflowError, ValueError, TypeError):
+        return None
+
+
+def _checked(value: object, name: str) -> np.ndarray:
+    """Entry by entry, so that a mistake is named where it is."""
     if isinstance(value, np.ndarray):
         nested: Any = value.tolist()
     elif isinstance(value, str):
@@ -62,12 +102,6 @@ def array_value(value: object, name: str) -> np.ndarray:
         array = np.array(rows, dtype=float)
     except (TypeError, ValueError, OverflowError):  # pragma: no cover - _leaves makes numbers only
         raise ValueBindingError(f"the value of {name} is not an array of numbers") from None
-    if array.size > MAX_ENTRIES:
-        raise ValueBindingError(f"the value of {name} has {array.size:,} entries; the limit is {MAX_ENTRIES:,}")
-    bad = np.argwhere(~np.isfinite(array))
-    if bad.size:
-        where = "".join(f"[{i}]" for i in bad[0])
-        raise ValueBindingError(f"{name}{where} is {array[tuple(bad[0])]}; values must be finite numbers")
     return array
 
 
@@ -250,22 +284,29 @@ def _fail(graph: Graph, index: int, problem: str) -> EvalError:
 def forward(graph: Graph, values: Mapping[str, Any], shapes: Sequence[Shape]) -> list[Any]:
     """Value of every node (a float for a scalar node, an ndarray otherwise)."""
     out: list[Any] = []
-    for i, op in enumerate(graph.ops):
-        if op == INPUT:
-            out.append(values[graph.ids[i]])
-            continue
-        if op == CONST:
-            out.append(graph.consts[i])
-            continue
-        gate = GATES[op]
-        xs = [out[j] for j in graph.args[i]]
-        with np.errstate(all="ignore"):
+    with np.errstate(all="ignore"):  # once per pass: entering it per node costs more than small gates
+        for i, op in enumerate(graph.ops):
+            if op == INPUT:
+                out.append(values[graph.ids[i]])
+                continue
+            if op == CONST:
+                out.append(graph.consts[i])
+                continue
+            gate = GATES[op]
+            xs = [out[j] for j in graph.args[i]]
             y = gate.vforward(np, *xs)  # type: ignore[misc]
-        y = float(y) if not shapes[i] else np.asarray(y, dtype=float)
-        if not np.all(np.isfinite(y)):
-            raise _fail(graph, i, _problem(gate, xs, y))
-        out.append(y)
+            y = float(y) if not shapes[i] else np.asarray(y, dtype=float)
+            if not _finite(y):
+                raise _fail(graph, i, _problem(gate, xs, y))
+            out.append(y)
     return out
+
+
+def _finite(x: Any) -> bool:
+    """No NaN or infinity in a number or an array (without np.all's Python-level dispatch)."""
+    if isinstance(x, float):
+        return math.isfinite(x)
+    return bool(np.isfinite(x).all())
 
 
 def _problem(gate: Any, xs: list[Any], y: Any) -> str:
@@ -315,50 +356,54 @@ def backward(graph: Graph, values: Sequence[Any], shapes: Sequence[Shape], seed:
     grads[graph.output] = seed
     steps: list[BackwardStep] = []
     notes: dict[int, str] = {}
-    for index in range(graph.output, -1, -1):
-        upstream = grads[index]
-        op = graph.ops[index]
-        if upstream is None or op == INPUT or op == CONST:
-            continue
-        gate = GATES[op]
-        args = graph.args[index]
-        xs = [values[j] for j in args]
-        out = values[index]
-        names = [labels[j] for j in args]
-        scalar = gate.elementwise and not shapes[index] and not any(shapes[j] for j in args)
-        with np.errstate(all="ignore"):
+    with np.errstate(all="ignore"):  # the whole sweep, the sums of gradients too
+        for index in range(graph.output, -1, -1):
+            upstream = grads[index]
+            op = graph.ops[index]
+            if upstream is None or op == INPUT or op == CONST:
+                continue
+            gate = GATES[op]
+            args = graph.args[index]
+            xs = [values[j] for j in args]
+            out = values[index]
+            names = [labels[j] for j in args]
+            scalar = gate.elementwise and not shapes[index] and not any(shapes[j] for j in args)
             if gate.elementwise:
                 locals_ = gate.vlocal(np, *xs, out)  # type: ignore[misc]
-                contributions = [None if d is None else upstream * d for d in locals_]
+                # upstream * 1.0 is upstream: no copy (the locals of add and sub)
+                contributions = [None if d is None else upstream if type(d) is float and d == 1.0 else upstream * d
+                                 for d in locals_]
             else:
                 locals_ = [None] * len(args)
                 contributions = list(gate.vjp(np, upstream, *xs, out))  # type: ignore[misc]
-        if scalar and gate.kink is not None and (note := gate.kink(*map(float, xs), float(out))):
-            notes[index] = note
-        for k, parent in enumerate(args):
-            part = contributions[k]
-            if part is None or graph.ops[parent] == CONST:
-                continue
-            part = unbroadcast(np.broadcast_to(part, shapes[index]) if gate.elementwise else part, shapes[parent])
-            if not np.all(np.isfinite(part)):
-                local = locals_[k]
-                if local is not None and not np.all(np.isfinite(local)):
-                    raise _fail(graph, index, f"the local derivative with respect to {names[k]} is infinite")
-                raise _fail(graph, index, "overflow in the chain-rule product")
-            total = part if grads[parent] is None else grads[parent] + part
-            if not np.all(np.isfinite(total)):
-                raise _fail(graph, index, f"overflow in the sum of the gradients of {names[k]}")
-            grads[parent] = total
-            note = _broadcast_note(names[k], shapes[parent], shapes[index]) if gate.elementwise else None
-            if scalar:
-                local = float(locals_[k])  # type: ignore[arg-type]
-                steps.append(BackwardStep(graph.ids[index], graph.ids[parent], float(upstream), local, float(part),
-                                          float(total), gate.formula(k, names, graph.ids[index])))
-            else:
-                steps.append(BackwardStep(graph.ids[index], graph.ids[parent], upstream, None, part, total,  # type: ignore[arg-type]
-                                          gate.formula(k, names, graph.ids[index]),
-                                          rule=gate.rule(k, names, graph.ids[index]), note=note))
-    zero = [0.0 if not s else np.zeros(s) for s in shapes]
+            if scalar and gate.kink is not None and (note := gate.kink(*map(float, xs), float(out))):
+                notes[index] = note
+            for k, parent in enumerate(args):
+                part = contributions[k]
+                if part is None or graph.ops[parent] == CONST:
+                    continue
+                if gate.elementwise and np.shape(part) != shapes[index]:
+                    part = np.broadcast_to(part, shapes[index])
+                part = unbroadcast(part, shapes[parent])
+                total = part if grads[parent] is None else grads[parent] + part
+                if not _finite(total):  # grads[parent] is finite, so a finite total means a finite part
+                    if not _finite(part):
+                        local = locals_[k]
+                        if local is not None and not _finite(np.asarray(local, dtype=float)):
+                            raise _fail(graph, index, f"the local derivative with respect to {names[k]} is infinite")
+                        raise _fail(graph, index, "overflow in the chain-rule product")
+                    raise _fail(graph, index, f"overflow in the sum of the gradients of {names[k]}")
+                grads[parent] = total
+                note = _broadcast_note(names[k], shapes[parent], shapes[index]) if gate.elementwise else None
+                if scalar:
+                    local = float(locals_[k])  # type: ignore[arg-type]
+                    steps.append(BackwardStep(graph.ids[index], graph.ids[parent], float(upstream), local, float(part),
+                                              float(total), gate.formula(k, names, graph.ids[index])))
+                else:
+                    steps.append(BackwardStep(graph.ids[index], graph.ids[parent], upstream, None, part, total,  # type: ignore[arg-type]
+                                              gate.formula(k, names, graph.ids[index]),
+                                              rule=gate.rule(k, names, graph.ids[index]), note=note))
+    zero = {i: 0.0 if not shapes[i] else np.zeros(shapes[i]) for i, g in enumerate(grads) if g is None}
     grads = [zero[i] if g is None else g for i, g in enumerate(grads)]
     records = tuple(
         NodeRecord(graph.ids[i], op, tuple(graph.ids[j] for j in graph.args[i]), values[i], grads[i], graph.text(i),
