@@ -7,6 +7,7 @@ other commands, for help and for the less common options.
 
 from __future__ import annotations
 
+from enum import Enum
 from pathlib import Path
 from typing import List, Optional
 
@@ -44,6 +45,12 @@ Examples:
   bprop eval "(x+y)*z"                     (no values: a symbolic trace)
 
   bprop eval "x/3 + y^2" x=1 y=1/2 --exact
+
+  bprop eval "w*x + b" w=2 x=3 b=1 --params w,b     (|∇| over w and b; x is data)
+
+  bprop eval "u = b*c; v = a + u; J = 3*v" a=5 b=3 c=2 --nudge v=0.001
+
+  bprop eval "a = 2 + 3*w; J = a^2" w=3 --check --eps 0.001 --difference forward --nodes
 """
 
 EXPLAIN_EXAMPLES = """\
@@ -64,6 +71,11 @@ Examples:
 EXAMPLE_HELP = "Run a built-in example (bprop examples lists them); arguments NAME=VALUE change its inputs."
 EXPAND_HELP = "Expand composite gates ({}) into the primitive gates they are made of.".format(
     ", ".join(g.name for g in GATES.values() if g.expand))
+
+
+class Difference(str, Enum):
+    central = "central"
+    forward = "forward"
 
 
 class ExpressionFirstCommand(TyperCommand):
@@ -124,6 +136,9 @@ PROGRAM = typer.Argument(
 FILE = typer.Option(None, "-f", "--file", help="Read the program from FILE; then every argument is NAME=VALUE.")
 EXAMPLE = typer.Option(None, "--example", help=EXAMPLE_HELP)
 EXPAND = typer.Option(False, "--expand", help=EXPAND_HELP)
+PARAMS = typer.Option(
+    None, "--params", metavar="NAMES",
+    help="Comma-separated inputs that are parameters (e.g. w1,w2,b); the others are data. |∇| is taken over these.")
 TRACEBACK = typer.Option(False, "--traceback", hidden=True, help="Show Python tracebacks (for debugging bprop).")
 
 
@@ -153,12 +168,23 @@ def eval_(
     symbolic: bool = typer.Option(False, "--symbolic", help="Trace with formulas; variables without a value stay symbols (automatic when no values are given)."),
     exact: bool = typer.Option(False, "--exact", help="Exact arithmetic: 1/3 stays 1/3, irrational parts stay symbolic, a decimal beside each value."),
     latex: bool = typer.Option(False, "--latex", help="Print LaTeX of the trace and gradients (symbolic, or exact at the given values)."),
+    params: Optional[str] = PARAMS,
+    nudge: Optional[List[str]] = typer.Option(
+        None, "--nudge", metavar="NAME=h",
+        help="Move an input or a named intermediate by h, recompute what depends on it, and compare the "
+             "output's change with the first-order prediction gradient*h (repeatable)."),
+    eps: Optional[float] = typer.Option(
+        None, "--eps", metavar="E", help="With --check: the finite-difference step h (absolute; default 1e-6*max(1,|x|))."),
+    difference: Optional[Difference] = typer.Option(
+        None, "--difference", help="With --check: central (f(x+h)-f(x-h))/2h, the default, or forward (f(x+h)-f(x))/h."),
+    nodes: bool = typer.Option(False, "--nodes", help="With --check: check every named intermediate's gradient too."),
 ) -> None:
     """Run the forward and backward passes and show every step."""
     eval_command(
         args=args, file=file, fmt=fmt, as_json=as_json, seed=seed, all_rows=all_rows,
         graph=graph, example=example, expand=expand, traceback=traceback, grad=grad, values_file=values_file,
-        batch=batch, check=check, symbolic=symbolic, exact=exact, latex=latex,
+        batch=batch, check=check, symbolic=symbolic, exact=exact, latex=latex, params=params, nudge=nudge,
+        eps=eps, difference=difference.value if difference else None, nodes=nodes,
     )
 
 

@@ -148,7 +148,8 @@ def eval_command(
     seed: float = 1.0, all_rows: bool = False, graph: bool = False, example: Optional[str] = None,
     expand: bool = False, traceback: bool = False, grad: Optional[str] = None, values_file: Optional[Path] = None,
     batch: Optional[str] = None, check: bool = False, symbolic: bool = False, exact: bool = False,
-    latex: bool = False,
+    latex: bool = False, params: Optional[str] = None, nudge: Optional[List[str]] = None,
+    eps: Optional[float] = None, difference: Optional[str] = None, nodes: bool = False,
 ) -> None:
     """`bprop eval`: run the forward and backward passes and show every step (app.py documents
     the options; `main()` calls this directly for the common options)."""
@@ -160,6 +161,7 @@ def eval_command(
         if batch is not None:
             raise SystemExit(_batch(args, file, seed, values_file, batch, fmt, grad))
         source, given = _program_and_values(args, file, seed, values_file, example=example)
+        _check_options(check, eps, difference, nodes, nudge)
         trust = check or symbolic or exact or latex
         if not trust and not given:
             from .trust import needs_symbolic
@@ -168,11 +170,15 @@ def eval_command(
         if trust:  # sympy is loaded on this path only
             from .trust import evaluate
 
-            result = evaluate(source, given, seed=seed, check=check, symbolic=symbolic, exact=exact, latex=latex)
+            result = evaluate(source, given, seed=seed, check=check, symbolic=symbolic, exact=exact, latex=latex,
+                              eps=eps, difference=difference or "central", nodes=nodes)
         else:
             from . import run
 
             trace = run(source, given, seed=seed, expand=expand, on_phase=progress)
+            if nudge:
+                _nudges(trace, source, given, nudge, expand, fmt)
+                return
             if grad is not None:
                 from .render import full
 
@@ -181,12 +187,52 @@ def eval_command(
     if trust:
         _show_trust(result, fmt, all_rows, latex)
         return
-    _show(trace, fmt, all_rows)
+    geo = None
+    if params is not None:
+        from .geometry import geometry, parse_params
+
+        with error_boundary(json_errors=fmt is Format.json, traceback=traceback):
+            geo = geometry(trace.gradients, parse_params(params, list(trace.gradients)))
+    _show(trace, fmt, all_rows, geo)
     if graph:
         from .render.picture import DEFAULT_LIMIT
 
         _write("")
         _picture(trace, DEFAULT_LIMIT)
+
+
+def _check_options(check: bool, eps: float | None, difference: str | None, nodes: bool,
+                   nudge: Optional[List[str]]) -> None:
+    """--eps, --difference and --nodes only make sense with --check; --nudge not with it."""
+    import math
+
+    given = [flag for flag, on in (("--eps", eps is not None), ("--difference", difference is not None),
+                                   ("--nodes", nodes)) if on]
+    if given and not check:
+        raise ValueBindingError(f"{', '.join(given)} {'goes' if len(given) == 1 else 'go'} with --check",
+                                hint="add --check, e.g. bprop eval \"x^2\" x=3 --check --eps 0.001")
+    if eps is not None and not (math.isfinite(eps) and eps > 0):
+        raise ValueBindingError(f"--eps must be a positive number, not {eps}")
+    if nudge and check:
+        raise ValueBindingError("--nudge and --check are separate questions: ask one at a time")
+
+
+def _nudges(trace, source: str, given, texts: List[str], expand: bool, fmt: Format) -> None:  # type: ignore[no-untyped-def]
+    """--nudge NAME=h ...: the output before and after each nudge, beside gradient * h."""
+    from .graph import compile_program
+    from .nudge import nudge, parse_nudge
+    from .render.nudge import nudge_json, nudge_lines, nudge_plain
+    from .values import bind
+
+    graph = compile_program(source, expand=expand)
+    at = bind(graph, given)
+    results = [nudge(graph, at, trace, *parse_nudge(text)) for text in texts]
+    if fmt is Format.json:
+        _write(nudge_json(trace, results))
+    elif fmt in (Format.plain, Format.csv, Format.tsv):
+        _write("\n".join(nudge_plain(trace.output, results)))
+    else:
+        _write("\n".join(nudge_lines(trace.output, results)))
 
 
 def _trace(args: Optional[List[str]], file: Optional[Path], seed: float = 1.0,
@@ -319,19 +365,19 @@ def _tell(blocks) -> None:  # type: ignore[no-untyped-def]
         _write(story_plain(blocks, width=min(console.width, 80)).rstrip("\n"))
 
 
-def _show(trace, fmt: Format, all_rows: bool) -> None:  # type: ignore[no-untyped-def]
+def _show(trace, fmt: Format, all_rows: bool, geo=None) -> None:  # type: ignore[no-untyped-def]
     if fmt is Format.json:
         from .render.json import write_json
 
-        _write(lambda out: write_json(trace, out))
+        _write(lambda out: write_json(trace, out, geo))
     elif fmt is Format.plain:
         from .render.plain import render_plain
 
-        _write(lambda out: out.writelines(line + "\n" for line in render_plain(trace)))
+        _write(lambda out: out.writelines(line + "\n" for line in render_plain(trace, geo)))
     elif fmt is Format.markdown:
         from .render.markdown import render_markdown
 
-        _write(render_markdown(trace))
+        _write(render_markdown(trace, geo))
     elif fmt in (Format.csv, Format.tsv):
         from .render.delimited import SEPARATORS, render_delimited
 
@@ -340,7 +386,7 @@ def _show(trace, fmt: Format, all_rows: bool) -> None:  # type: ignore[no-untype
         from .render.table import render_table
 
         try:
-            _console().print(render_table(trace, all_rows))
+            _console().print(render_table(trace, all_rows, geo))
         except BrokenPipeError:
             _write("")
 

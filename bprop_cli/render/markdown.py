@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+from ..geometry import Geometry, geometry
 from ..trace import Trace
 from . import num
 
@@ -35,7 +36,7 @@ def _local(node: str, input: str, formula: str, local: float) -> str:
     return shown if formula == num(local) else f"{shown} = {num(local)}"
 
 
-def render_markdown(trace: Trace) -> str:
+def render_markdown(trace: Trace, geo: Geometry | None = None) -> str:
     out = trace.output
     lines = fence(trace.expression.strip())
     if trace.inputs:
@@ -59,6 +60,9 @@ def render_markdown(trace: Trace) -> str:
         ["input", "value", cell(f"d{out}/d(input)")], "lrr",
         [[code(name), num(trace.inputs[name]), num(g)] for name, g in trace.gradients.items()],
     )
+    described = (geo or geometry(trace.gradients)).describe(out, num)
+    if described:
+        lines += ["", *(f"- {cell(line)}" for line in described)]
     notes = [f"\\* {code(n.id)}: {cell(n.note)}" for n in trace.nodes if n.note]
     if notes:
         lines += ["", *notes]

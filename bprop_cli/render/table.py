@@ -9,6 +9,7 @@ from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
+from ..geometry import Geometry, geometry
 from ..trace import Trace
 from . import num
 
@@ -117,7 +118,7 @@ def program_text(expression: str) -> Text:
     return Text(program, style="bold")
 
 
-def render_table(trace: Trace, all_rows: bool = False) -> RenderableType:
+def render_table(trace: Trace, all_rows: bool = False, geo: Geometry | None = None) -> RenderableType:
     at = ", ".join(f"{name} = {num(v)}" for name, v in trace.inputs.items())
     out = trace.output
     parts: list[RenderableType] = [program_text(trace.expression)]
@@ -129,6 +130,7 @@ def render_table(trace: Trace, all_rows: bool = False) -> RenderableType:
                   backward_table(trace, all_rows)]
     if trace.gradients:
         parts += [_heading(f"Gradients of {out} = {num(trace.value)}"), gradient_table(trace)]
+        parts += [Text(line) for line in (geo or geometry(trace.gradients)).describe(out, num)]
     else:
         parts.append(Text(f"{out} = {num(trace.value)} (no variables: nothing to differentiate)"))
     notes = [f"* {n.id}: {n.note}" for n in trace.noted_nodes()]
