@@ -268,3 +268,66 @@ def examples_() -> None:
         Block("step", "", 0, "", tuple((e.name, e.description) for e in examples().values())),
         Block("try", "bprop eval --example sigmoid-neuron\nbprop explain --example cs231n"),
     ])
+
+
+TRAIN_EXAMPLES = """\
+Examples:
+
+  bprop train --example mazur               (Mazur's one step; also mazur-10000, perceptron, moons)
+
+  bprop train -f examples/mazur.bp --values examples/mazur.json --params w1,w2,w3,w4,w5,w6,w7,w8 --lr 0.5 --steps 10000 --every 1000
+
+  bprop train "(w*x + b - y)^2" w=0 b=0 x=2 y=3 --params w,b --lr 0.05 --steps 100
+
+  bprop train "(w*x + b - y)^2" w=0 b=0 --data points.csv --params w,b --batch-size 8 --shuffle-seed 1 --save trained.json
+
+  bprop train --example moons --plot loss.png
+
+Optimizers follow PyTorch (torch.optim) and its defaults: sgd (lr 1e-3), momentum (SGD with
+momentum 0.9, lr 1e-3), adam (betas 0.9,0.999, eps 1e-8, lr 1e-3), rmsprop (alpha 0.99, eps 1e-8,
+lr 1e-2). Ctrl-C stops after the current step and still shows (and saves) the run.
+"""
+
+
+class Optimizer(str, Enum):
+    sgd = "sgd"
+    momentum = "momentum"
+    adam = "adam"
+    rmsprop = "rmsprop"
+
+
+@app.command("train", cls=ExpressionFirstCommand, epilog=TRAIN_EXAMPLES)
+def train_(
+    args: Optional[List[str]] = PROGRAM,
+    file: Optional[Path] = FILE,
+    example: Optional[str] = typer.Option(
+        None, "--example", help="A built-in training run: mazur, mazur-10000, perceptron or moons (NAME=VALUE changes its start)."),
+    values_file: Optional[Path] = typer.Option(None, "--values", metavar="FILE.json", help="Starting values from a JSON object (as eval's --values, and as --save writes)."),
+    params: Optional[str] = PARAMS,
+    lr: Optional[float] = typer.Option(None, "--lr", metavar="RATE", help="Learning rate (default: PyTorch's for the optimizer)."),
+    steps: Optional[int] = typer.Option(None, "--steps", metavar="N", help="Number of update steps (default 100)."),
+    every: Optional[int] = typer.Option(None, "--every", metavar="K", help="Print a line every K steps (default: steps/10)."),
+    optimizer: Optional[Optimizer] = typer.Option(None, "--optimizer", help="sgd (default), momentum, adam or rmsprop, with PyTorch's update rules."),
+    momentum: Optional[float] = typer.Option(None, "--momentum", help="momentum: the factor mu (default 0.9)."),
+    betas: Optional[str] = typer.Option(None, "--betas", metavar="B1,B2", help="adam: the decay rates (default 0.9,0.999)."),
+    alpha: Optional[float] = typer.Option(None, "--alpha", help="rmsprop: the decay rate of the mean square (default 0.99)."),
+    lr_end: Optional[float] = typer.Option(None, "--lr-end", metavar="RATE", help="Let the rate fall linearly from --lr towards RATE over the steps (micrograd's demo: 1.0 to 0.1)."),
+    data: Optional[str] = typer.Option(None, "--data", metavar="FILE", help="Rows of data (CSV, TSV or JSON Lines with a header of input names); the loss is the mean over the rows."),
+    batch_size: Optional[int] = typer.Option(None, "--batch-size", metavar="K", help="With --data: each step uses K rows (a mini-batch)."),
+    shuffle_seed: Optional[int] = typer.Option(None, "--shuffle-seed", metavar="N", help="With --data: shuffle the rows each pass, in an order fixed by N."),
+    fmt: Format = typer.Option(Format.table, "--format", help="table (for people), plain (one number a line) or json."),
+    as_json: bool = typer.Option(False, "--json", help="Same as --format json: one object with every loss and the parameters."),
+    save: Optional[Path] = typer.Option(None, "--save", metavar="FILE.json", help="Write the trained values in --values format."),
+    plot: Optional[Path] = typer.Option(None, "--plot", metavar="FILE.png|svg", help="Draw the loss curve to a file (needs matplotlib)."),
+    chart: bool = typer.Option(True, "--chart/--no-chart", help="Draw the loss curve in the terminal."),
+    traceback: bool = TRACEBACK,
+) -> None:
+    """Gradient descent on the program's output (the loss): learn the --params."""
+    from .train_command import train_command
+
+    train_command(
+        args=args, file=file, example=example, values_file=values_file, params=params, lr=lr, steps=steps,
+        every=every, optimizer=optimizer.value if optimizer else None, momentum=momentum, betas=betas, alpha=alpha,
+        lr_end=lr_end, data=data, batch_size=batch_size, shuffle_seed=shuffle_seed, fmt=fmt, as_json=as_json,
+        save=save, plot=plot, chart=chart, traceback=traceback,
+    )
