@@ -320,6 +320,7 @@ def train_(
     save: Optional[Path] = typer.Option(None, "--save", metavar="FILE.json", help="Write the trained values in --values format."),
     plot: Optional[Path] = typer.Option(None, "--plot", metavar="FILE.png|svg", help="Draw the loss curve to a file (needs matplotlib)."),
     chart: bool = typer.Option(True, "--chart/--no-chart", help="Draw the loss curve in the terminal."),
+    all_rows: bool = typer.Option(False, "--all-rows", help="List every parameter, not the first 12."),
     traceback: bool = TRACEBACK,
 ) -> None:
     """Gradient descent on the program's output (the loss): learn the --params."""
@@ -329,5 +330,5 @@ def train_(
         args=args, file=file, example=example, values_file=values_file, params=params, lr=lr, steps=steps,
         every=every, optimizer=optimizer.value if optimizer else None, momentum=momentum, betas=betas, alpha=alpha,
         lr_end=lr_end, data=data, batch_size=batch_size, shuffle_seed=shuffle_seed, fmt=fmt, as_json=as_json,
-        save=save, plot=plot, chart=chart, traceback=traceback,
+        save=save, plot=plot, chart=chart, traceback=traceback, all_rows=all_rows,
     )

@@ -56,6 +56,7 @@ def train_command(
     lr_end: Optional[float] = None, data: Optional[str] = None, batch_size: Optional[int] = None,
     shuffle_seed: Optional[int] = None, fmt: Format = Format.table, as_json: bool = False,
     save: Optional[Path] = None, plot: Optional[Path] = None, chart: bool = True, traceback: bool = False,
+    all_rows: bool = False,
 ) -> None:
     fmt = Format.json if as_json else fmt
     with error_boundary(json_errors=fmt is Format.json, traceback=traceback):
@@ -115,7 +116,7 @@ def train_command(
         every = every if every is not None else (chosen.every if chosen else max(1, steps // 10))
         schedule = constant(lr) if lr_end is None else linear(lr, lr_end)
         rate_text = f"lr {lr:g}" if lr_end is None else f"lr {lr:g} falling linearly towards {lr_end:g}"
-        view = _View(fmt, problem, steps, every, chosen)
+        view = _View(fmt, problem, steps, every, chosen, all_rows)
         if fmt is Format.table:
             data_names = [n for n in inputs if n not in names]
             from .render.train import describe_run
@@ -191,9 +192,10 @@ class _View:
     """Streams the run as it goes: step 1 in full, then a line per --every steps (table
     format); progress on stderr for long runs on a terminal."""
 
-    def __init__(self, fmt: Format, problem: Any, steps: int, every: int, chosen: Any) -> None:
+    def __init__(self, fmt: Format, problem: Any, steps: int, every: int, chosen: Any, all_rows: bool) -> None:
         from .progress import Progress
 
+        self.all_rows = all_rows
         self.fmt, self.problem, self.steps, self.every, self.chosen = fmt, problem, steps, every, chosen
         self.width = len(f"{steps:,}")
         self.progress = Progress(sys.stderr)
@@ -213,7 +215,7 @@ class _View:
 
         self.progress.pause()
         self.console.print()
-        self.console.print(first_step(first, self.problem.output()))
+        self.console.print(first_step(first, self.problem.output(), self.all_rows))
         self.console.print()
         self._resume()
 
@@ -252,7 +254,7 @@ class _View:
             console.print(Text(loss_chart(result.losses, width=min(console.width, 80) - 2)))
         console.print()
         console.print(Text(summary_line(result, self.problem.output()), style="bold"))
-        console.print(final_table(result))
+        console.print(final_table(result, self.all_rows))
         extra = _published(result, chosen, self.problem)
         if extra.get("published"):
             console.print()

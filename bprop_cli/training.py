@@ -31,6 +31,7 @@ class Problem:
         self.graph = compile_program(source)
         self.params = tuple(params)
         self.rows = list(rows) if rows is not None else None
+        self._columns: dict[str, Any] | None = None
         columns = set(self.rows[0]) if self.rows else set()
         for name in self.params:
             if name not in self.graph.inputs:
@@ -63,13 +64,39 @@ class Problem:
         trace = backward(self.graph, computed, 1.0, explain=False)
         return loss, {p: trace.gradients[p] for p in self.params}
 
-    def loss(self, current: Mapping[str, Value], rows: Sequence[Mapping[str, float]] | None = None,
+    def _vectorised(self) -> bool:
+        """Rows are evaluated all at once with numpy when every gate has a vector rule."""
+        if self._columns is None:
+            try:
+                from . import columns
+            except ImportError:  # no numpy: one row at a time
+                self._columns = {}
+                return False
+            if not columns.supported(self.graph):
+                self._columns = {}
+                return False
+            import numpy
+
+            assert self.rows is not None
+            self._columns = {c: numpy.array([row[c] for row in self.rows]) for c in self.rows[0]}
+        return bool(self._columns)
+
+    def loss(self, current: Mapping[str, Value], indices: Sequence[int] | None = None,
              grads: bool = True) -> tuple[float, dict[str, Value] | None]:
-        """The loss at the current parameters (the mean over `rows` with data) and its gradient."""
+        """The loss at the current parameters (with data: the mean over the rows, or over the rows
+        at `indices`) and its gradient with respect to the parameters."""
         base = {**self.fixed, **current}
         if self.rows is None:
             return self._one(base, grads)
-        rows = self.rows if rows is None else rows
+        if self._vectorised():
+            from .columns import passes
+
+            cols = self._columns if indices is None else {c: v[list(indices)] for c, v in self._columns.items()}  # type: ignore[union-attr]
+            n = len(self.rows) if indices is None else len(indices)
+            out, g = passes(self.graph, {**base, **cols}, self.params, n, grads)
+            mean = float(out.sum()) / n
+            return mean, None if g is None else {p: v / n for p, v in g.items()}
+        rows = self.rows if indices is None else [self.rows[i] for i in indices]
         total = 0.0
         summed: dict[str, Value] | None = {p: 0.0 for p in self.params} if grads else None
         for row in rows:
@@ -159,7 +186,7 @@ def train(problem: Problem, optimizer: Optimizer, rate: Callable[[int, int], flo
             chosen = next(picks) if picks is not None else None
             if mini:
                 assert rows is not None and chosen is not None
-                _, grads = problem.loss(current, [rows[i] for i in chosen])
+                _, grads = problem.loss(current, chosen)
             assert grads is not None
             lr = rate(k, steps)
             optimizer.begin_step()
@@ -180,7 +207,7 @@ def train(problem: Problem, optimizer: Optimizer, rate: Callable[[int, int], flo
             result.losses.append(loss)
             result.params = dict(current)
             if k == 0:
-                result.first = FirstStep(lr, result.losses[0], loss, moved, chosen if rows is not None else None)
+                result.first = FirstStep(lr, result.losses[0], loss, moved, chosen if mini else None)
                 if on_first is not None:
                     on_first(result.first)
             if on_step is not None:

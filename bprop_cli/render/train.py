@@ -15,6 +15,8 @@ from ..optim import OPTIMIZERS
 from ..training import FirstStep, Result
 from . import full, num
 
+SHOWN = 12  # parameters listed in full before a long list is summarised (--all-rows lists all)
+
 STATE_NAMES = {"buffer": "momentum buffer b", "square_avg": "v (mean square)", "m": "m", "v": "v",
                "m_hat": "m/(1-b1^t)", "v_hat": "v/(1-b2^t)"}
 
@@ -32,13 +34,19 @@ def plain_value(value: Any) -> Any:
     return value.tolist() if hasattr(value, "tolist") else value
 
 
+def _names(names: Sequence[str]) -> str:
+    if len(names) <= SHOWN:
+        return ", ".join(names)
+    return f"{len(names):,} of them ({', '.join(names[:4])}, ..., {names[-1]})"
+
+
 def describe_run(result: Result, output: str, params: Sequence[str], data: Sequence[str], rows: int | None,
                  batch_size: int | None, shuffle_seed: int | None, rate_text: str) -> list[str]:
     opt = OPTIMIZERS[result.optimizer]
     what = f"mean of {output} over {rows:,} rows" if rows is not None else output
     lines = [f"Training: minimise {what} with {opt.name}, {rate_text}, {result.steps:,} step{'s' * (result.steps != 1)}",
              f"update rule: {opt.equation}"]
-    lines.append(f"parameters: {', '.join(params)}" + (f"; held fixed: {', '.join(data)}" if data else ""))
+    lines.append(f"parameters: {_names(params)}" + (f"; held fixed: {_names(data)}" if data else ""))
     if rows is not None and batch_size is not None and batch_size < rows:
         order = f"shuffled with seed {shuffle_seed}" if shuffle_seed is not None else "in file order"
         lines.append(f"mini-batches of {batch_size} rows, {order}")
@@ -47,7 +55,13 @@ def describe_run(result: Result, output: str, params: Sequence[str], data: Seque
     return lines
 
 
-def first_step_table(first: FirstStep, optimizer: str) -> Table:
+def _with_hidden(table: Table, count: int, shown: int) -> RenderableType:
+    if count <= shown:
+        return table
+    return Group(table, Text(f"... and {count - shown:,} more parameters (--all-rows shows them)", style="dim"))
+
+
+def first_step_table(first: FirstStep, optimizer: str, all_rows: bool = False) -> RenderableType:
     table = Table(box=None, header_style="bold", pad_edge=False)
     table.add_column("param", style="cyan", no_wrap=True)
     table.add_column("value", justify="right")
@@ -57,19 +71,20 @@ def first_step_table(first: FirstStep, optimizer: str) -> Table:
         table.add_column(STATE_NAMES.get(key, key), justify="right")
     table.add_column("-lr*grad" if optimizer == "sgd" else "step", justify="right")
     table.add_column("new value", justify="right", style="bold")
-    for p in first.params:
+    shown = first.params if all_rows else first.params[:SHOWN]
+    for p in shown:
         table.add_row(Text(p.name), value_text(p.value), value_text(p.grad),
                       *(value_text(p.update.state[k]) for k in keys), value_text(p.update.step),
                       value_text(p.update.value))
-    return table
+    return _with_hidden(table, len(first.params), len(shown))
 
 
-def first_step(first: FirstStep, output: str) -> RenderableType:
+def first_step(first: FirstStep, output: str, all_rows: bool = False) -> RenderableType:
     head = Text(f"Step 1 in full (learning rate {num(first.lr)})", style="bold")
-    loss = Text(f"loss {output}: {num(first.loss_before)} -> {num(first.loss_after)} "
+    loss = Text(f"the loss, {output}: {num(first.loss_before)} -> {num(first.loss_after)} "
                 f"(change {num(first.loss_after - first.loss_before)})")
     optimizer = "sgd" if all(not p.update.state for p in first.params) else "other"
-    parts: list[RenderableType] = [head, first_step_table(first, optimizer), loss]
+    parts: list[RenderableType] = [head, first_step_table(first, optimizer, all_rows), loss]
     if first.batch is not None:
         rows = ", ".join(str(i + 1) for i in first.batch[:12]) + (" ..." if len(first.batch) > 12 else "")
         parts.insert(1, Text(f"mini-batch: rows {rows}"))
@@ -96,14 +111,16 @@ def loss_chart(losses: Sequence[float], width: int = 78, height: int = 14) -> st
     return fig.build().string(colorless=True).rstrip("\n")
 
 
-def final_table(result: Result) -> Table:
+def final_table(result: Result, all_rows: bool = False) -> RenderableType:
     table = Table(box=None, header_style="bold", pad_edge=False)
     table.add_column("param", style="cyan", no_wrap=True)
     table.add_column("initial", justify="right")
     table.add_column("final", justify="right", style="bold")
-    for name, value in result.params.items():
+    items = list(result.params.items())
+    shown = items if all_rows else items[:SHOWN]
+    for name, value in shown:
         table.add_row(Text(name), value_text(result.initial[name]), value_text(value))
-    return table
+    return _with_hidden(table, len(items), len(shown))
 
 
 def summary_line(result: Result, output: str) -> str:
