@@ -63,6 +63,11 @@ RULES: dict[str, tuple[Callable[..., Array], Callable[..., tuple[Array | None, .
     "abs": (np.abs, lambda a, out: (np.sign(a),)),
     "max": (lambda *xs: np.maximum.reduce(np.broadcast_arrays(*xs)), _ties),
     "min": (lambda *xs: np.minimum.reduce(np.broadcast_arrays(*xs)), _ties),
+    "mse": (lambda a, b: (a - b) * (a - b), lambda a, b, out: (2.0 * (a - b), -2.0 * (a - b))),
+    "bce": (lambda p, y: -(np.where(y != 0, y * np.log(p), 0.0) + np.where(y != 1, (1.0 - y) * np.log1p(-p), 0.0)),
+            lambda p, y, out: ((p - y) / (p * (1.0 - p)), np.log1p(-p) - np.log(p))),
+    "bce_logits": (lambda z, y: np.maximum(z, 0.0) - y * z + np.log1p(np.exp(-np.abs(z))),
+                   lambda z, y, out: (_sigmoid(z) - y, -z)),
 }
 
 

@@ -121,6 +121,26 @@ def _positive(what: str) -> Callable[..., str | None]:
     return check
 
 
+def _bce(p: float, y: float) -> float:
+    """-(y*log(p) + (1-y)*log(1-p)); a term whose weight is 0 is left out (so p = 1, y = 1 is fine)."""
+    return -((y * math.log(p) if y != 0 else 0.0) + ((1.0 - y) * math.log(1.0 - p) if y != 1 else 0.0))
+
+
+def _bce_domain(p: float, y: float) -> str | None:
+    if not 0.0 < p < 1.0:
+        return "bce needs a probability strictly between 0 and 1 (its log would be infinite)"
+    return None
+
+
+def _bce_local(p: float, y: float, out: float) -> Local:
+    return ((p - y) / (p * (1.0 - p)), math.log(1.0 - p) - math.log(p))
+
+
+def _bce_logits(z: float, y: float) -> float:
+    # softplus(z) - y*z, written so that no exp overflows: max(z, 0) - y*z + log(1 + exp(-|z|))
+    return max(z, 0.0) - y * z + math.log1p(math.exp(-abs(z)))
+
+
 R = register
 R(Gate("add", 2, lambda a, b: a + b, lambda a, b, out: (1.0, 1.0), "{0} + {1}", ("1", "1"),
        "add distributes: every input receives the upstream gradient unchanged"))
@@ -172,6 +192,17 @@ F(Gate("max", 0, max, lambda *xs: _ties(xs[:-1], xs[-1]), "", ("1 if {i} is the 
 F(Gate("min", 0, min, lambda *xs: _ties(xs[:-1], xs[-1]), "", ("1 if {i} is the smallest else 0",),
        "min routes: the whole gradient goes to the smallest input, the others get 0",
        kink=_tie_note))
+# Loss gates (scalar forms): squared error, binary cross-entropy on a probability, and binary
+# cross-entropy on a logit (sigmoid and cross-entropy fused, as PyTorch's BCEWithLogitsLoss).
+F(Gate("mse", 2, lambda a, b: (a - b) * (a - b), lambda a, b, out: (2.0 * (a - b), -2.0 * (a - b)),
+       "mse({0}, {1})", ("2*({0} - {1})", "-2*({0} - {1})"),
+       "mse sends 2*(yhat - y) to the prediction: the gradient grows with the error"))
+F(Gate("bce", 2, _bce, _bce_local, "bce({0}, {1})", ("({0} - {1})/({0}*(1 - {0}))", "log(1 - {0}) - log({0})"),
+       "bce sends (p - y)/(p*(1-p)) to the probability: huge when a confident p is wrong",
+       domain=_bce_domain))
+F(Gate("bce_logits", 2, _bce_logits, lambda z, y, out: (_sigmoid(z) - y, -z), "bce_logits({0}, {1})",
+       ("sigmoid({0}) - {1}", "-{0}"),
+       "cross-entropy on a logit sends sigmoid(z) - y back: prediction minus target, never huge"))
 del R, F
 
 CONSTANTS: dict[str, float] = {"pi": math.pi, "e": math.e}
@@ -219,6 +250,19 @@ LESSONS: dict[str, tuple[str, tuple[str, ...], str]] = {
             "others receive 0 (a tie splits it evenly).", ("max(x, y)", "x=4", "y=2"), ""),
     "min": ("Only the smallest input affects the output, so it receives the whole gradient and the "
             "others receive 0 (a tie splits it evenly).", ("min(x, y)", "x=4", "y=2"), ""),
+    "mse": ("mse(yhat, y) = (yhat - y)^2, the squared error of one prediction (the mean of many is the "
+            "mean squared error). Its slope 2*(yhat - y) is the error itself, doubled: a prediction far off "
+            "gets a big push back, one nearly right almost none.", ("mse(yhat, y)", "yhat=0.8", "y=1"),
+            "({0} - {1})^2"),
+    "bce": ("bce(p, y) = -(y*log(p) + (1-y)*log(1-p)) scores a probability p against a label y in [0, 1]. "
+            "Its slope (p - y)/(p*(1-p)) blows up as a wrong prediction grows confident (p near 0 or 1), "
+            "which is why networks end in a logit and use bce_logits instead.",
+            ("bce(p, y)", "p=0.7", "y=1"), "-({1}*log({0}) + (1 - {1})*log(1 - {0}))"),
+    "bce_logits": ("bce_logits(z, y) is the cross-entropy of sigmoid(z) against y, taken on the logit z "
+                   "(PyTorch's BCEWithLogitsLoss). Chaining sigmoid's s*(1-s) into bce's (s - y)/(s*(1-s)) "
+                   "cancels the fraction: the logit's gradient is just sigmoid(z) - y, the prediction minus "
+                   "the target, finite everywhere.", ("bce_logits(z, y)", "z=0.5", "y=1"),
+                   "softplus({0}) - {1}*{0}"),
 }
 for _name, (_lesson, _example, _expand) in LESSONS.items():
     GATES[_name] = GATES[_name]._replace(lesson=_lesson, example=_example, expand=_expand)

@@ -69,6 +69,9 @@ FORMS: dict[str, Callable[..., S]] = {
     "abs": sympy.Abs,
     "max": lambda *xs: sympy.Max(*xs),
     "min": lambda *xs: sympy.Min(*xs),
+    "mse": lambda a, b: (a - b) ** 2,
+    "bce": lambda p, y: -(y * sympy.log(p) + (1 - y) * sympy.log(1 - p)),
+    "bce_logits": lambda z, y: sympy.log(1 + sympy.exp(z)) - y * z,
 }
 
 CONSTANTS: dict[str, S] = {"pi": sympy.pi, "e": sympy.E}
