@@ -65,6 +65,8 @@ Examples:
   bprop explain chain-rule            (a topic; or a gate: bprop explain mul)
 
   bprop explain --example sigmoid-neuron
+
+  bprop explain gradient-descent "(w*x + b - y)^2" w=0.5 b=0 x=2 y=3 --params w,b --lr 0.05
 """
 
 
@@ -238,6 +240,9 @@ def explain(
     example: Optional[str] = EXAMPLE,
     expand: bool = EXPAND,
     all_steps: bool = typer.Option(False, "--all-steps", help="Narrate every step of long programs instead of a summary."),
+    params: Optional[str] = typer.Option(
+        None, "--params", metavar="NAMES", help="gradient-descent with a program: the inputs to update (default: all)."),
+    lr: Optional[float] = typer.Option(None, "--lr", metavar="RATE", help="gradient-descent with a program: the learning rate (default 0.1)."),
     traceback: bool = TRACEBACK,
 ) -> None:
     """Tutor: narrate backpropagation step by step, or explain a topic or a gate."""
@@ -245,6 +250,18 @@ def explain(
         from .lessons import index, is_topic_like, lesson
 
         positional = list(args or [])
+        if positional and positional[0] == "gradient-descent" and (len(positional) > 1 or file or example):
+            from .descent_lesson import descent_lesson
+
+            source, values = _program_and_values(positional[1:], file, 1.0, None, example=example)
+            shown = positional[1:] if file is None and example is None else \
+                (["-f", str(file)] if file is not None else ["--example", str(example)]) + positional[1:]
+            _tell(descent_lesson(source, values, shown, params, lr))
+            return
+        if params is not None or lr is not None:
+            from .errors import ValueBindingError
+
+            raise ValueBindingError("--params and --lr go with: bprop explain gradient-descent EXPR NAME=VALUE ...")
         if file is None and example is None and len(positional) <= 1 and (not positional or is_topic_like(positional[0])):
             blocks = lesson(positional[0]) if positional else index()
         else:

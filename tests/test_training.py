@@ -275,3 +275,64 @@ def test_adam_first_step_shows_its_state() -> None:
     r = bprop("train", PROGRAM, "w=0.8", "b=-0.3", f"x={X}", f"y={Y}", "--params", "w,b", "--optimizer", "adam",
               "--steps", "2")
     assert "m/(1-b1^t)" in r.stdout and "adam" in r.stdout
+
+
+def test_explain_gradient_descent_on_the_users_program() -> None:
+    r = bprop("explain", "gradient-descent", "(w*x + b - y)^2", "w=0.5", "b=0", "x=2", "y=3",
+              "--params", "w,b", "--lr", "0.05")
+    assert r.returncode == 0, r.stderr
+    # dL/dw = 2*(wx+b-y)*x = -8, dL/db = -4: w 0.5 -> 0.9, b 0 -> 0.2, L 4 -> (1.8+0.2-3)^2 = 1
+    assert "0.5 - 0.05 * (-8) = 0.9" in r.stdout and "0 - 0.05 * (-4) = 0.2" in r.stdout
+    assert "f = 1 (was 4" in r.stdout and "x, y stay fixed" in r.stdout
+    assert "bprop train" in r.stdout
+    canned = bprop("explain", "gradient-descent")
+    assert canned.returncode == 0 and "perceptron" in canned.stdout
+
+
+def test_loss_gates_train_a_logistic_neuron() -> None:
+    # cross-entropy on a logit: the gradient is sigmoid(z) - y, so one step moves w by -lr*(s - y)*x
+    r = json.loads(bprop("train", "bce_logits(w*x + b, y)", "w=0.2", "b=0", "x=1.5", "y=1", "--params", "w,b",
+                         "--lr", "0.5", "--steps", "1", "--json").stdout)
+    s = 1 / (1 + math.exp(-0.3))
+    assert r["params"] == pytest.approx({"w": 0.2 - 0.5 * (s - 1) * 1.5, "b": -0.5 * (s - 1)}, rel=1e-12)
+    bce = json.loads(bprop("train", "bce(sigmoid(w*x + b), y)", "w=0.2", "b=0", "x=1.5", "y=1", "--params", "w,b",
+                           "--lr", "0.5", "--steps", "1", "--json").stdout)
+    assert bce["params"] == pytest.approx(r["params"], rel=1e-12) and bce["losses"] == pytest.approx(r["losses"])
+    mse = json.loads(bprop("train", "mse(w*x, y)", "w=0.2", "x=1.5", "y=1", "--params", "w", "--lr", "0.1",
+                           "--steps", "1", "--json").stdout)
+    assert mse["params"]["w"] == pytest.approx(0.2 - 0.1 * 2 * (0.3 - 1) * 1.5)
+
+
+def test_perceptron_example_descends_as_the_update_rule_says() -> None:
+    data = json.loads(bprop("train", "--example", "perceptron", "--json").stdout)
+    assert all(b < a for a, b in zip(data["losses"], data["losses"][1:]))
+    first = json.loads(bprop("train", "--example", "perceptron", "--steps", "1", "--json").stdout)
+    # by hand: dL/dwi = (yhat - y) * yhat * (1 - yhat) * xi (the perceptron walkthrough's formula)
+    x = {"w1": 0.5, "w2": -1.0, "w3": 2.0, "w4": 1.0, "b": 1.0}
+    z = 0.1 * 0.5 + -0.2 * -1 + 0.3 * 2 + 0.4 * 1 + 0.1
+    yhat = 1 / (1 + math.exp(-z))
+    delta = (yhat - 1) * yhat * (1 - yhat)
+    init = first["initial"]
+    assert first["params"] == pytest.approx({k: init[k] - 0.5 * delta * x[k] for k in x}, rel=1e-12)
+
+
+def test_moons_reaches_full_training_accuracy() -> None:
+    r = bprop("train", "--example", "moons", "--no-chart")
+    assert r.returncode == 0, r.stderr
+    assert "training accuracy: 100% (100 of 100 points)" in r.stdout
+    picture = r.stdout.split("points: '#' labelled +1, 'o' labelled -1\n", 1)[1].splitlines()
+    assert len(picture) >= 20 and {":", "."} <= set("".join(picture))
+
+
+def test_two_moons_are_deterministic_and_shaped_like_scikit_learns() -> None:
+    from bprop_cli.train_examples import mlp_init, mlp_program, two_moons
+
+    a, b = two_moons(), two_moons()
+    assert a == b and len(a) == 100 and sum(r["y"] > 0 for r in a) == 50
+    outer = [r for r in a if r["y"] < 0]
+    assert sum(r["x2"] for r in outer) / 50 > 0.4  # the upper half circle
+    init = mlp_init()
+    assert len(init) == 2 * 16 + 16 + 16 * 16 + 16 + 16 + 1
+    assert all(-1 <= v <= 1 for k, v in init.items() if k.startswith("w")) and all(
+        v == 0 for k, v in init.items() if k.startswith("b"))
+    assert "relu(1 - y*score)" in mlp_program()

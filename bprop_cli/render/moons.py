@@ -39,5 +39,6 @@ def moons_view(problem: Any, params: Mapping[str, float], width: int = 60, heigh
     picture = "\n".join("".join(grid[r * width:(r + 1) * width]) for r in range(height))
     acc = accuracy(problem, params)
     return (f"training accuracy: {acc:.0%} ({round(acc * len(rows))} of {len(rows)} points)\n"
-            "decision boundary: ':' the network says +1, '.' it says -1; points: '#' is +1, 'o' is -1\n"
+            "decision boundary: ':' where the network says +1, '.' where it says -1\n"
+            "points: '#' labelled +1, 'o' labelled -1\n"
             + picture)
