@@ -201,12 +201,11 @@ class _View:
         self.progress = Progress(sys.stderr)
         self.console = _console() if fmt is Format.table else None
 
-    def lines(self, texts: list[str]) -> None:
-        from rich.text import Text
+    def lines(self, lines: list[str], style: str | None = None) -> None:
+        from .render.train import texts
 
         assert self.console is not None
-        for text in texts:
-            self.console.print(Text(text))
+        self.console.print(texts(lines, style))
 
     def first(self, first: Any) -> None:
         if self.console is None:
@@ -247,13 +246,11 @@ class _View:
             return
         console = self.console
         assert console is not None
-        from rich.text import Text
-
         if chart and result.done >= 2:
             console.print()
-            console.print(Text(loss_chart(result.losses, width=min(console.width, 80) - 2)))
+            self.lines(loss_chart(result.losses, width=min(console.width, 80) - 2).splitlines())
         console.print()
-        console.print(Text(summary_line(result, self.problem.output()), style="bold"))
+        self.lines([summary_line(result, self.problem.output())], "bold")
         console.print(final_table(result, self.all_rows))
         extra = _published(result, chosen, self.problem)
         if extra.get("published"):
@@ -265,7 +262,7 @@ class _View:
             from .render.moons import moons_view
 
             console.print()
-            console.print(Text(moons_view(self.problem, result.params)))
+            self.lines(moons_view(self.problem, result.params).splitlines())
 
 
 def _published(result: Any, chosen: Any, problem: Any) -> dict[str, Any]:

@@ -175,3 +175,8 @@ def published_table(rows: list[dict[str, Any]], source: str) -> RenderableType:
         if row["note"]:
             notes.append(Text(f"* {row['label']}: {row['note']}", style="yellow"))
     return Group(table, *notes)
+
+
+def texts(lines: Sequence[str], style: str | None = None) -> RenderableType:
+    """Plain lines of text as one renderable (user text is never read as markup)."""
+    return Group(*(Text(line, style=style) for line in lines))
