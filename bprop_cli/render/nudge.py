@@ -18,8 +18,8 @@ def nudge_lines(output: str, nudges: Sequence[Nudge]) -> Iterator[str]:
         yield f"  {output}: {num(n.before)} -> {num(n.after)}, a change of {num(n.change)}"
         yield f"  predicted d{output}/d{n.name} * h = {num(n.gradient)} * {num(n.h)} = {num(n.predicted)}"
         linear = abs(n.error) <= 1e-9 * max(1.0, abs(n.change))
-        yield f"  difference (actual - predicted) = {num(n.error)}" + (
-            "  (rounding only: the output is linear in it)" if linear else "  (what the slope leaves out: curvature)")
+        yield f"  difference, actual - predicted = {num(n.error)}" + (
+            " (rounding only)" if linear else " (curvature the slope misses)")
 
 
 def nudge_plain(output: str, nudges: Sequence[Nudge]) -> Iterator[str]:
