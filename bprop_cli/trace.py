@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, Iterator, NamedTuple
 
 from .gates import GATES
+from .geometry import geometry
 
 if TYPE_CHECKING:
     from .graph import Graph
@@ -236,6 +237,7 @@ class Trace(NamedTuple):
             "seed": self.seed,
             "inputs": dict(self.inputs),
             "gradients": dict(self.gradients),
+            **geometry(self.gradients).to_dict(),  # gradient_norm, gradient_direction
         }
 
     def to_dict(self) -> dict[str, Any]:

@@ -16,7 +16,7 @@ from json.encoder import encode_basestring_ascii as _string  # what json.dumps u
 from typing import TextIO
 
 from ..gates import GATES
-from ..geometry import Geometry, geometry
+from ..geometry import Geometry
 from ..graph import TEXT_LIMIT
 from ..trace import BackwardStep, BackwardSteps, NodeRecord, NodeRecords, Tape, Trace
 
@@ -34,7 +34,7 @@ def write_json(trace: Trace, out: TextIO, geo: Geometry | None = None) -> None:
     """Write the object `trace.to_dict()`, laid out for reading and grep: top-level keys
     indented, each node and each backward step on a line of its own; the gradient's norm and
     direction (over the parameters, when named) after the gradients."""
-    head = json.dumps({**trace.head(), **(geo or geometry(trace.gradients)).to_dict()}, indent=2, allow_nan=False)
+    head = json.dumps({**trace.head(), **(geo.to_dict() if geo else {})}, indent=2, allow_nan=False)
     out.write(head[: -len("\n}")] + ",\n")
     if isinstance(trace.nodes, NodeRecords) and isinstance(trace.backward, BackwardSteps):
         tape = trace.nodes.tape  # straight from the columns, with no record objects
