@@ -118,11 +118,13 @@ def train_command(
         rate_text = f"lr {lr:g}" if lr_end is None else f"lr {lr:g} falling linearly towards {lr_end:g}"
         view = _View(fmt, problem, steps, every, chosen, all_rows)
         if fmt is Format.table:
-            data_names = [n for n in inputs if n not in names]
+            columns = list(rows[0]) if rows else []
+            data_names = [n for n in inputs if n not in names and n not in columns]
             from .render.train import describe_run
 
             view.lines(describe_run(_Head(optimizer, steps), problem.output(), names, data_names,
-                                    len(rows) if rows is not None else None, batch_size, shuffle_seed, rate_text))
+                                    len(rows) if rows is not None else None, batch_size, shuffle_seed, rate_text,
+                                    columns))
         with _interruptible() as asked, view.progress:
             result = train(problem, make(optimizer, **hyper), schedule, steps, batch_size=batch_size,
                            shuffle_seed=shuffle_seed, on_step=view.step, on_first=view.first,

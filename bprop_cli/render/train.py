@@ -41,13 +41,15 @@ def _names(names: Sequence[str]) -> str:
 
 
 def describe_run(result: Result, output: str, params: Sequence[str], data: Sequence[str], rows: int | None,
-                 batch_size: int | None, shuffle_seed: int | None, rate_text: str) -> list[str]:
+                 batch_size: int | None, shuffle_seed: int | None, rate_text: str,
+                 columns: Sequence[str] = ()) -> list[str]:
     opt = OPTIMIZERS[result.optimizer]
     what = f"mean of {output} over {rows:,} rows" if rows is not None else output
     rules = opt.equation.split(";  ")
     lines = [f"Training: minimise {what} with {opt.name}, {rate_text}, {result.steps:,} step{'s' * (result.steps != 1)}",
              f"update rule: {rules[0]}", *(f"             {rule}" for rule in rules[1:])]
-    lines.append(f"parameters: {_names(params)}" + (f"; held fixed: {_names(data)}" if data else ""))
+    lines.append(f"parameters: {_names(params)}" + (f"; data columns: {_names(columns)}" if columns else "")
+                 + (f"; held fixed: {_names(data)}" if data else ""))
     if rows is not None and batch_size is not None and batch_size < rows:
         order = f"shuffled with seed {shuffle_seed}" if shuffle_seed is not None else "in file order"
         lines.append(f"mini-batches of {batch_size} rows, {order}")
