@@ -306,6 +306,12 @@ lr 1e-2). Ctrl-C stops after the current step and still shows (and saves) the ru
 """
 
 
+class TrainFormat(str, Enum):
+    table = "table"
+    plain = "plain"
+    json = "json"
+
+
 class Optimizer(str, Enum):
     sgd = "sgd"
     momentum = "momentum"
@@ -324,7 +330,7 @@ def train_(
     lr: Optional[float] = typer.Option(None, "--lr", metavar="RATE", help="Learning rate (default: PyTorch's for the optimizer)."),
     steps: Optional[int] = typer.Option(None, "--steps", metavar="N", help="Number of update steps (default 100)."),
     every: Optional[int] = typer.Option(None, "--every", metavar="K", help="Print a line every K steps (default: steps/10)."),
-    optimizer: Optional[Optimizer] = typer.Option(None, "--optimizer", help="sgd (default), momentum, adam or rmsprop, with PyTorch's update rules."),
+    optimizer: Optional[Optimizer] = typer.Option(None, "--optimizer", metavar="NAME", help="sgd (default), momentum, adam or rmsprop, with PyTorch's update rules."),
     momentum: Optional[float] = typer.Option(None, "--momentum", help="momentum: the factor mu (default 0.9)."),
     betas: Optional[str] = typer.Option(None, "--betas", metavar="B1,B2", help="adam: the decay rates (default 0.9,0.999)."),
     alpha: Optional[float] = typer.Option(None, "--alpha", help="rmsprop: the decay rate of the mean square (default 0.99)."),
@@ -332,11 +338,11 @@ def train_(
     data: Optional[str] = typer.Option(None, "--data", metavar="FILE", help="Rows of data (CSV, TSV or JSON Lines with a header of input names); the loss is the mean over the rows."),
     batch_size: Optional[int] = typer.Option(None, "--batch-size", metavar="K", help="With --data: each step uses K rows (a mini-batch)."),
     shuffle_seed: Optional[int] = typer.Option(None, "--shuffle-seed", metavar="N", help="With --data: shuffle the rows each pass, in an order fixed by N."),
-    fmt: Format = typer.Option(Format.table, "--format", help="table (for people), plain (one number a line) or json."),
+    fmt: TrainFormat = typer.Option(TrainFormat.table, "--format", help="table (for people), plain (one number a line) or json."),
     as_json: bool = typer.Option(False, "--json", help="Same as --format json: one object with every loss and the parameters."),
     save: Optional[Path] = typer.Option(None, "--save", metavar="FILE.json", help="Write the trained values in --values format."),
     plot: Optional[Path] = typer.Option(None, "--plot", metavar="FILE.png|svg", help="Draw the loss curve to a file (needs matplotlib)."),
-    chart: bool = typer.Option(True, "--chart/--no-chart", help="Draw the loss curve in the terminal."),
+    no_chart: bool = typer.Option(False, "--no-chart", help="Leave out the loss curve drawn in the terminal."),
     all_rows: bool = typer.Option(False, "--all-rows", help="List every parameter, not the first 12."),
     traceback: bool = TRACEBACK,
 ) -> None:
@@ -346,6 +352,6 @@ def train_(
     train_command(
         args=args, file=file, example=example, values_file=values_file, params=params, lr=lr, steps=steps,
         every=every, optimizer=optimizer.value if optimizer else None, momentum=momentum, betas=betas, alpha=alpha,
-        lr_end=lr_end, data=data, batch_size=batch_size, shuffle_seed=shuffle_seed, fmt=fmt, as_json=as_json,
-        save=save, plot=plot, chart=chart, traceback=traceback, all_rows=all_rows,
+        lr_end=lr_end, data=data, batch_size=batch_size, shuffle_seed=shuffle_seed, fmt=Format(fmt.value),
+        as_json=as_json, save=save, plot=plot, chart=not no_chart, traceback=traceback, all_rows=all_rows,
     )
