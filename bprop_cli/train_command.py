@@ -262,9 +262,10 @@ class _View:
             console.print(published_table(extra["published"], chosen.source))
         if chosen is not None and chosen.extra == "moons" and result.error is None:
             from .render.moons import moons_view
+            from .train_examples import Boundary
 
             console.print()
-            self.lines(moons_view(self.problem, result.params).splitlines())
+            self.lines(moons_view(Boundary(self.problem, result.params)).splitlines())
 
 
 def _published(result: Any, chosen: Any, problem: Any) -> dict[str, Any]:

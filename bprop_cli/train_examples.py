@@ -161,3 +161,33 @@ def train_example(name: str) -> TrainExample:
 
 def names() -> list[str]:
     return list(_examples())
+
+
+class Boundary:
+    """The trained moons network over a grid around the data: its score at each cell's centre
+    (row by row), each data point's cell, its label, and the training accuracy."""
+
+    def __init__(self, problem, params, width: int = 60, height: int = 22) -> None:  # type: ignore[no-untyped-def]
+        rows = problem.rows
+        xs, ys = [r["x1"] for r in rows], [r["x2"] for r in rows]
+        x0, x1 = min(xs) - 0.3, max(xs) + 0.3
+        y0, y1 = min(ys) - 0.3, max(ys) + 0.3
+        self.width, self.height = width, height
+        centres = [(x0 + (x1 - x0) * (c + 0.5) / width, y1 - (y1 - y0) * (r + 0.5) / height)
+                   for r in range(height) for c in range(width)]
+        self.scores = scores(problem, params, centres)
+        self.cells = [(min(width - 1, int((r["x1"] - x0) / (x1 - x0) * width)),
+                       min(height - 1, int((y1 - r["x2"]) / (y1 - y0) * height))) for r in rows]
+        self.labels = [r["y"] for r in rows]
+        got = scores(problem, params, [(r["x1"], r["x2"]) for r in rows])
+        self.accuracy = sum((s > 0) == (y > 0) for s, y in zip(got, self.labels)) / len(rows)
+
+
+def scores(problem, params, points: list[tuple[float, float]]) -> list[float]:  # type: ignore[no-untyped-def]
+    """The network's score (node `score`) at each point (x1, x2)."""
+    from .engine import forward
+
+    graph = problem.graph
+    index = graph.ids.index("score")
+    base = {**problem.fixed, **params, "y": 1.0}
+    return [forward(graph, {**base, "x1": x1, "x2": x2})[index] for x1, x2 in points]
