@@ -18,7 +18,7 @@ from .errors import BpropError, EvalError, ExitStatus, ParseError
 from .graph import Graph, build_graph, compile_program
 from .parser import parse
 from .trace import Trace
-from .values import bind
+from .values import bind, has_arrays
 
 __version__ = "0.1.0"
 __all__ = [
@@ -28,11 +28,15 @@ __all__ = [
 
 
 def run(
-    program: str, values: Mapping[str, float | str], seed: float = 1.0, *, expand: bool = False,
-    on_phase: Callable[[str], None] | None = None,
+    program: str, values: Mapping[str, object], seed: object = 1.0, *, expand: bool = False,
+    on_phase: Callable[[str], None] | None = None, scalarize: bool = False,
 ) -> Trace:
     """Parse `program`, run it forward at `values` and backward from its output; return the trace.
 
+    A value may be a vector or a matrix ('[1, 2]', a nested list or a NumPy array): then the
+    array engine runs (NumPy), and the trace's values and gradients of array nodes are arrays;
+    a non-scalar output needs `seed`, an array of its shape.
+    `scalarize` lowers an array program to scalar gates, one node per entry (W1[0][1], ...).
     `expand` lowers composite gates (sigmoid, tanh, ...) into their primitive gates;
     `on_phase`, if given, is called with the name of each step as it starts (for progress).
     """
@@ -44,13 +48,33 @@ def run(
     try:
         phase("parsing")
         graph = compile_program(program, expand=expand)  # parsed straight into the graph
+        bound = bind(graph, values)
+        if scalarize and has_arrays(graph, bound):
+            from .scalarize import scalarize as lower
+
+            graph, bound = lower(graph, bound)  # one scalar gate per entry, for the scalar engine
+        elif has_arrays(graph, bound):
+            from .arrays import run_arrays  # NumPy is loaded only for programs over arrays
+
+            phase("forward and backward pass")
+            return run_arrays(graph, bound, seed)
         phase("forward pass")
-        computed = forward(graph, bind(graph, values))
+        computed = forward(graph, bound)
         phase("backward pass")
-        return backward(graph, computed, seed)
+        return backward(graph, computed, _scalar_seed(seed))
     finally:
         if enabled:
             gc.enable()
+
+
+def _scalar_seed(seed: object) -> float:
+    if isinstance(seed, (int, float)) and not isinstance(seed, bool):
+        return float(seed)
+    if isinstance(seed, str):
+        from .values import constant_value
+
+        return constant_value(seed, "--seed-grad")
+    raise BpropError("the output is a number, so --seed-grad must be a number")
 
 
 def _quiet(phase: str) -> None:

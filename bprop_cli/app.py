@@ -46,6 +46,10 @@ Examples:
 
   bprop eval "x/3 + y^2" x=1 y=1/2 --exact
 
+  bprop eval "h = relu(W1 @ x); f = sum(W2 @ h)" W1="[[0.5,-1],[1.5,0.2]]" x="[1,2]" W2="[[2,-1]]"
+
+  bprop eval --example mazur --scalarize    (the same network, one scalar gate per entry)
+
   bprop eval "w*x + b" w=2 x=3 b=1 --params w,b     (|∇| over w and b; x is data)
 
   bprop eval "u = b*c; v = a + u; J = 3*v" a=5 b=3 c=2 --nudge v=0.001
@@ -142,6 +146,7 @@ PARAMS = typer.Option(
     None, "--params", metavar="NAMES",
     help="Comma-separated inputs that are parameters (e.g. w1,w2,b); the others are data. |∇| is taken over these.")
 TRACEBACK = typer.Option(False, "--traceback", hidden=True, help="Show Python tracebacks (for debugging bprop).")
+SCALARIZE = typer.Option(False, "--scalarize", help="Write a program over vectors and matrices in scalar gates, one node per entry (W1[0][1], ...): every single product.")
 
 
 @app.callback()
@@ -180,13 +185,14 @@ def eval_(
     difference: Optional[Difference] = typer.Option(
         None, "--difference", help="With --check: central (f(x+h)-f(x-h))/2h, the default, or forward (f(x+h)-f(x))/h."),
     nodes: bool = typer.Option(False, "--nodes", help="With --check: check every named intermediate's gradient too."),
+    scalarize: bool = SCALARIZE,
 ) -> None:
     """Run the forward and backward passes and show every step."""
     eval_command(
         args=args, file=file, fmt=fmt, as_json=as_json, seed=seed, all_rows=all_rows,
         graph=graph, example=example, expand=expand, traceback=traceback, grad=grad, values_file=values_file,
-        batch=batch, check=check, symbolic=symbolic, exact=exact, latex=latex, params=params, nudge=nudge,
-        eps=eps, difference=difference.value if difference else None, nodes=nodes,
+        batch=batch, check=check, symbolic=symbolic, exact=exact, latex=latex, scalarize=scalarize,
+        params=params, nudge=nudge, eps=eps, difference=difference.value if difference else None, nodes=nodes,
     )
 
 
@@ -212,10 +218,11 @@ def graph_(
         None, "-o", "--output", help="Write the picture to FILE: .svg or .png (needs Graphviz), .dot, .mmd or .txt."),
     max_nodes: int = typer.Option(DEFAULT_LIMIT, "--max-nodes", help="Summarise larger graphs (0: draw every node)."),
     traceback: bool = TRACEBACK,
+    scalarize: bool = SCALARIZE,
 ) -> None:
     """Draw the computational graph: every wire's value (green) and gradient (red)."""
     with error_boundary(traceback=traceback):
-        trace = _trace(args, file)
+        trace = _trace(args, file, scalarize=scalarize)
         if output is not None:
             from .render.graph import write_graph
 
@@ -244,6 +251,7 @@ def explain(
         None, "--params", metavar="NAMES", help="gradient-descent with a program: the inputs to update (default: all)."),
     lr: Optional[float] = typer.Option(None, "--lr", metavar="RATE", help="gradient-descent with a program: the learning rate (default 0.1)."),
     traceback: bool = TRACEBACK,
+    scalarize: bool = SCALARIZE,
 ) -> None:
     """Tutor: narrate backpropagation step by step, or explain a topic or a gate."""
     with error_boundary(traceback=traceback):
@@ -269,7 +277,7 @@ def explain(
             from .tutor import narrate
 
             source, values = _program_and_values(positional, file, 1.0, None, example=example)
-            blocks = narrate(run(source, values, expand=expand), expand=expand, all_steps=all_steps)
+            blocks = narrate(run(source, values, expand=expand, scalarize=scalarize), expand=expand, all_steps=all_steps)
     _tell(blocks)
 
 
@@ -290,9 +298,9 @@ def examples_() -> None:
 TRAIN_EXAMPLES = """\
 Examples:
 
-  bprop train --example mazur               (Mazur's one step; also mazur-10000, perceptron, moons)
+  bprop train --example mazur               (Mazur's one step; also mazur-matrix, mazur-10000, perceptron, moons)
 
-  bprop train -f examples/mazur.bp --values examples/mazur.json --params w1,w2,w3,w4,w5,w6,w7,w8 --lr 0.5 --steps 10000 --every 1000
+  bprop train -f examples/mazur.bp --values examples/mazur.json --params W1,W2 --lr 0.5 --steps 10000 --every 1000
 
   bprop train "(w*x + b - y)^2" w=0 b=0 x=2 y=3 --params w,b --lr 0.05 --steps 100
 
@@ -324,7 +332,7 @@ def train_(
     args: Optional[List[str]] = PROGRAM,
     file: Optional[Path] = FILE,
     example: Optional[str] = typer.Option(
-        None, "--example", help="A built-in training run: mazur, mazur-10000, perceptron or moons (NAME=VALUE changes its start)."),
+        None, "--example", help="A built-in training run: mazur, mazur-matrix, mazur-10000, perceptron or moons (NAME=VALUE changes its start)."),
     values_file: Optional[Path] = typer.Option(None, "--values", metavar="FILE.json", help="Starting values from a JSON object (as eval's --values, and as --save writes)."),
     params: Optional[str] = PARAMS,
     lr: Optional[float] = typer.Option(None, "--lr", metavar="RATE", help="Learning rate (default: PyTorch's for the optimizer)."),

@@ -34,7 +34,9 @@ def _no_constants(name: str) -> float:
     raise ValueError(f"{name} is not a number bprop accepts (values must be finite)")
 
 
-def _json_value(name: str, value: object, where: str) -> Value:
+def _json_value(name: str, value: object, where: str, arrays: bool = False) -> Value:
+    if arrays and isinstance(value, list):
+        return value  # type: ignore[return-value]  # a vector or matrix, checked when bound
     if isinstance(value, bool) or not isinstance(value, (int, float, str)):
         raise ValueBindingError(
             f"{where}: the value of {name} must be a number or a string such as \"-pi/4\", not {json.dumps(value)}"
@@ -65,7 +67,7 @@ def load_values(path: Path) -> dict[str, Value]:
         raise ValueBindingError(f"the values file {str(path)!r} must hold one JSON object of NAME: value",
                                 hint='as in {"x": -2, "y": 5}')
     try:
-        return {name: _as_value(_json_value(name, v, str(path))) for name, v in data.items()}
+        return {name: _as_value(_json_value(name, v, str(path), arrays=True)) for name, v in data.items()}
     except OverflowError:
         raise ValueBindingError(f"{str(path)!r} holds a number too large for double precision") from None
 

@@ -148,8 +148,9 @@ def eval_command(
     seed: float = 1.0, all_rows: bool = False, graph: bool = False, example: Optional[str] = None,
     expand: bool = False, traceback: bool = False, grad: Optional[str] = None, values_file: Optional[Path] = None,
     batch: Optional[str] = None, check: bool = False, symbolic: bool = False, exact: bool = False,
-    latex: bool = False, params: Optional[str] = None, nudge: Optional[List[str]] = None,
-    eps: Optional[float] = None, difference: Optional[str] = None, nodes: bool = False,
+    latex: bool = False, scalarize: bool = False, params: Optional[str] = None,
+    nudge: Optional[List[str]] = None, eps: Optional[float] = None, difference: Optional[str] = None,
+    nodes: bool = False,
 ) -> None:
     """`bprop eval`: run the forward and backward passes and show every step (app.py documents
     the options; `main()` calls this directly for the common options)."""
@@ -163,6 +164,10 @@ def eval_command(
         source, given = _program_and_values(args, file, seed, values_file, example=example)
         _check_options(check, eps, difference, nodes, nudge)
         trust = check or symbolic or exact or latex
+        if scalarize and trust:
+            raise BpropError("--scalarize shows the trace in scalar gates; it cannot be combined with "
+                             "--check, --symbolic, --exact or --latex",
+                             hint="--check on the array program checks every entry against central differences")
         if not trust and not given:
             from .trust import needs_symbolic
 
@@ -175,7 +180,9 @@ def eval_command(
         else:
             from . import run
 
-            trace = run(source, given, seed=seed, expand=expand, on_phase=progress)
+            trace = run(source, given, seed=seed, expand=expand, on_phase=progress, scalarize=scalarize)
+            for remark in trace.remarks:  # e.g. that * between a matrix and a vector is not @
+                _say(remark)
             if nudge:
                 _nudges(trace, source, given, nudge, expand, fmt)
                 return
@@ -237,12 +244,12 @@ def _nudges(trace, source: str, given, texts: List[str], expand: bool, fmt: Form
 
 def _trace(args: Optional[List[str]], file: Optional[Path], seed: float = 1.0,
            values_file: Optional[Path] = None, example: Optional[str] = None,
-           expand: bool = False):  # type: ignore[no-untyped-def]
+           expand: bool = False, scalarize: bool = False):  # type: ignore[no-untyped-def]
     """Read the program (EXPR, '-' or -f FILE) and its NAME=VALUE arguments; run both passes."""
     from . import run
 
     source, given = _program_and_values(args, file, seed, values_file, example=example)
-    return run(source, given, seed=seed, expand=expand)
+    return run(source, given, seed=seed, expand=expand, scalarize=scalarize)
 
 
 def _program_and_values(args: Optional[List[str]], file: Optional[Path], seed: float, values_file: Optional[Path],
@@ -419,6 +426,7 @@ FAST_OPTIONS = {
     "-f": ("file", True), "--file": ("file", True), "--format": ("fmt", True), "--json": ("as_json", False),
     "--seed-grad": ("seed", True), "--all-rows": ("all_rows", False), "--example": ("example", True),
     "--expand": ("expand", False), "--grad": ("grad", True), "--values": ("values_file", True),
+    "--scalarize": ("scalarize", False),
 }
 
 

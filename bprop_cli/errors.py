@@ -69,6 +69,12 @@ class ValueBindingError(BpropError):
     kind = "value error"
 
 
+class ShapeError(BpropError):
+    """Array shapes that do not fit together (checked before any value is computed)."""
+
+    kind = "shape error"
+
+
 class EvalError(BpropError):
     kind = "evaluation error"
     status = ExitStatus.EVAL_ERROR

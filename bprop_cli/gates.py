@@ -1,13 +1,18 @@
 """Every gate in one place: forward rule, local derivatives (numbers and readable formulas),
-domain, the convention at non-differentiable points, and the pattern a tutor names.
+domain, the convention at non-differentiable points, the pattern a tutor names, and the same
+for arrays: an elementwise rule over NumPy arrays, or a vector-Jacobian product for the gates
+that are not elementwise (matmul, transpose, sum, mean, softmax, mse), with its rule in matrix
+notation.
 
 Formulas are templates: {0}, {1}, ... are the gate's inputs, {out} is its own output.
+Array rules take the NumPy module as their first argument (`np`), so that this module, which
+every scalar run imports, never imports NumPy itself.
 """
 
 from __future__ import annotations
 
 import math
-from typing import Callable, NamedTuple, Optional
+from typing import Any, Callable, NamedTuple, Optional
 
 Local = tuple[Optional[float], ...]  # None: that input is a constant and gets no gradient
 
@@ -26,6 +31,33 @@ class Gate(NamedTuple):  # a NamedTuple, not a dataclass: ten times cheaper to d
     lesson: str = ""  # a few sentences: why the local derivative is what it is
     example: tuple[str, ...] = ()  # a tiny example, as `bprop explain` arguments: EXPR NAME=VALUE ...
     expand: str = ""  # composite gates: the same function in simpler gates, over {0}, {1}, ...
+    # Arrays (filled in by the ARRAY_RULES table below). An elementwise gate has `vforward`
+    # (np, *inputs) -> array and `vlocal` (np, *inputs, out) -> the elementwise local derivative
+    # per input (None for no gradient); its vector-Jacobian product is upstream * local, summed
+    # over the axes an input was broadcast along. Any other gate has `vjp` (np, upstream, *inputs,
+    # out) -> the gradient per input, and `shape` (*input shapes) -> output shape, or a message.
+    vforward: Callable[..., Any] | None = None
+    vlocal: Callable[..., tuple[Any, ...]] | None = None
+    vjp: Callable[..., tuple[Any, ...]] | None = None
+    shape: Callable[..., tuple[int, ...] | str] | None = None
+    rules: tuple[str, ...] = ()  # the rule in matrix notation per input, e.g. "transpose({0}) @ upstream"
+    array_only: bool = False  # meaningless for numbers (the matrix product)
+
+    @property
+    def elementwise(self) -> bool:
+        return self.vjp is None
+
+    def rule(self, index: int, names: list[str], out: str) -> str:
+        """The array rule for input `index`: what its gradient is, in terms of the upstream gradient."""
+        if self.rules:
+            template = self.rules[min(index, len(self.rules) - 1)]
+            return template.format(*names, out=out, i=names[index])
+        local = self.formula(index, names, out)
+        if local == "1":
+            return "upstream"
+        if local == "-1":
+            return "-upstream"
+        return f"upstream ⊙ {local}" if _atomic(local) else f"upstream ⊙ ({local})"
 
     def formula(self, index: int, names: list[str], out: str) -> str:
         template = self.dforms[min(index, len(self.dforms) - 1)]
@@ -35,6 +67,16 @@ class Gate(NamedTuple):  # a NamedTuple, not a dataclass: ten times cheaper to d
         if self.arity == 0:
             return f"{self.name}({', '.join(names)})"
         return self.show.format(*names)
+
+
+def _atomic(text: str) -> bool:
+    """True for a formula that needs no parentheses after an operator: a name, a number or a call."""
+    depth = 0
+    for ch in text:
+        depth += (ch == "(") - (ch == ")")
+        if depth == 0 and ch in "+-*/^ ":
+            return False
+    return True
 
 
 GATES: dict[str, Gate] = {}
@@ -192,11 +234,25 @@ F(Gate("max", 0, max, lambda *xs: _ties(xs[:-1], xs[-1]), "", ("1 if {i} is the 
 F(Gate("min", 0, min, lambda *xs: _ties(xs[:-1], xs[-1]), "", ("1 if {i} is the smallest else 0",),
        "min routes: the whole gradient goes to the smallest input, the others get 0",
        kink=_tie_note))
-# Loss gates (scalar forms): squared error, binary cross-entropy on a probability, and binary
-# cross-entropy on a logit (sigmoid and cross-entropy fused, as PyTorch's BCEWithLogitsLoss).
+
+# Gates for vectors and matrices. On numbers (a scalar program) sum, mean and transpose are the
+# identity, softmax of one number is 1, and mse(a, b) is (a - b)^2; the matrix product needs arrays.
+R(Gate("matmul", 2, lambda a, b: a * b, lambda a, b, out: (b, a), "{0} @ {1}", ("{1}", "{0}"),
+       "the matrix product sends upstream @ transpose(B) back to A and transpose(A) @ upstream back to B",
+       array_only=True))
+F(Gate("transpose", 1, lambda a: a, lambda a, out: (1.0,), "transpose({0})", ("1",),
+       "transpose only rearranges entries: the gradient is transposed back"))
+F(Gate("sum", 1, lambda a: a, lambda a, out: (1.0,), "sum({0})", ("1",),
+       "sum copies the upstream gradient to every entry it added"))
+F(Gate("mean", 1, lambda a: a, lambda a, out: (1.0,), "mean({0})", ("1",),
+       "mean gives every entry the upstream gradient divided by the number of entries"))
+F(Gate("softmax", 1, lambda a: 1.0, lambda a, out: (0.0,), "softmax({0})", ("0",),
+       "softmax couples its entries: each input's gradient is y*(upstream - sum(upstream*y))"))
 F(Gate("mse", 2, lambda a, b: (a - b) * (a - b), lambda a, b, out: (2.0 * (a - b), -2.0 * (a - b)),
        "mse({0}, {1})", ("2*({0} - {1})", "-2*({0} - {1})"),
-       "mse sends 2*(yhat - y) to the prediction: the gradient grows with the error"))
+       "mean squared error sends 2*(yhat - y)/n to the prediction and the opposite to the target"))
+# Loss gates on numbers: binary cross-entropy on a probability, and on a logit (sigmoid and
+# cross-entropy fused, as PyTorch's BCEWithLogitsLoss).
 F(Gate("bce", 2, _bce, _bce_local, "bce({0}, {1})", ("({0} - {1})/({0}*(1 - {0}))", "log(1 - {0}) - log({0})"),
        "bce sends (p - y)/(p*(1-p)) to the probability: huge when a confident p is wrong",
        domain=_bce_domain))
@@ -206,7 +262,7 @@ F(Gate("bce_logits", 2, _bce_logits, lambda z, y, out: (_sigmoid(z) - y, -z), "b
 del R, F
 
 CONSTANTS: dict[str, float] = {"pi": math.pi, "e": math.e}
-BINARY_GATES = {"+": "add", "-": "sub", "*": "mul", "/": "div", "^": "pow"}
+BINARY_GATES = {"+": "add", "-": "sub", "*": "mul", "/": "div", "^": "pow", "@": "matmul"}
 
 # What `bprop explain GATE` teaches, and how `--expand` rewrites a composite gate into the
 # primitive gates the seeds draw. Expansions are parsed by bprop's own parser ({0} is the
@@ -250,10 +306,23 @@ LESSONS: dict[str, tuple[str, tuple[str, ...], str]] = {
             "others receive 0 (a tie splits it evenly).", ("max(x, y)", "x=4", "y=2"), ""),
     "min": ("Only the smallest input affects the output, so it receives the whole gradient and the "
             "others receive 0 (a tie splits it evenly).", ("min(x, y)", "x=4", "y=2"), ""),
-    "mse": ("mse(yhat, y) = (yhat - y)^2, the squared error of one prediction (the mean of many is the "
-            "mean squared error). Its slope 2*(yhat - y) is the error itself, doubled: a prediction far off "
-            "gets a big push back, one nearly right almost none.", ("mse(yhat, y)", "yhat=0.8", "y=1"),
-            "({0} - {1})^2"),
+    "matmul": ("A @ B is the matrix product: entry (i, j) is the dot product of row i of A with column j "
+               "of B. A nudge of A[i][k] moves out[i][j] by B[k][j], so A's gradient is upstream @ transpose(B) "
+               "and B's is transpose(A) @ upstream: the deltas of a layer go back through the transposed "
+               "weights.", ("sum(W @ x)", "W=[[1,2],[3,4]]", "x=[1,-1]"), ""),
+    "transpose": ("transpose(W), also written W.T, swaps rows and columns; it computes nothing, so its "
+                  "gradient is the upstream gradient transposed back.", ("sum(transpose(W) @ x)",
+                  "W=[[1,2],[3,4]]", "x=[1,-1]"), ""),
+    "sum": ("sum(A) adds every entry of A into one number, so a nudge of any entry moves the sum by the "
+            "same amount: every entry's local derivative is 1.", ("sum(x * x)", "x=[1,2,3]"), ""),
+    "mean": ("mean(A) is sum(A)/n over its n entries, so every entry's local derivative is 1/n.",
+             ("mean(x * x)", "x=[1,2,3]"), ""),
+    "softmax": ("softmax(v) = exp(v)/sum(exp(v)) turns scores into probabilities (row by row for a "
+                "matrix). Every output depends on every input, so its gradient is y*(upstream - "
+                "sum(upstream*y)), with y the output.", ("sum(softmax(v) * t)", "v=[1,2,3]", "t=[0,0,1]"), ""),
+    "mse": ("mse(yhat, y) = mean((yhat - y)^2), the mean squared error over all n entries: the prediction "
+            "receives 2*(yhat - y)/n and the target the opposite. On numbers (n = 1) it is (yhat - y)^2.",
+            ("mse(w * x, y)", "w=0.5", "x=2", "y=3"), ""),
     "bce": ("bce(p, y) = -(y*log(p) + (1-y)*log(1-p)) scores a probability p against a label y in [0, 1]. "
             "Its slope (p - y)/(p*(1-p)) blows up as a wrong prediction grows confident (p near 0 or 1), "
             "which is why networks end in a logit and use bce_logits instead.",
@@ -266,3 +335,164 @@ LESSONS: dict[str, tuple[str, tuple[str, ...], str]] = {
 }
 for _name, (_lesson, _example, _expand) in LESSONS.items():
     GATES[_name] = GATES[_name]._replace(lesson=_lesson, example=_example, expand=_expand)
+
+
+# -- Arrays ------------------------------------------------------------------------------------
+
+
+def broadcast_shapes(*shapes: tuple[int, ...]) -> tuple[int, ...] | None:
+    """NumPy's broadcasting of shapes, or None when they do not broadcast."""
+    rank = max(map(len, shapes), default=0)
+    out = []
+    for axis in range(rank):
+        sizes = {s[axis - rank + len(s)] for s in shapes if axis - rank + len(s) >= 0} - {1}
+        if len(sizes) > 1:
+            return None
+        out.append(sizes.pop() if sizes else 1)
+    return tuple(out)
+
+
+def _show_shape(shape: tuple[int, ...]) -> str:
+    return "a number" if not shape else f"({shape[0]},)" if len(shape) == 1 else str(shape)
+
+
+def _matmul_shape(a: tuple[int, ...], b: tuple[int, ...]) -> tuple[int, ...] | str:
+    if not a or not b:
+        return "@ is the matrix product: both sides must be vectors or matrices (for numbers use *)"
+    if a[-1] != b[0]:
+        return (f"@ needs the columns of the left side to match the rows of the right: "
+                f"{a[-1]} columns against {b[0]} rows")
+    return a[:-1] + b[1:]
+
+
+def _matmul_vjp(np, g, a, b, out):  # type: ignore[no-untyped-def]
+    if a.ndim == 2 and b.ndim == 2:
+        return g @ b.T, a.T @ g
+    if a.ndim == 2:  # matrix @ vector
+        return np.outer(g, b), a.T @ g
+    if b.ndim == 2:  # vector @ matrix
+        return b @ g, np.outer(a, g)
+    return g * b, g * a  # vector @ vector: the dot product
+
+
+def _softmax(np, x):  # type: ignore[no-untyped-def]
+    x = np.asarray(x, dtype=float)
+    if x.ndim == 0:
+        return np.float64(1.0)
+    e = np.exp(x - np.max(x, axis=-1, keepdims=True))
+    return e / np.sum(e, axis=-1, keepdims=True)
+
+
+def _softmax_vjp(np, g, x, out):  # type: ignore[no-untyped-def]
+    if np.ndim(out) == 0:
+        return (np.zeros_like(x),)
+    return (out * (g - np.sum(g * out, axis=-1, keepdims=True)),)
+
+
+def _mse_vjp(np, g, a, b, out):  # type: ignore[no-untyped-def]
+    d = a - b
+    ga = g * 2.0 * d / max(np.size(d), 1)
+    return ga, -ga
+
+
+def _vsigmoid(np, x):  # type: ignore[no-untyped-def]
+    z = np.exp(-np.abs(x))  # never overflows
+    return np.where(x >= 0, 1.0 / (1.0 + z), z / (1.0 + z))
+
+
+def _vsoftplus(np, x):  # type: ignore[no-untyped-def]
+    return np.maximum(x, 0.0) + np.log1p(np.exp(-np.abs(x)))
+
+
+def _vpow_local(np, x, c, out):  # type: ignore[no-untyped-def]
+    if c == 0:
+        return (np.zeros_like(x), None)
+    if c == 1:
+        return (np.ones_like(x), None)
+    return (c * np.power(x, c - 1), None)
+
+
+def _vpow_var_local(np, x, y, out):  # type: ignore[no-untyped-def]
+    dx = np.where(y == 0, 0.0, y * np.power(x, y - 1))
+    dy = np.where(x == 0, 0.0, out * np.log(np.where(x == 0, 1.0, x)))
+    return dx, dy
+
+
+def _vties(np, *xs):  # type: ignore[no-untyped-def]
+    *args, out = xs
+    winners = [x == out for x in args]
+    count = sum(w.astype(float) if hasattr(w, "astype") else float(w) for w in winners)
+    return tuple(np.where(w, 1.0 / count, 0.0) for w in winners)
+
+
+def _vmax(np, *xs):  # type: ignore[no-untyped-def]
+    out = xs[0]
+    for x in xs[1:]:
+        out = np.maximum(out, x)
+    return out
+
+
+def _vmin(np, *xs):  # type: ignore[no-untyped-def]
+    out = xs[0]
+    for x in xs[1:]:
+        out = np.minimum(out, x)
+    return out
+
+
+# name: (forward, local) for elementwise gates; name: (forward, vjp, shape, rules) for the others.
+ELEMENTWISE: dict[str, tuple[Callable[..., Any], Callable[..., Any]]] = {
+    "add": (lambda np, a, b: a + b, lambda np, a, b, out: (1.0, 1.0)),
+    "sub": (lambda np, a, b: a - b, lambda np, a, b, out: (1.0, -1.0)),
+    "mul": (lambda np, a, b: a * b, lambda np, a, b, out: (b, a)),
+    "div": (lambda np, a, b: a / b, lambda np, a, b, out: (1.0 / b, -(a / b) / b)),
+    "neg": (lambda np, a: -a, lambda np, a, out: (-1.0,)),
+    "pow": (lambda np, a, c: np.power(a, c), _vpow_local),
+    "pow_var": (lambda np, a, b: np.power(a, b), _vpow_var_local),
+    "exp": (lambda np, a: np.exp(a), lambda np, a, out: (out,)),
+    "log": (lambda np, a: np.log(a), lambda np, a, out: (1.0 / a,)),
+    "sqrt": (lambda np, a: np.sqrt(a), lambda np, a, out: (0.5 / out,)),
+    "sin": (lambda np, a: np.sin(a), lambda np, a, out: (np.cos(a),)),
+    "cos": (lambda np, a: np.cos(a), lambda np, a, out: (-np.sin(a),)),
+    "tan": (lambda np, a: np.tan(a), lambda np, a, out: (1.0 + out * out,)),
+    "tanh": (lambda np, a: np.tanh(a), lambda np, a, out: (1.0 - out * out,)),
+    "sigmoid": (_vsigmoid, lambda np, a, out: (out * (1.0 - out),)),
+    "softplus": (_vsoftplus, lambda np, a, out: (_vsigmoid(np, a),)),
+    "relu": (lambda np, a: np.where(a > 0, a, 0.0), lambda np, a, out: (np.where(a > 0, 1.0, 0.0),)),
+    "abs": (lambda np, a: np.abs(a), lambda np, a, out: (np.sign(a),)),
+    "max": (_vmax, _vties),
+    "min": (_vmin, _vties),
+    "bce": (lambda np, p, y: -(np.where(y != 0, y * np.log(p), 0.0) + np.where(y != 1, (1.0 - y) * np.log1p(-p), 0.0)),
+            lambda np, p, y, out: ((p - y) / (p * (1.0 - p)), np.log1p(-p) - np.log(p))),
+    "bce_logits": (lambda np, z, y: _vsoftplus(np, z) - y * z, lambda np, z, y, out: (_vsigmoid(np, z) - y, -z)),
+}
+NOT_ELEMENTWISE: dict[str, tuple[Callable[..., Any], Callable[..., Any], Callable[..., Any], tuple[str, ...]]] = {
+    "matmul": (lambda np, a, b: np.matmul(a, b), _matmul_vjp, _matmul_shape,
+               ("upstream @ transpose({1})", "transpose({0}) @ upstream")),
+    "transpose": (lambda np, a: np.transpose(a), lambda np, g, a, out: (np.transpose(g),),
+                  lambda a: a[::-1], ("transpose(upstream)",)),
+    "sum": (lambda np, a: np.sum(a), lambda np, g, a, out: (np.full(np.shape(a), g),),
+            lambda a: (), ("upstream, copied to every entry",)),
+    "mean": (lambda np, a: np.mean(a), lambda np, g, a, out: (np.full(np.shape(a), g / max(np.size(a), 1)),),
+             lambda a: (), ("upstream / n, to every entry (n entries)",)),
+    "softmax": (_softmax, _softmax_vjp, lambda a: a, ("{out} ⊙ (upstream - sum(upstream ⊙ {out}))",)),
+    "mse": (lambda np, a, b: np.mean((a - b) ** 2), _mse_vjp,
+            lambda a, b: () if broadcast_shapes(a, b) is not None else
+            f"mse needs shapes that broadcast, not {_show_shape(a)} and {_show_shape(b)}",
+            ("upstream * 2*({0} - {1})/n", "-upstream * 2*({0} - {1})/n")),
+}
+_RULES: dict[str, tuple[str, ...]] = {
+    "mul": ("upstream ⊙ {1}", "upstream ⊙ {0}"),
+    "div": ("upstream / {1}", "-upstream ⊙ {0} / {1}^2"),
+    "sigmoid": ("upstream ⊙ {out} ⊙ (1 - {out})",),
+    "tanh": ("upstream ⊙ (1 - {out}^2)",),
+    "relu": ("upstream ⊙ ({0} > 0)",),
+    "max": ("upstream where {i} is the largest, else 0",),
+    "min": ("upstream where {i} is the smallest, else 0",),
+}
+for _name, (_forward, _local) in ELEMENTWISE.items():
+    GATES[_name] = GATES[_name]._replace(vforward=_forward, vlocal=_local, rules=_RULES.get(_name, ()))
+for _name, (_forward, _vjp, _shape, _rules) in NOT_ELEMENTWISE.items():
+    GATES[_name] = GATES[_name]._replace(vforward=_forward, vjp=_vjp, shape=_shape, rules=_rules)
+missing = [name for name, gate in GATES.items() if gate.vforward is None]
+assert not missing, f"gates without an array rule: {missing}"
+del missing

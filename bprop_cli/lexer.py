@@ -30,7 +30,7 @@ TOKEN_SPEC: list[tuple[str, str]] = [
     # ASCII digits only: \d would also take full-width and other scripts' digits.
     ("NUMBER", r"(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?"),  # 3, 2.5, .5, 1e-3 (sign is an operator)
     ("NAME", r"[A-Za-z_][A-Za-z0-9_]*"),
-    ("OP", r"\*\*|[-+*/^=(),]"),
+    ("OP", r"\*\*|[-+*/^=(),@]|\.(?=[A-Za-z_])"),  # '.' before a name: W.T, (a + b).relu()
     ("SEP", r"[;\n]"),
     ("SKIP", r"#[^\n]*"),  # a comment
     ("MISMATCH", r"[^ \t\r\f\v]"),  # anything else (trailing blanks match nothing, and end the input)
@@ -45,7 +45,7 @@ _NOT_IN_BPROP = {
 }
 
 
-_STRAY = re.compile(r"[^0-9A-Za-z_ \t\r\f\v\n;+\-*/^=(),.#]")  # cannot start any token
+_STRAY = re.compile(r"[^0-9A-Za-z_ \t\r\f\v\n;+\-*/^=(),.#@]")  # cannot start any token
 
 
 def _first_stray(source: str) -> int | None:
@@ -72,7 +72,7 @@ _SCAN_RE = re.compile(r"([ \t\r\f\v]*+)(" + "|".join(dict(TOKEN_SPEC)[kind] for 
 _FIRST: dict[str, TokenKind] = {
     **dict.fromkeys("0123456789", TokenKind.NUMBER),  # and ".5", which scan() sorts out
     **dict.fromkeys("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz_", TokenKind.NAME),
-    **dict.fromkeys("+-*/^=(),", TokenKind.OP),
+    **dict.fromkeys("+-*/^=(),@", TokenKind.OP),
     **dict.fromkeys(";\n", TokenKind.SEP),
 }
 _CHUNK = 1 << 18  # characters scanned per findall call, so a huge program is never all tokens at once
@@ -97,9 +97,14 @@ def scan(source: str) -> Iterator[RawToken]:
             if kind is None:
                 if text[0] == "#":
                     continue  # a comment
-                if text[0] != "." or len(text) == 1:  # ".5" is a number; "." alone is not
+                if text[0] != ".":
                     raise _stray(source, text[0], start)
-                kind = TokenKind.NUMBER
+                if len(text) > 1:  # ".5" is a number
+                    kind = TokenKind.NUMBER
+                elif pos < size and (source[pos].isalpha() or source[pos] == "_") and source[pos].isascii():
+                    kind = TokenKind.OP  # '.' before a name: W.T or x.relu()
+                else:
+                    raise _stray(source, text[0], start)
             yield kind, text, start, pos
         base = cut
     yield TokenKind.END, "", size, size

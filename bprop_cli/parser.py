@@ -27,7 +27,7 @@ from .syntax import Assign, Binary, Call, Expr, Name, Num, Program, Statement, U
 # (left, right) binding powers: right < left makes an operator right-associative.
 INFIX_BP: dict[str, tuple[int, int]] = {
     "+": (1, 2), "-": (1, 2),
-    "*": (3, 4), "/": (3, 4),
+    "*": (3, 4), "/": (3, 4), "@": (3, 4),
     "^": (8, 7), "**": (8, 7),
 }
 PREFIX_BP = 5  # unary '-' and '+': tighter than '*', looser than '^', so -x^2 == -(x^2)
@@ -250,6 +250,10 @@ class _Parser:
                     push((sink.call(opener[1], args, start, tok[3], opener[3]), start, tok[3], None))
                 else:  # parentheses only group; the operand now spans them
                     push((inner[0], opener[2], tok[3], inner[3]))
+            elif text == ".":  # postfix: W.T, or a method call in micrograd's style, x.relu()
+                self.cur, self.nxt = nxt, next(stream)
+                operands[-1] = self._postfix(tok, operands[-1])
+                cur, nxt = self.cur, self.nxt
             elif text == ",":
                 cur, nxt = nxt, next(stream)
                 self._reduce(operands, pending, -1)
@@ -260,6 +264,35 @@ class _Parser:
             else:
                 self.cur, self.nxt = cur, nxt  # the window at tok (not consumed), for the message
                 raise self._operator_expected(tok, operands[-1])
+
+    def _postfix(self, dot: RawToken, operand: Operand) -> Operand:
+        """`.T` (transpose) or `.name()` (a one-argument function) after `operand`; self.cur is
+        the token after the dot."""
+        name = self.cur
+        if name[0] is not NAME:
+            raise self.error("expected a name after '.'", name, "write W.T to transpose, or x.relu() to call relu")
+        self.advance()
+        start = operand[1]
+        if name[1] == "T" and self.cur[1] != "(":
+            return (self.sink.call("transpose", [operand[0]], start, name[3], name[3]), start, name[3], None)
+        if self.cur[1] != "(":
+            prev = self.source[operand[1]:operand[2]]
+            raise self.error(
+                f"bprop values have no attribute {name[1]!r}", name,
+                f"to multiply, write {prev}*{name[1]}; W.T transposes and x.relu() calls a function",
+            )
+        self.advance()
+        close = self.cur
+        if close[1] != ")":
+            raise self.error(f"the method .{name[1]}() takes no arguments", close,
+                             f"write x.{name[1]}() or {name[1]}(x, ...)")
+        self.advance()
+        if name[1] not in FUNCTIONS:
+            from .gates import GATES
+
+            methods = ", ".join(f for f, g in FUNCTIONS.items() if GATES[g].arity == 1)
+            raise self.error(f"unknown method .{name[1]}()", name, f"methods call a function of one argument: {methods}")
+        return (self.sink.call(name[1], [operand[0]], start, close[3], name[3]), start, close[3], None)
 
     def _reduce(self, operands: list[Operand], pending: list[tuple], rbp_above: int) -> None:
         """Pop every pending operator that binds tighter than `rbp_above` onto its operands."""

@@ -26,11 +26,13 @@ class NodeRecord(NamedTuple):
     text: str  # the source text this node computes
     expression: str  # the node written over its inputs' ids, e.g. "q * z"
     note: str | None = None  # set when a subgradient convention was used here
+    shape: tuple[int, ...] = ()  # () for a number; value and grad are NumPy arrays otherwise
 
     def to_dict(self) -> dict[str, Any]:
-        """This node's entry in the JSON "nodes" array."""
-        entry = {"id": self.id, "op": self.op, "inputs": list(self.inputs), "value": self.value, "grad": self.grad,
-                 "text": self.text, "expression": self.expression}
+        """This node's entry in the JSON "nodes" array (arrays as nested lists, with "shape"
+        in a trace of an array program)."""
+        entry = {"id": self.id, "op": self.op, "inputs": list(self.inputs), "value": _plain(self.value),
+                 "grad": _plain(self.grad), "text": self.text, "expression": self.expression}
         if self.note:
             entry["note"] = self.note
         return entry
@@ -46,11 +48,24 @@ class BackwardStep(NamedTuple):
     product: float
     total: float  # the input's gradient so far, after adding this product
     formula: str  # the local derivative as a formula over ids, e.g. "z"
+    rule: str | None = None  # an array gate's rule in matrix form (then local is None)
+    note: str | None = None  # e.g. how a broadcast operand's gradient was summed
 
     def to_dict(self) -> dict[str, Any]:
         """This step's entry in the JSON "backward" array."""
+        if self.rule is not None:
+            entry = {"node": self.node, "input": self.input, "upstream": _plain(self.upstream), "rule": self.rule,
+                     "product": _plain(self.product), "total": _plain(self.total)}
+            if self.note:
+                entry["note"] = self.note
+            return entry
         return {"node": self.node, "input": self.input, "upstream": self.upstream, "local": self.local,
                 "product": self.product, "total": self.total, "formula": self.formula}
+
+
+def _plain(x: Any) -> Any:
+    """A number as is; an array as nested lists of floats (for JSON)."""
+    return x.tolist() if hasattr(x, "tolist") and not isinstance(x, float) else x
 
 
 class Tape:
@@ -178,7 +193,9 @@ class Trace(NamedTuple):
     gradients: dict[str, float]
     nodes: Sequence[NodeRecord]  # a tuple, or NodeRecords made on demand
     backward: Sequence[BackwardStep]
-    seed: float = 1.0
+    seed: Any = 1.0  # an array for an array output
+    arrays: bool = False  # a program over vectors and matrices (records hold NumPy arrays)
+    remarks: tuple[str, ...] = ()  # notes for stderr, e.g. that * between a matrix and a vector is not @
 
     def node(self, id: str) -> NodeRecord:
         if isinstance(self.nodes, NodeRecords):
@@ -233,17 +250,17 @@ class Trace(NamedTuple):
             "bprop": SCHEMA_VERSION,
             "expression": self.expression,
             "output": self.output,
-            "value": self.value,
-            "seed": self.seed,
-            "inputs": dict(self.inputs),
-            "gradients": dict(self.gradients),
+            "value": _plain(self.value),
+            "seed": _plain(self.seed),
+            "inputs": {k: _plain(v) for k, v in self.inputs.items()},
+            "gradients": {k: _plain(v) for k, v in self.gradients.items()},
             **geometry(self.gradients).to_dict(),  # gradient_norm, gradient_direction
         }
 
     def to_dict(self) -> dict[str, Any]:
-        """The JSON object of SPEC §5 (plus documented extra keys)."""
-        return {
-            **self.head(),
-            "nodes": [n.to_dict() for n in self.nodes],
-            "backward": [s.to_dict() for s in self.backward],
-        }
+        """The JSON object (for an array program every node also has its "shape")."""
+        nodes = [n.to_dict() for n in self.nodes]
+        if self.arrays:
+            for entry, n in zip(nodes, self.nodes):
+                entry["shape"] = list(n.shape)
+        return {**self.head(), "nodes": nodes, "backward": [s.to_dict() for s in self.backward]}

@@ -129,7 +129,8 @@ def train_command(
             result = train(problem, make(optimizer, **hyper), schedule, steps, batch_size=batch_size,
                            shuffle_seed=shuffle_seed, on_step=view.step, on_first=view.first,
                            should_stop=lambda: asked[0])
-    view.finish(result, chosen, chart)
+    with error_boundary(traceback=traceback):
+        view.finish(result, chosen, chart)
     if save is not None:
         with error_boundary(traceback=traceback):
             _save(save, problem, result)
@@ -274,15 +275,16 @@ def _published(result: Any, chosen: Any, problem: Any) -> dict[str, Any]:
         return {}
     from .engine import forward
 
-    values = forward(problem.graph, {**problem.fixed, **result.params}) if problem.rows is None else None
+    values = None
     rows = []
     for pub in chosen.published:
         if pub.pick == "loss":
             ours = result.losses[-1]
         elif pub.pick == "loss0":
             ours = result.losses[0]
-        else:
-            assert values is not None
+        else:  # a node of a scalar program without data, at the trained parameters
+            if values is None:
+                values = forward(problem.graph, {**problem.fixed, **result.params})
             ours = values[problem.graph.ids.index(pub.pick)]
         rows.append({"label": pub.label, "published": pub.value, "bprop": ours, "note": pub.note})
     return {"published": rows}

@@ -25,7 +25,7 @@ class TrainExample:
     name: str
     description: str
     program: str
-    values: dict[str, float]
+    values: dict[str, object]  # NAME: value (numbers, or text as typed: "[0.05,0.1]")
     params: tuple[str, ...]
     lr: float
     steps: int
@@ -40,11 +40,10 @@ class TrainExample:
 
 def _catalog_program(name: str) -> tuple[str, dict[str, float]]:
     from .catalog import example
-    from .values import constant_value
+    from .values import parse_assignments
 
     chosen = example(name)
-    values = {k: constant_value(v, k) for k, v in (a.split("=", 1) for a in chosen.values)}
-    return chosen.program, values
+    return chosen.program, dict(parse_assignments(chosen.values))
 
 
 MAZUR_WEIGHTS = tuple(f"w{i}" for i in range(1, 9))
@@ -120,13 +119,20 @@ def mlp_init(sizes: tuple[int, ...] = MOONS_SIZES, seed: int = 1337) -> dict[str
 
 
 def _examples() -> dict[str, TrainExample]:
-    mazur, mazur_values = _catalog_program("mazur")
+    mazur, mazur_values = _catalog_program("mazur-scalar")
+    matrix, matrix_values = _catalog_program("mazur")
     perceptron, perceptron_values = _catalog_program("perceptron-mse")
     init = mlp_init()
     return {e.name: e for e in (
         TrainExample(
             "mazur", "Mazur's step-by-step example: one SGD step at lr 0.5 on the eight weights (biases fixed)",
             mazur, mazur_values, MAZUR_WEIGHTS, 0.5, 1, 1,
+            published=(Published("total error before the step", 0.298371109, "loss0"),
+                       Published("total error after one step", 0.291027924, "loss", MAZUR_NOTE_1)),
+            source="Mazur's step-by-step backpropagation example"),
+        TrainExample(
+            "mazur-matrix", "Mazur's example in matrix form (W1, W2): one SGD step at lr 0.5, biases fixed",
+            matrix, matrix_values, ("W1", "W2"), 0.5, 1, 1,
             published=(Published("total error before the step", 0.298371109, "loss0"),
                        Published("total error after one step", 0.291027924, "loss", MAZUR_NOTE_1)),
             source="Mazur's step-by-step backpropagation example"),

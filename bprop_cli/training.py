@@ -49,6 +49,12 @@ class Problem:
         for c in columns:
             if c not in given:
                 self.fixed.pop(c, None)
+        from .values import has_arrays
+
+        self.arrays = has_arrays(self.graph, self.fixed)
+        if self.arrays and self.rows is not None:
+            raise ValueBindingError("--data rows go with scalar programs; an array program takes its mini-batch "
+                                    "as a matrix value (one example a row)")
 
     def initial(self) -> dict[str, Value]:
         return {name: self.fixed[name] for name in self.params}
@@ -56,7 +62,12 @@ class Problem:
     def output(self) -> str:
         return self.graph.ids[self.graph.output]
 
-    def _one(self, values: Mapping[str, float], grads: bool) -> tuple[float, dict[str, float] | None]:
+    def _one(self, values: Mapping[str, Any], grads: bool) -> tuple[float, dict[str, Any] | None]:
+        if self.arrays:
+            from .arrays import run_arrays  # numpy: only for programs over vectors and matrices
+
+            trace = run_arrays(self.graph, values, 1.0)
+            return float(trace.value), {p: trace.gradients[p] for p in self.params} if grads else None
         computed = forward(self.graph, values)
         loss = computed[self.graph.output]
         if not grads:

@@ -49,6 +49,15 @@ def evaluate(source: str, given: Mapping[str, str], *, seed: float = 1.0, check:
                 flag = "--check" if check else "--exact"
                 err.hint = f"{flag} needs a number for every variable: add {' '.join(f'{m}=1' for m in missing)}"
             raise
+    if trace is not None and trace.arrays:
+        if symbolic or exact or latex:
+            flag = "--symbolic" if symbolic else "--exact" if exact else "--latex"
+            raise ValueBindingError(f"{flag} works on programs of numbers, not on vectors and matrices",
+                                    hint="--scalarize writes the program in numbers, one gate per entry")
+        from .arrays import check_entries
+        from .values import bind
+
+        return TrustResult(graph, trace, None, check_entries(graph, bind(graph, given), trace) if check else None)
     sym = None
     if partial or symbolic or exact or latex:
         from .symbolic import bind_exact, symbolic_trace

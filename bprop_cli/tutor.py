@@ -63,6 +63,8 @@ def gate_rules(gate: Gate) -> list[str]:
     expression = gate.expression(names)
     count = 1 if gate.arity == 0 else gate.arity
     rules = []
+    if not gate.elementwise:  # the gates over arrays: their rules in matrix notation
+        return [f"gradient of {names[i]} = {gate.rule(i, names, 'out')}" for i in range(count)]
     for i in range(count):
         formula = gate.formula(i, names, expression)
         if formula:
@@ -167,6 +169,8 @@ def _gate_step(trace: Trace, node: NodeRecord, steps: list[BackwardStep], uses: 
     if node.note:
         text += f" Note: {node.note}."
     rows: list[tuple[str, str]] = [("rule", "; ".join(gate_rules(gate)))]
+    if any(s.rule is not None for s in steps):
+        return _array_gate_step(trace, node, gate, steps, uses, number, text, fan_in)
     for s, use in zip(steps, uses):
         local = num(s.local)
         chain = f"d{out}/d{s.input} = {num(s.upstream)} * {local} = {num(s.product)}"
@@ -177,8 +181,27 @@ def _gate_step(trace: Trace, node: NodeRecord, steps: list[BackwardStep], uses: 
     return Block("step", text, number, node.id, tuple(rows))
 
 
+def _array_gate_step(trace: Trace, node: NodeRecord, gate: Gate, steps: list[BackwardStep], uses: list[int],
+                     number: int, text: str, fan_in: dict[str, int]) -> Block:
+    """A gate over arrays: its rule in matrix notation, with the upstream gradient named, and the
+    array it sends back to each input."""
+    out = trace.output
+    rows: list[tuple[str, str]] = []
+    for s, use in zip(steps, uses):
+        rule = (s.rule or s.formula).replace("upstream", f"d{out}/d{node.id}")
+        adds = "+=" if fan_in[s.input] > 1 else "="
+        rows.append(("rule", f"d{out}/d{s.input} {adds} {rule}"))
+        chain = f"= {num(s.product)}" + (f" (use {use} of {fan_in[s.input]})" if fan_in[s.input] > 1 else "")
+        rows.append(("chain", chain))
+        if s.note:
+            rows.append(("note", s.note))
+    return Block("step", text, number, node.id, tuple(rows))
+
+
 def local_formula(step: BackwardStep, values: dict[str, float]) -> str:
     """'dv6/dv5 = exp(v5) = exp(-1) = 0.367879': the rule, the numbers substituted, the value."""
+    if step.rule is not None:  # an array gate: its rule in matrix form, then the array it gives
+        return f"gradient of {step.input} = {step.rule} = {num(step.product)}"
     formula = f"d{step.node}/d{step.input} = {step.formula}"
     for extra in (substitute(step.formula, values), num(step.local)):
         if not formula.endswith(f"= {extra}"):
@@ -194,7 +217,7 @@ def _fan_out_step(trace: Trace, name: str, total: float, products: list[float], 
     uses = len(products)
 
     def term(p: float, first: bool = False) -> str:
-        return num(p) if p >= 0 or first else f"({num(p)})"
+        return num(p) if not isinstance(p, float) or p >= 0 or first else f"({num(p)})"
 
     if uses > SUM_TERMS:  # a value used thousands of times: show the ends of the sum
         shown = [*(term(p, i == 0) for i, p in enumerate(products[:5])), f"... ({uses - 8:,} more)",
@@ -254,10 +277,14 @@ def _result(trace: Trace, start: int) -> list[Block]:
 
 
 def _times_h(g: float) -> str:
+    if not isinstance(g, (float, int)):
+        return "the matching entry of its gradient times h"
     return "0 (to first order)" if g == 0 else f"{num(g)}h"
 
 
 def _meaning(out: str, name: str, g: float) -> str:
+    if not isinstance(g, (float, int)):
+        return f"entry by entry: {name}[i] + h moves {out} by about d{out}/d{name}[i] * h"
     if g == 0:
         return f"{name} does not move {out} (to first order)"
     return f"{name} + h moves {out} by about {num(g)}h"

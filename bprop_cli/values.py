@@ -89,6 +89,22 @@ def _unit(text: str) -> tuple[str, str] | None:
     return head, text.strip()[len(head):].strip()
 
 
+def _looks_like_array(value: object) -> bool:
+    """A vector or matrix as given: '[1, 2]', a list from --values, or a NumPy array (checked
+    without importing NumPy)."""
+    if isinstance(value, str):
+        return value.lstrip().startswith("[")
+    return isinstance(value, (list, tuple)) or type(value).__module__ == "numpy"
+
+
+def has_arrays(graph: Graph, values: Mapping[str, object]) -> bool:
+    """Does this program need the array engine: an array value, or the matrix product?"""
+    from .gates import GATES
+
+    return any(not isinstance(v, (int, float)) for v in values.values()) or any(
+        GATES[op].array_only for op in set(graph.ops) if op in GATES)
+
+
 def bind(graph: Graph, given: Mapping[str, float | str]) -> dict[str, float]:
     """Check that every variable has a value and every value names a variable; return floats."""
     wanted = list(graph.inputs)
@@ -112,11 +128,18 @@ def bind(graph: Graph, given: Mapping[str, float | str]) -> dict[str, float]:
             f"no value given for {', '.join(missing)}",
             hint=f"add {example} (every variable needs a value), or --symbolic to keep them as symbols",
         )
-    out = {
-        name: value if isinstance(value, (int, float)) and not isinstance(value, bool) else constant_value(str(value), name)
-        for name, value in ((n, given[n]) for n in wanted)
-    }
+    out = {}
+    for name in wanted:
+        value = given[name]
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            out[name] = value
+        elif _looks_like_array(value):
+            from .arrays import array_value  # NumPy is loaded only for array values
+
+            out[name] = array_value(value, name)
+        else:
+            out[name] = constant_value(str(value), name)
     for name, value in out.items():
-        if not math.isfinite(value):  # NaN or infinity from an API caller or a JSON file
+        if isinstance(value, (int, float)) and not math.isfinite(value):  # NaN or infinity from an API caller or a JSON file
             raise ValueBindingError(f"the value of {name} is {value}; values must be finite numbers")
     return out

@@ -72,7 +72,7 @@ def test_wire_gradients_add_up_to_each_nodes_gradient(path: Path) -> None:
         if box.id != trace.output and wires:
             assert sum(w.grad for w in wires) == pytest.approx(box.grad), box.id
         for wire in wires:
-            assert wire.value == box.value
+            assert wire.value is box.value  # the very value (a number or an array) of its source
 
 
 def test_fan_out_draws_one_wire_per_use() -> None:

@@ -232,6 +232,8 @@ def test_batch_rows_match_the_full_trace() -> None:
 
     assert EXAMPLES
     for path in EXAMPLES:
+        if "[" in " ".join(example_values(path)):
+            continue  # a batch row holds numbers only; array programs are checked in test_arrays.py
         source, values = path.read_text(), parse_assignments(example_values(path))
         full, lean = run(source, values), Batch(source, {}, []).evaluate(values)
         assert (lean.value, lean.gradients) == (full.value, full.gradients), path.name

@@ -122,10 +122,18 @@ def test_mazur_one_step_recomputed_and_published() -> None:
     assert "0.291027924" in table and "0.291027774" in table and "shown as published" in table
 
 
-def test_mazur_from_files_matches_the_example() -> None:
+def test_mazur_in_matrix_form_takes_the_same_step() -> None:
     r = bprop("train", "-f", "examples/mazur.bp", "--values", "examples/mazur.json",
-              "--params", "w1,w2,w3,w4,w5,w6,w7,w8", "--lr", "0.5", "--steps", "1", "--json")
-    assert json.loads(r.stdout)["losses"][1] == pytest.approx(0.291027774, abs=5e-10)
+              "--params", "W1,W2", "--lr", "0.5", "--steps", "1", "--json")
+    data = json.loads(r.stdout)
+    assert data["losses"][1] == pytest.approx(0.291027774, abs=5e-10)
+    assert data["params"]["W2"] == pytest.approx([[0.35891648, 0.408666186], [0.511301270, 0.561370121]], abs=1e-8)
+    assert data["params"]["W1"][0] == pytest.approx([0.149780716, 0.19956143], abs=1e-8)
+    scalar = json.loads(bprop("train", "--example", "mazur", "--steps", "50", "--json").stdout)
+    matrix = json.loads(bprop("train", "--example", "mazur-matrix", "--steps", "50", "--json").stdout)
+    assert matrix["losses"] == pytest.approx(scalar["losses"], rel=1e-12)
+    table = bprop("train", "--example", "mazur-matrix", "--no-chart").stdout
+    assert max(map(len, table.splitlines())) <= 80 and "new value" in table
 
 
 def test_json_shape_and_save_resumes_the_run(tmp_path) -> None:  # type: ignore[no-untyped-def]

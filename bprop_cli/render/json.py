@@ -36,7 +36,12 @@ def write_json(trace: Trace, out: TextIO, geo: Geometry | None = None) -> None:
     direction (over the parameters, when named) after the gradients."""
     head = json.dumps({**trace.head(), **(geo.to_dict() if geo else {})}, indent=2, allow_nan=False)
     out.write(head[: -len("\n}")] + ",\n")
-    if isinstance(trace.nodes, NodeRecords) and isinstance(trace.backward, BackwardSteps):
+    if trace.arrays:  # arrays as nested lists; a few nodes, each with its shape
+        whole = trace.to_dict()
+        line = lambda entry: json.dumps(entry, allow_nan=False)  # noqa: E731
+        _array(out, "nodes", _chunks(map(line, whole["nodes"])), last=False)
+        _array(out, "backward", _chunks(map(line, whole["backward"])), last=True)
+    elif isinstance(trace.nodes, NodeRecords) and isinstance(trace.backward, BackwardSteps):
         tape = trace.nodes.tape  # straight from the columns, with no record objects
         vs, gs = list(map(_number, tape.values)), list(map(_number, tape.grads))
         _array(out, "nodes", _node_chunks(tape, vs, gs), last=False)

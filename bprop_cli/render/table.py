@@ -118,7 +118,76 @@ def program_text(expression: str) -> Text:
     return Text(program, style="bold")
 
 
+def array_forward_table(trace: Trace, all_rows: bool = False) -> Table:
+    """An array program's nodes: shape, value and gradient, matrices one row a line."""
+    from .grid import grid, shape_text
+
+    table = _table()
+    table.add_column("node", style="cyan", no_wrap=True)
+    table.add_column("computes", overflow="fold")
+    table.add_column("shape", no_wrap=True)
+    table.add_column("value", style="green", no_wrap=True)
+    table.add_column(f"d{trace.output}/dnode", style="red", no_wrap=True)
+    for n in trace.non_constant_nodes():
+        table.add_row(Text(n.id + (" *" if n.note else "")), Text("input" if n.op == "input" else n.expression),
+                      Text(shape_text(n.shape)), Text(grid(n.value, all_rows)), Text(grid(n.grad, all_rows)))
+    return table
+
+
+def array_backward_table(trace: Trace, all_rows: bool = False) -> Table:
+    """An array program's chain rule: each gate's rule in matrix form and the array it sends back."""
+    from .grid import grid
+
+    table = _table()
+    table.add_column("gate", style="cyan", overflow="fold")
+    table.add_column("gradient sent back", overflow="fold")
+    table.add_column("product", no_wrap=True)
+    steps = trace.backward
+    out = trace.output
+    for i, s in enumerate(steps):
+        gate = "" if i > 0 and steps[i - 1].node == s.node else f"{s.node} = {trace.node(s.node).expression}"
+        if s.rule is None:
+            local = num(s.local)
+            formula = s.formula if s.formula == local else f"{s.formula} = {local}"
+            table.add_row(Text(gate), Text(f"d{s.node}/d{s.input} = {formula}"),
+                          Text(f"{num(s.upstream)} * {local} = {num(s.product)}"))
+            continue
+        rule = s.rule.replace("upstream", f"d{out}/d{s.node}")
+        text = Text(f"d{out}/d{s.input} = {rule}")
+        if s.note:
+            text.append(f" ({s.note})", style="yellow")
+        table.add_row(Text(gate), text, Text(grid(s.product, all_rows)))
+    return table
+
+
+def render_array_table(trace: Trace, all_rows: bool = False, geo: Geometry | None = None) -> RenderableType:
+    from .grid import grid, shape_text
+
+    out = trace.output
+    parts: list[RenderableType] = [program_text(trace.expression)]
+    sizes = ", ".join(f"{name} {shape_text(n.shape)}" for name in trace.inputs
+                      if (n := trace.node(name)).shape)
+    if sizes:
+        parts.append(Text(f"arrays: {sizes} (rows x columns)"))
+    parts += [_heading("Forward pass: values, and each node's gradient"), array_forward_table(trace, all_rows)]
+    if trace.backward:
+        parts += [_heading(f"Backward pass: chain rule from d{out}/d{out} = {grid(trace.seed)}"),
+                  array_backward_table(trace, all_rows)]
+    if trace.gradients:
+        table = _table()
+        table.add_column("input", style="cyan")
+        table.add_column(f"gradient d{out}/d(input)", style="bold red", no_wrap=True)
+        for name, g in trace.gradients.items():
+            table.add_row(Text(name), Text(grid(g, all_rows)))
+        parts += [_heading(f"Gradients of {out} = {grid(trace.value)}"), table]
+        parts += [Text(line) for line in (geo or geometry(trace.gradients)).describe(out, num)]
+    parts += [Text(f"* {n.id}: {n.note}", style="yellow") for n in trace.noted_nodes()]
+    return Group(*parts)
+
+
 def render_table(trace: Trace, all_rows: bool = False, geo: Geometry | None = None) -> RenderableType:
+    if trace.arrays:
+        return render_array_table(trace, all_rows, geo)
     at = ", ".join(f"{name} = {num(v)}" for name, v in trace.inputs.items())
     out = trace.output
     parts: list[RenderableType] = [program_text(trace.expression)]

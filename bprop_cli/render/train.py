@@ -24,9 +24,9 @@ STATE_NAMES = {"buffer": "momentum buffer b", "square_avg": "v (mean square)", "
 def value_text(value: Any) -> str:
     if isinstance(value, (int, float)):
         return num(float(value))
-    import numpy
+    from .grid import grid
 
-    return numpy.array2string(numpy.asarray(value), precision=4, separator=", ", threshold=8, edgeitems=2)
+    return grid(value, False)
 
 
 def plain_value(value: Any) -> Any:
@@ -70,6 +70,8 @@ def first_step_table(first: FirstStep, optimizer: str, all_rows: bool = False) -
     table.add_column("value", justify="right")
     table.add_column("gradient", justify="right", style="red")
     keys = [k for k in first.params[0].update.state] if first.params else []
+    if any(not isinstance(p.value, (int, float)) for p in first.params):
+        return _first_step_arrays(first, optimizer, keys, all_rows)
     for key in keys:
         table.add_column(STATE_NAMES.get(key, key), justify="right")
     table.add_column("-lr*grad" if optimizer == "sgd" else "step", justify="right")
@@ -79,6 +81,21 @@ def first_step_table(first: FirstStep, optimizer: str, all_rows: bool = False) -
         table.add_row(Text(p.name), value_text(p.value), value_text(p.grad),
                       *(value_text(p.update.state[k]) for k in keys), value_text(p.update.step),
                       value_text(p.update.value))
+    return _with_hidden(table, len(first.params), len(shown))
+
+
+def _first_step_arrays(first: FirstStep, optimizer: str, keys: list[str], all_rows: bool) -> RenderableType:
+    """Array parameters: one block per parameter, a quantity a line (matrices stay readable)."""
+    table = Table(box=None, header_style="bold", pad_edge=False, show_header=False)
+    table.add_column("param", style="cyan", no_wrap=True)
+    table.add_column("what", no_wrap=True)
+    table.add_column("value", no_wrap=True)
+    shown = first.params if all_rows else first.params[:SHOWN]
+    for p in shown:
+        rows = [("value", p.value), ("gradient", p.grad), *((STATE_NAMES.get(k, k), p.update.state[k]) for k in keys),
+                ("-lr*grad" if optimizer == "sgd" else "step", p.update.step), ("new value", p.update.value)]
+        for k, (what, value) in enumerate(rows):
+            table.add_row(Text(p.name if k == 0 else ""), what, value_text(value))
     return _with_hidden(table, len(first.params), len(shown))
 
 

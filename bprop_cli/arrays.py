@@ -1,0 +1,472 @@
+"""Vectors and matrices: array values, shapes checked before anything runs, and the forward and
+backward passes over a Graph whose values are NumPy arrays.
+
+Imported only when a program has an array value or an array-only gate (the matrix product), so
+a scalar run never loads NumPy. Each gate's array rule lives in its registry entry (gates.py);
+this module only walks the graph, broadcasts, and records what it did. It never prints.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any, Mapping, Sequence
+
+import numpy as np
+
+from .errors import BpropError, EvalError, ShapeError, Span, ValueBindingError
+from .gates import GATES, broadcast_shapes
+from .graph import CONST, INPUT, Graph, _num
+from .trace import BackwardStep, NodeRecord, Trace
+
+Shape = tuple[int, ...]
+MAX_ENTRIES = 10_000_000  # entries of one array value; larger values are refused
+
+
+# -- values ----------------------------------------------------------------------------------
+
+
+def is_array_value(value: object) -> bool:
+    """An array as given: a '[...]' literal, a (nested) list, or a NumPy array."""
+    if isinstance(value, str):
+        return value.lstrip().startswith("[")
+    return isinstance(value, (list, tuple, np.ndarray))
+
+
+def show_shape(shape: Shape) -> str:
+    """(2, 3) for a matrix, (3,) for a vector, 'a number' for a scalar."""
+    if not shape:
+        return "a number"
+    return f"({shape[0]},)" if len(shape) == 1 else f"({shape[0]}, {shape[1]})"
+
+
+def describe_shape(shape: Shape) -> str:
+    """'a 2x3 matrix', 'a vector of 3', 'a number'."""
+    if not shape:
+        return "a number"
+    if len(shape) == 1:
+        return f"a vector of {shape[0]} entr{'y' if shape[0] == 1 else 'ies'}"
+    return f"a {shape[0]}x{shape[1]} matrix"
+
+
+def array_value(value: object, name: str) -> np.ndarray:
+    """A vector or matrix from a '[...]' literal (numbers or constant expressions such as pi/4),
+    a nested list (from --values) or an array; every mistake is a usage error naming `name`."""
+    if isinstance(value, np.ndarray):
+        nested: Any = value.tolist()
+    elif isinstance(value, str):
+        nested = _literal(value, name)
+    else:
+        nested = value
+    rows = _leaves(nested, name)
+    try:
+        array = np.array(rows, dtype=float)
+    except (TypeError, ValueError, OverflowError):  # pragma: no cover - _leaves makes numbers only
+        raise ValueBindingError(f"the value of {name} is not an array of numbers") from None
+    if array.size > MAX_ENTRIES:
+        raise ValueBindingError(f"the value of {name} has {array.size:,} entries; the limit is {MAX_ENTRIES:,}")
+    bad = np.argwhere(~np.isfinite(array))
+    if bad.size:
+        where = "".join(f"[{i}]" for i in bad[0])
+        raise ValueBindingError(f"{name}{where} is {array[tuple(bad[0])]}; values must be finite numbers")
+    return array
+
+
+def _leaves(nested: Any, name: str) -> Any:
+    """Check the nesting (rank 1 or 2, rectangular, not empty) and make every leaf a float."""
+    from .values import constant_value
+
+    def leaf(x: object, where: str) -> float:
+        if isinstance(x, bool) or not isinstance(x, (int, float, str)):
+            raise ValueBindingError(f"{name}{where} must be a number, not {_short(x)}")
+        if isinstance(x, str):
+            return constant_value(x, f"{name}{where}")
+        try:
+            out = float(x)
+        except OverflowError:
+            raise ValueBindingError(f"{name}{where} is too large for double precision") from None
+        if not math.isfinite(out):
+            raise ValueBindingError(f"{name}{where} is {out}; values must be finite numbers")
+        return out
+
+    if not isinstance(nested, (list, tuple)):
+        raise ValueBindingError(f"the value of {name} is not a list")
+    if not nested:
+        raise ValueBindingError(f"the value of {name} is an empty list", hint=f"write {name}=[1,2] or {name}=[[1,2],[3,4]]")
+    if not any(isinstance(x, (list, tuple)) for x in nested):
+        return [leaf(x, f"[{i}]") for i, x in enumerate(nested)]
+    if not all(isinstance(x, (list, tuple)) for x in nested):
+        raise ValueBindingError(f"the value of {name} mixes numbers and lists",
+                                hint="a matrix is a list of rows, each a list of numbers: [[1,2],[3,4]]")
+    width = len(nested[0])
+    for i, row in enumerate(nested):
+        if any(isinstance(x, (list, tuple)) for x in row):
+            raise ValueBindingError(f"the value of {name} has more than two levels of brackets",
+                                    hint="bprop's values are numbers, vectors [1,2] and matrices [[1,2],[3,4]]")
+        if len(row) != width:
+            raise ValueBindingError(f"the rows of {name} have different lengths: row 0 has {width}, row {i} has {len(row)}",
+                                    hint="every row of a matrix needs the same number of entries")
+        if not row:
+            raise ValueBindingError(f"the value of {name} has an empty row")
+    return [[leaf(x, f"[{i}][{j}]") for j, x in enumerate(row)] for i, row in enumerate(nested)]
+
+
+def _short(x: object) -> str:
+    text = repr(x)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+def _literal(text: str, name: str) -> list[Any]:
+    """'[[1, 2], [3, -pi/4]]' as nested lists of element texts, read with a bracket counter
+    (each element is then read by bprop's own parser as a constant expression)."""
+    stack: list[list[Any]] = []
+    out: list[Any] | None = None
+    item = ""
+    after_close = False
+
+    def flush(where: int) -> None:
+        nonlocal item
+        if item.strip():
+            stack[-1].append(item.strip())
+        elif not after_close:
+            raise ValueBindingError(f"the value of {name}, {_short(text)}, has an empty entry at character {where + 1}",
+                                    hint=f"write {name}=[1,2] or {name}=[[1,2],[3,4]]")
+        item = ""
+
+    for pos, ch in enumerate(text):
+        if out is not None:
+            if not ch.isspace():
+                raise ValueBindingError(f"the value of {name} has text after its closing ']'",
+                                        hint=f"write {name}=[1,2] or {name}=[[1,2],[3,4]]")
+            continue
+        if ch == "[":
+            if item.strip():
+                raise ValueBindingError(f"the value of {name} has '[' after a number",
+                                        hint="separate entries with commas: [[1,2],[3,4]]")
+            stack.append([])
+            after_close = False
+        elif ch == "]":
+            if not stack:
+                raise ValueBindingError(f"the value of {name} has an unmatched ']'")
+            if item.strip() or stack[-1] or after_close:
+                flush(pos)
+            done = stack.pop()
+            if stack:
+                stack[-1].append(done)
+            else:
+                out = done
+            after_close = True
+        elif ch == ",":
+            if not stack:
+                raise ValueBindingError(f"the value of {name} has ',' outside brackets")
+            flush(pos)
+            after_close = False
+        elif stack:
+            if after_close and not ch.isspace():
+                raise ValueBindingError(f"the value of {name} needs a comma after ']'",
+                                        hint="separate rows with commas: [[1,2],[3,4]]")
+            item += ch
+        elif not ch.isspace():
+            raise ValueBindingError(f"the value of {name} has text before its '['")
+    if out is None:
+        raise ValueBindingError(f"the value of {name} has an unclosed '['", hint="close every '[' with ']'")
+    return out
+
+
+def seed_value(seed: object, shape: Shape, output: str) -> Any:
+    """The gradient the backward pass starts from: a number for a scalar output, an array of
+    the output's shape otherwise."""
+    if not shape:
+        if is_array_value(seed):
+            raise ValueBindingError(f"the output {output} is a number, so --seed-grad must be a number")
+        return float(seed)  # type: ignore[arg-type]
+    if not is_array_value(seed):
+        raise ShapeError(
+            f"the output {output} is {describe_shape(shape)}: backpropagation starts from one number",
+            hint=f"end the program with sum(...) or mse(..., target), or give --seed-grad an array of shape {show_shape(shape)}",
+        )
+    array = array_value(seed, "--seed-grad")
+    if array.shape != shape:
+        raise ShapeError(f"--seed-grad is {show_shape(array.shape)} but the output {output} is {show_shape(shape)}")
+    return array
+
+
+# -- shapes ----------------------------------------------------------------------------------
+
+
+def infer_shapes(graph: Graph, values: Mapping[str, Any]) -> tuple[list[Shape], list[str]]:
+    """Every node's shape, before any value is computed, and notes for legal but doubtful
+    broadcasts; a mismatch is a ShapeError naming both operands and their shapes."""
+    shapes: list[Shape] = []
+    remarks: list[str] = []
+    labels = graph.labels()
+    for i, op in enumerate(graph.ops):
+        if op == INPUT:
+            shapes.append(tuple(np.shape(values[graph.ids[i]])))
+            continue
+        if op == CONST:
+            shapes.append(())
+            continue
+        gate = GATES[op]
+        ins = [shapes[j] for j in graph.args[i]]
+        names = [labels[j] for j in graph.args[i]]
+        if gate.shape is not None:
+            out = gate.shape(*ins)
+            if isinstance(out, str):
+                raise _mismatch(graph, i, out, names, ins)
+        else:
+            out = broadcast_shapes(*ins)
+            if out is None:
+                raise _mismatch(graph, i, "these shapes do not broadcast", names, ins,
+                                hint="NumPy lines shapes up from the right; each axis must match or be 1"
+                                     + ("; for the matrix product use @" if op == "mul" else ""))
+            if op == "mul" and sorted(map(len, ins)) == [1, 2]:
+                where = graph.span(i)
+                text = graph.source[where.start:where.end] if where else graph.ids[i]
+                remarks.append(f"note: {text} multiplies entry by entry (broadcasting {', '.join(f'{n} {show_shape(s)}' for n, s in zip(names, ins))}); "
+                               f"@ is the matrix product")
+        if len(out) > 2:
+            raise _mismatch(graph, i, f"the result would have {len(out)} axes; bprop's arrays have at most 2", names, ins)
+        shapes.append(tuple(out))
+    return shapes, remarks
+
+
+def _mismatch(graph: Graph, i: int, problem: str, names: Sequence[str], shapes: Sequence[Shape],
+              hint: str | None = None) -> ShapeError:
+    gate = GATES[graph.ops[i]]
+    shown = " and ".join(f"{n} is {show_shape(s)}" for n, s in zip(names, shapes))
+    what = gate.expression(list(names))
+    return ShapeError(f"{what}: {shown}: {problem}", graph.source, graph.span(i), hint)
+
+
+# -- the passes ------------------------------------------------------------------------------
+
+
+def _fail(graph: Graph, index: int, problem: str) -> EvalError:
+    labels = graph.labels()
+    where = f"node {graph.ids[index]} = {GATES[graph.ops[index]].expression([labels[j] for j in graph.args[index]])}"
+    return EvalError(f"{where}: {problem}", graph.source, graph.span(index))
+
+
+def forward(graph: Graph, values: Mapping[str, Any], shapes: Sequence[Shape]) -> list[Any]:
+    """Value of every node (a float for a scalar node, an ndarray otherwise)."""
+    out: list[Any] = []
+    for i, op in enumerate(graph.ops):
+        if op == INPUT:
+            out.append(values[graph.ids[i]])
+            continue
+        if op == CONST:
+            out.append(graph.consts[i])
+            continue
+        gate = GATES[op]
+        xs = [out[j] for j in graph.args[i]]
+        with np.errstate(all="ignore"):
+            y = gate.vforward(np, *xs)  # type: ignore[misc]
+        y = float(y) if not shapes[i] else np.asarray(y, dtype=float)
+        if not np.all(np.isfinite(y)):
+            raise _fail(graph, i, _problem(gate, xs, y))
+        out.append(y)
+    return out
+
+
+def _problem(gate: Any, xs: list[Any], y: Any) -> str:
+    """Why a gate gave NaN or infinity: the scalar gate's own domain message at the first bad entry."""
+    bad = tuple(np.argwhere(~np.isfinite(np.asarray(y)))[0]) if np.ndim(y) else ()
+    where = "".join(f"[{k}]" for k in bad)
+    if gate.elementwise:
+        shape = np.shape(y)
+        entries = [float(np.broadcast_to(x, shape)[bad]) for x in xs]
+        message = gate.domain(*entries) if gate.domain else None
+        shown = ", ".join(_num(x) for x in entries)
+        reason = message or "overflow: the result is too large for double precision"
+        return f"{reason} at entry {where} ({gate.name} of {shown})" if where else f"{reason} ({gate.name} of {shown})"
+    return f"overflow: the result is too large for double precision{' at entry ' + where if where else ''}"
+
+
+def unbroadcast(grad: Any, shape: Shape) -> Any:
+    """Sum a gradient over the axes its input was broadcast along, back to the input's shape."""
+    grad = np.asarray(grad, dtype=float)
+    while grad.ndim > len(shape):
+        grad = grad.sum(axis=0)
+    for axis, size in enumerate(shape):
+        if size == 1 and grad.shape[axis] != 1:
+            grad = grad.sum(axis=axis, keepdims=True)
+    return float(grad) if not shape else grad
+
+
+def _broadcast_note(name: str, shape: Shape, out: Shape) -> str | None:
+    if shape == out:
+        return None
+    if not shape:
+        return f"{name} was broadcast to every entry of {show_shape(out)}: its gradient sums them"
+    if len(shape) < len(out):
+        return f"{name} was broadcast over {out[0]} rows: its gradient sums them"
+    if len(out) == 1:
+        return f"{name} was broadcast over {out[0]} entries: its gradient sums them"
+    axes = [f"{out[k]} {'rows' if k == 0 else 'columns'}" for k, (a, b) in enumerate(zip(shape, out)) if a == 1 and b != 1]
+    return f"{name} was broadcast over {' and '.join(axes)}: its gradient sums them"
+
+
+def backward(graph: Graph, values: Sequence[Any], shapes: Sequence[Shape], seed: Any = 1.0,
+             remarks: Sequence[str] = ()) -> Trace:
+    """The reverse sweep: each gate's vector-Jacobian product, summed where gradients meet."""
+    n = len(graph.ops)
+    labels = graph.labels()
+    grads: list[Any] = [None] * n
+    grads[graph.output] = seed
+    steps: list[BackwardStep] = []
+    notes: dict[int, str] = {}
+    for index in range(graph.output, -1, -1):
+        upstream = grads[index]
+        op = graph.ops[index]
+        if upstream is None or op == INPUT or op == CONST:
+            continue
+        gate = GATES[op]
+        args = graph.args[index]
+        xs = [values[j] for j in args]
+        out = values[index]
+        names = [labels[j] for j in args]
+        scalar = gate.elementwise and not shapes[index] and not any(shapes[j] for j in args)
+        with np.errstate(all="ignore"):
+            if gate.elementwise:
+                locals_ = gate.vlocal(np, *xs, out)  # type: ignore[misc]
+                contributions = [None if d is None else upstream * d for d in locals_]
+            else:
+                locals_ = [None] * len(args)
+                contributions = list(gate.vjp(np, upstream, *xs, out))  # type: ignore[misc]
+        if scalar and gate.kink is not None and (note := gate.kink(*map(float, xs), float(out))):
+            notes[index] = note
+        for k, parent in enumerate(args):
+            part = contributions[k]
+            if part is None or graph.ops[parent] == CONST:
+                continue
+            part = unbroadcast(np.broadcast_to(part, shapes[index]) if gate.elementwise else part, shapes[parent])
+            if not np.all(np.isfinite(part)):
+                local = locals_[k]
+                if local is not None and not np.all(np.isfinite(local)):
+                    raise _fail(graph, index, f"the local derivative with respect to {names[k]} is infinite")
+                raise _fail(graph, index, "overflow in the chain-rule product")
+            total = part if grads[parent] is None else grads[parent] + part
+            if not np.all(np.isfinite(total)):
+                raise _fail(graph, index, f"overflow in the sum of the gradients of {names[k]}")
+            grads[parent] = total
+            note = _broadcast_note(names[k], shapes[parent], shapes[index]) if gate.elementwise else None
+            if scalar:
+                local = float(locals_[k])  # type: ignore[arg-type]
+                steps.append(BackwardStep(graph.ids[index], graph.ids[parent], float(upstream), local, float(part),
+                                          float(total), gate.formula(k, names, graph.ids[index])))
+            else:
+                steps.append(BackwardStep(graph.ids[index], graph.ids[parent], upstream, None, part, total,  # type: ignore[arg-type]
+                                          gate.formula(k, names, graph.ids[index]),
+                                          rule=gate.rule(k, names, graph.ids[index]), note=note))
+    zero = [0.0 if not s else np.zeros(s) for s in shapes]
+    grads = [zero[i] if g is None else g for i, g in enumerate(grads)]
+    records = tuple(
+        NodeRecord(graph.ids[i], op, tuple(graph.ids[j] for j in graph.args[i]), values[i], grads[i], graph.text(i),
+                   labels[i] if op in (INPUT, CONST) else GATES[op].expression([labels[j] for j in graph.args[i]]),
+                   notes.get(i), shapes[i])
+        for i, op in enumerate(graph.ops)
+    )
+    return Trace(
+        expression=graph.source,
+        output=graph.ids[graph.output],
+        value=values[graph.output],
+        inputs={name: values[i] for name, i in graph.inputs.items()},
+        gradients={name: grads[i] for name, i in graph.inputs.items()},
+        nodes=records,
+        backward=tuple(steps),
+        seed=seed,
+        arrays=True,
+        remarks=tuple(remarks),
+    )
+
+
+def run_arrays(graph: Graph, values: Mapping[str, Any], seed: object = 1.0) -> Trace:
+    """Shapes, forward and backward for a graph with array values (already bound)."""
+    shapes, remarks = infer_shapes(graph, values)
+    start = seed_value(seed, shapes[graph.output], graph.ids[graph.output])
+    computed = forward(graph, values, shapes)
+    return backward(graph, computed, shapes, start, remarks)
+
+
+def loss_and_gradients(graph: Graph, values: Mapping[str, Any]) -> tuple[Any, dict[str, Any]]:
+    """Only the output and the inputs' gradients (no records): for training loops and checks."""
+    trace = run_arrays(graph, values)
+    return trace.value, trace.gradients
+
+
+def forward_value(graph: Graph, values: Mapping[str, Any], shapes: Sequence[Shape] | None = None) -> Any:
+    """The output alone (for finite differences)."""
+    if shapes is None:
+        shapes, _ = infer_shapes(graph, values)
+    return forward(graph, values, shapes)[graph.output]
+
+
+__all__ = ["BpropError", "Span", "array_value", "infer_shapes", "is_array_value", "run_arrays", "show_shape"]
+
+
+# -- checks ----------------------------------------------------------------------------------
+
+CHECK_ENTRIES = 20_000  # entries checked by central differences; beyond that, a note says so
+
+
+def _kinks(graph: Graph, values: Sequence[Any]) -> dict[int, list[Any]]:
+    """The local derivatives of every gate with a non-differentiable point (relu, abs, max, min)."""
+    states = {}
+    for i, op in enumerate(graph.ops):
+        gate = GATES.get(op)
+        if gate is not None and gate.kink is not None:
+            xs = [values[j] for j in graph.args[i]]
+            with np.errstate(all="ignore"):
+                states[i] = [np.asarray(d) for d in gate.vlocal(np, *xs, values[i]) if d is not None]  # type: ignore[misc]
+    return states
+
+
+def check_entries(graph: Graph, values: Mapping[str, Any], trace: Trace, eps: float | None = None) -> Any:
+    """--check for an array program: every entry of every input's gradient against a central
+    difference of the forward pass (sympy is not used: the program is over arrays)."""
+    from .crosscheck import EPS, FAIL, KINK, NUMERIC_TOL, OK, UNCHECKED, CheckReport, GradCheck, close, relative_error
+
+    eps = EPS if eps is None else eps
+    shapes, _ = infer_shapes(graph, values)
+    centre = _kinks(graph, forward(graph, values, shapes))
+    seed = trace.seed
+    checks = []
+    count = 0
+    for name in graph.inputs:
+        value = values[name]
+        grad = np.asarray(trace.gradients[name], dtype=float)
+        for index in np.ndindex(np.shape(value)):
+            label = name + "".join(f"[{k}]" for k in index)
+            engine = float(grad[index])
+            count += 1
+            if count > CHECK_ENTRIES:
+                checks.append(GradCheck(label, engine, None, None, "", None, None, UNCHECKED,
+                                        f"only the first {CHECK_ENTRIES:,} entries are checked"))
+                continue
+            x = float(np.asarray(value)[index])
+            h = eps * max(1.0, abs(x))
+            sides, kink, problem = [], None, None
+            for sign in (1.0, -1.0):
+                moved = np.array(value, dtype=float)
+                moved[index] = x + sign * h
+                shifted = {**values, name: moved if moved.ndim else float(moved)}
+                try:
+                    out = forward(graph, shifted, shapes)
+                except BpropError as err:
+                    problem = f"{label} {'+-'[sign < 0]} eps leaves the domain ({err.message.split(':')[0]})"
+                    break
+                sides.append(np.asarray(out[graph.output], dtype=float))
+                for i, state in _kinks(graph, out).items():
+                    if kink is None and any(not np.array_equal(a, b) for a, b in zip(state, centre[i])):
+                        kink = f"{graph.ids[i]} switches branch within eps of {label}"
+            if problem is not None:
+                checks.append(GradCheck(label, engine, None, None, "", None, None, UNCHECKED, problem))
+                continue
+            numeric = float(np.sum(np.asarray(seed) * (sides[0] - sides[1])) / (2 * h))
+            error = relative_error(engine, numeric)
+            agree = close(engine, numeric, NUMERIC_TOL)
+            status = OK if agree else (KINK if kink else FAIL)
+            reason = None if agree else kink
+            checks.append(GradCheck(label, engine, numeric, None, "", error, None, status, reason))
+    note = "every entry against a central difference (sympy is not used for programs over arrays)"
+    return CheckReport(tuple(checks), eps=eps, note=note)
