@@ -18,7 +18,7 @@ from .errors import BpropError, EvalError, ExitStatus, ParseError
 from .graph import Graph, build_graph, compile_program
 from .parser import parse
 from .trace import Trace
-from .values import bind, has_arrays
+from .values import as_float, bind, has_arrays
 
 __version__ = "0.1.0"
 __all__ = [
@@ -69,7 +69,7 @@ def run(
 
 def _scalar_seed(seed: object) -> float:
     if isinstance(seed, (int, float)) and not isinstance(seed, bool):
-        return float(seed)
+        return as_float(seed, "the seed gradient")  # a huge int, NaN or inf: a BpropError
     if isinstance(seed, str):
         from .values import constant_value
 

@@ -71,6 +71,8 @@ Examples:
   bprop explain --example sigmoid-neuron
 
   bprop explain gradient-descent "(w*x + b - y)^2" w=0.5 b=0 x=2 y=3 --params w,b --lr 0.05
+
+  bprop explain "(x+y)*z" x=-2 y=5 z=-4 --step     (one step per key press)
 """
 
 
@@ -250,10 +252,12 @@ def explain(
     params: Optional[str] = typer.Option(
         None, "--params", metavar="NAMES", help="gradient-descent with a program: the inputs to update (default: all)."),
     lr: Optional[float] = typer.Option(None, "--lr", metavar="RATE", help="gradient-descent with a program: the learning rate (default 0.1)."),
+    step: bool = typer.Option(False, "--step", help="On a terminal, one step per key press: Enter or the right arrow next, the left arrow or Backspace back, q quits."),
     traceback: bool = TRACEBACK,
     scalarize: bool = SCALARIZE,
 ) -> None:
     """Tutor: narrate backpropagation step by step, or explain a topic or a gate."""
+    trace = None
     with error_boundary(traceback=traceback):
         from .lessons import index, is_topic_like, lesson
 
@@ -277,7 +281,13 @@ def explain(
             from .tutor import narrate
 
             source, values = _program_and_values(positional, file, 1.0, None, example=example)
-            blocks = narrate(run(source, values, expand=expand, scalarize=scalarize), expand=expand, all_steps=all_steps)
+            trace = run(source, values, expand=expand, scalarize=scalarize)
+            blocks = narrate(trace, expand=expand, all_steps=all_steps)
+    if step and trace is not None:
+        from .cli import step_through_on_a_terminal
+
+        if step_through_on_a_terminal(blocks, trace):
+            return
     _tell(blocks)
 
 
@@ -293,6 +303,80 @@ def examples_() -> None:
         Block("step", "", 0, "", tuple((e.name, e.description) for e in examples().values())),
         Block("try", "bprop eval --example sigmoid-neuron\nbprop explain --example cs231n"),
     ])
+
+
+QUIZ_EXAMPLES = """\
+Examples:
+
+  bprop quiz "(x+y)*z" x=-2 y=5 z=-4
+
+  bprop quiz --example sigmoid-neuron --ask local,grad
+
+  bprop quiz --random --level 2 --seed 7        (a made-up exercise)
+
+  bprop quiz "(x+y)*z" x=-2 y=5 z=-4 < answers.txt    (one answer a line)
+
+  printf '3\\n-12\\n' | bprop quiz "(x+y)*z" x=-2 y=5 z=-4 --ask forward --json
+"""
+
+CHECK_EXAMPLES = """\
+Examples:
+
+  bprop check "(x+y)*z" x=-2 y=5 z=-4 --answer dx=-4 --answer dz=-3
+
+  bprop check "(x+y)*z" x=-2 y=5 z=-4 --answer v1=3 --answer dv1=-4
+
+  bprop check "q = x*y; f = q*q" x=2 y=3 --answer dq/dx=2 --answer dx=144
+
+  bprop check --example cs231n --answer "df/dz=3" --json
+
+An answer names a value (v1), a gradient (dx or df/dx), a local derivative
+(dv1/dx; "df/dz (local)" where the gradient is written the same way) or a
+product (df/dv1*dv1/dx).
+"""
+
+
+@app.command("quiz", cls=ExpressionFirstCommand, epilog=QUIZ_EXAMPLES)
+def quiz_(
+    args: Optional[List[str]] = PROGRAM,
+    file: Optional[Path] = FILE,
+    example: Optional[str] = EXAMPLE,
+    expand: bool = EXPAND,
+    values_file: Optional[Path] = typer.Option(None, "--values", metavar="FILE.json", help='Values from a JSON object, e.g. {"x": -2, "w": "-pi/4"}.'),
+    seed_grad: float = typer.Option(1.0, "--seed-grad", help="Gradient of the output to start the backward pass from."),
+    ask: str = typer.Option("forward,local,product,grad", "--ask", metavar="KINDS",
+                            help="Which numbers to ask for, comma-separated: forward, local, product, grad."),
+    as_json: bool = typer.Option(False, "--json", help="Read the answers from stdin and print one JSON summary."),
+    random: bool = typer.Option(False, "--random", help="Make up an exercise: small numbers, answers that come out exact."),
+    level: int = typer.Option(1, "--level", min=1, max=3, help="With --random: 1 two gates, 2 a value used twice, 3 a sigmoid or a kink."),
+    seed: Optional[int] = typer.Option(None, "--seed", metavar="N", help="With --random: the same N makes the same exercise."),
+    traceback: bool = TRACEBACK,
+) -> None:
+    """Practice: fill in the forward values, local derivatives, products and gradients yourself."""
+    from .cli import quiz_command
+
+    quiz_command(args, file=file, example=example, expand=expand, values_file=values_file, seed_grad=seed_grad,
+                 ask=ask, as_json=as_json, random=random, level=level, seed=seed, traceback=traceback)
+
+
+@app.command("check", cls=ExpressionFirstCommand, epilog=CHECK_EXAMPLES)
+def check_(
+    args: Optional[List[str]] = PROGRAM,
+    answer: List[str] = typer.Option([], "--answer", metavar="NAME=VALUE",
+                                     help="One of your answers, e.g. dx=-4 (repeat for more)."),
+    file: Optional[Path] = FILE,
+    example: Optional[str] = EXAMPLE,
+    expand: bool = EXPAND,
+    values_file: Optional[Path] = typer.Option(None, "--values", metavar="FILE.json", help='Values from a JSON object, e.g. {"x": -2, "w": "-pi/4"}.'),
+    seed_grad: float = typer.Option(1.0, "--seed-grad", help="Gradient of the output to start the backward pass from."),
+    as_json: bool = typer.Option(False, "--json", help="Print the verdicts as one JSON object."),
+    traceback: bool = TRACEBACK,
+) -> None:
+    """Check hand-worked answers; each wrong one is traced back to the first wrong step it depends on."""
+    from .cli import check_command
+
+    check_command(args, answer, file=file, example=example, expand=expand, values_file=values_file,
+                  seed_grad=seed_grad, as_json=as_json, traceback=traceback)
 
 
 TRAIN_EXAMPLES = """\

@@ -17,10 +17,10 @@ import stat
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Iterator, Mapping
+from typing import IO, Callable, Iterator, Mapping
 
 from .engine import backward, forward
-from .errors import BpropError, ValueBindingError
+from .errors import BpropError, ValueBindingError, clip
 from .graph import Graph, build_graph
 from .parser import parse
 from .trace import Trace
@@ -46,20 +46,35 @@ def _json_value(name: str, value: object, where: str, arrays: bool = False) -> V
     return value
 
 
-def _as_value(value: object) -> Value:
-    if isinstance(value, float) and not math.isfinite(value):
-        raise ValueBindingError(f"{value} is not a finite number")
+def _as_value(value: object, name: str = "", where: str = "") -> Value:
+    if isinstance(value, float) and not math.isfinite(value):  # a JSON number such as 1e400
+        raise ValueBindingError(f"{where + ': ' if where else ''}the value of {name} is too large for double precision"
+                                if name else "a number too large for double precision")
     return value  # type: ignore[return-value]
+
+
+def _no_duplicates(where: str) -> Callable[[list[tuple[str, object]]], dict[str, object]]:
+    """A JSON object hook that refuses a name given twice (JSON would silently keep the last)."""
+    def hook(pairs: list[tuple[str, object]]) -> dict[str, object]:
+        data: dict[str, object] = {}
+        for key, value in pairs:
+            if key in data:
+                raise ValueBindingError(f"{where} names {clip(key)} twice: give each name one value")
+            data[key] = value
+        return data
+    return hook
 
 
 def load_values(path: Path) -> dict[str, Value]:
     """A JSON file holding one object {"x": -2, "w": "-pi/4"}; anything else is a usage error."""
     try:
-        text = path.read_text(encoding="utf-8")
+        text = path.read_text(encoding="utf-8").removeprefix("\ufeff")  # a byte-order mark, as --batch allows
     except (OSError, UnicodeDecodeError) as err:
         raise ValueBindingError(f"cannot read the values file {str(path)!r}: {getattr(err, 'strerror', None) or err}") from None
     try:
-        data = json.loads(text, parse_constant=_no_constants)
+        data = json.loads(text, parse_constant=_no_constants, object_pairs_hook=_no_duplicates(repr(str(path))))
+    except BpropError:
+        raise
     except (ValueError, RecursionError) as err:
         raise ValueBindingError(f"the values file {str(path)!r} is not valid JSON: {err}",
                                 hint='write one object, as in {"x": -2, "y": 5}') from None
@@ -67,7 +82,8 @@ def load_values(path: Path) -> dict[str, Value]:
         raise ValueBindingError(f"the values file {str(path)!r} must hold one JSON object of NAME: value",
                                 hint='as in {"x": -2, "y": 5}')
     try:
-        return {name: _as_value(_json_value(name, v, str(path), arrays=True)) for name, v in data.items()}
+        return {name: _as_value(_json_value(name, v, str(path), arrays=True), name, repr(str(path)))
+                for name, v in data.items()}
     except OverflowError:
         raise ValueBindingError(f"{str(path)!r} holds a number too large for double precision") from None
 
@@ -165,8 +181,8 @@ class BatchReader:
         try:
             for cells in reader:
                 line = self.source.line + 1  # the header was line 1
-                if not cells or all(not c.strip() for c in cells):
-                    continue  # blank lines are not rows
+                if not cells or (len(cells) == 1 and not cells[0].strip()):
+                    continue  # blank lines are not rows; ',' is a row of empty values, reported as such
                 number += 1
                 if len(cells) != len(self.columns):
                     yield Row(number, line, error=ValueBindingError(
@@ -192,13 +208,15 @@ class BatchReader:
 
     def _json_row(self, text: str, number: int, line: int) -> Row:
         try:
-            data = json.loads(text, parse_constant=_no_constants)
+            data = json.loads(text, parse_constant=_no_constants, object_pairs_hook=_no_duplicates("this row"))
+        except BpropError as err:
+            return Row(number, line, error=err)
         except (ValueError, RecursionError) as err:
             return Row(number, line, error=ValueBindingError(f"not valid JSON: {err}"))
         if not isinstance(data, dict):
             return Row(number, line, error=ValueBindingError('each line must be one JSON object, as in {"x": -2}'))
         try:
-            return Row(number, line, {k: _as_value(_json_value(k, v, "this row")) for k, v in data.items()})
+            return Row(number, line, {k: _as_value(_json_value(k, v, "this row"), k) for k, v in data.items()})
         except BpropError as err:
             return Row(number, line, error=err)
         except OverflowError:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 import sys
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, Callable, Iterator, List, Optional, TextIO
+from typing import TYPE_CHECKING, Callable, Iterator, List, NoReturn, Optional, TextIO
 
 from .errors import BpropError, ExitStatus, ValueBindingError
 from .progress import Progress
@@ -53,6 +53,10 @@ def error_boundary(json_errors: bool = False, traceback: bool = False) -> Iterat
                                          "position": err.position()}}))
         _print_error(str(err))
         raise SystemExit(int(err.status)) from None
+    except OSError as err:  # stdout cannot be written (a full disk, a closed descriptor)
+        if traceback:
+            raise
+        output_failed(err)
     except RecursionError:  # pragma: no cover - every pass is iterative; kept as a last guard
         if traceback:
             raise
@@ -63,6 +67,44 @@ def error_boundary(json_errors: bool = False, traceback: bool = False) -> Iterat
             raise
         _say(f"internal error: {type(err).__name__}: {err} (a bug in bprop; --traceback shows where)")
         raise SystemExit(int(ExitStatus.EVAL_ERROR)) from None
+
+
+def output_failed(err: OSError) -> NoReturn:
+    """One line on stderr and exit 1 when the output cannot be written (SPEC §6: never a
+    traceback); a reader that has gone (`| head`) ends quietly with 0, as _write does."""
+    try:  # point stdout at /dev/null, or Python's last flush at exit fails (and prints) once more
+        os.dup2(os.open(os.devnull, os.O_WRONLY), 1)
+    except OSError:
+        pass
+    if isinstance(err, BrokenPipeError):
+        raise SystemExit(0) from None
+    try:
+        _say(f"error: cannot write the output: {err.strerror or err}")
+    except (OSError, ValueError, AttributeError):
+        pass  # stderr is gone too: the exit code says it
+    raise SystemExit(int(ExitStatus.EVAL_ERROR)) from None
+
+
+class _ClosedStream:
+    """Stands in for a stdout that was closed before bprop started (Python then sets it to None),
+    so that writing to it fails as an OSError the error boundary reports, not an AttributeError."""
+
+    encoding = "utf-8"
+    errors = "strict"
+
+    def write(self, text: str) -> int:
+        import errno
+
+        raise OSError(errno.EBADF, "standard output is closed")
+
+    def flush(self) -> None:
+        pass
+
+    def isatty(self) -> bool:
+        return False
+
+    def fileno(self) -> int:
+        return 1
 
 
 def _print_error(text: str) -> None:
@@ -106,8 +148,10 @@ def _is_typer_exit(err: Exception) -> bool:
 
 
 def _say(message: str) -> None:
-    """A plain message on stderr (as typer.echo(..., err=True) writes it)."""
-    sys.stderr.write(message + "\n")
+    """A plain message on stderr (as typer.echo(..., err=True) writes it), control characters shown."""
+    from .render.safe import visible
+
+    sys.stderr.write(visible(message) + "\n")
     sys.stderr.flush()
 
 
@@ -126,6 +170,11 @@ def _write(text: str | Callable[[TextIO], None], flush: bool = True) -> None:
 
 
 def _read_program(program: str | None, file: Path | None) -> str:
+    """The program text; a byte-order mark (from a Windows editor) is dropped, as --batch does."""
+    return _text_of_program(program, file).removeprefix("\ufeff")
+
+
+def _text_of_program(program: str | None, file: Path | None) -> str:
     if file is not None:
         try:
             return file.read_text(encoding="utf-8")
@@ -140,6 +189,11 @@ def _read_program(program: str | None, file: Path | None) -> str:
             raise ValueBindingError("standard input is not UTF-8 text") from None
     if program is None:
         raise ValueBindingError("no program given", hint='try: bprop eval "(x+y)*z" x=-2 y=5 z=-4')
+    try:
+        program.encode("utf-8")
+    except UnicodeEncodeError:  # bytes that were not UTF-8 reach Python's argv as lone surrogates
+        raise ValueBindingError("the program is not UTF-8 text",
+                                hint="as a file or on standard input, a program must be UTF-8 too") from None
     return program
 
 
@@ -191,21 +245,22 @@ def eval_command(
 
                 _write(full(_gradient(trace, grad)))
                 return
-    if trust:
-        _show_trust(result, fmt, all_rows, latex)
-        return
     geo = None
-    if params is not None:
+    if params is not None and not trust:
         from .geometry import geometry, parse_params
 
         with error_boundary(json_errors=fmt is Format.json, traceback=traceback):
             geo = geometry(trace.gradients, parse_params(params, list(trace.gradients)))
-    _show(trace, fmt, all_rows, geo)
-    if graph:
-        from .render.picture import DEFAULT_LIMIT
+    with error_boundary(traceback=traceback):  # output that cannot be written: one line, exit 1
+        if trust:
+            _show_trust(result, fmt, all_rows, latex)
+            return
+        _show(trace, fmt, all_rows, geo)
+        if graph:
+            from .render.picture import DEFAULT_LIMIT
 
-        _write("")
-        _picture(trace, DEFAULT_LIMIT)
+            _write("")
+            _picture(trace, DEFAULT_LIMIT)
 
 
 def _check_options(check: bool, eps: float | None, difference: str | None, nodes: bool,
@@ -357,6 +412,21 @@ def _run_batch(job, reader, fmt: Format, grad: str | None, stream) -> int:  # ty
     return status
 
 
+def step_through_on_a_terminal(blocks, trace) -> bool:  # type: ignore[no-untyped-def]
+    """explain --step: the walkthrough one step per key press, when stdin and stdout are a
+    terminal that can draw it; False (and nothing shown) otherwise, so the caller prints as usual."""
+    if not (_stdin_is_terminal() and sys.stdout.isatty()) or os.environ.get("TERM") == "dumb":
+        return False
+    try:
+        import termios  # noqa: F401 - POSIX only
+    except ImportError:
+        return False
+    from .render.step_tty import step_through
+
+    step_through(blocks, trace)
+    return True
+
+
 def _tell(blocks) -> None:  # type: ignore[no-untyped-def]
     """Lessons and walkthroughs: Rich on a colour terminal, plain text within 80 columns otherwise."""
     from rich.console import Console
@@ -487,6 +557,7 @@ def _fast_eval(argv: list[str]) -> dict[str, object] | None:
 
 def main() -> None:
     """Entry point of the `bprop` script and `python -m bprop_cli`."""
+    _prepare_streams()
     try:
         fast = _fast_eval(sys.argv[1:])
         if fast is None:
@@ -499,6 +570,9 @@ def main() -> None:
         except (EOFError, KeyboardInterrupt):  # as Click ends a command that is interrupted
             _say("\nAborted!")
             raise SystemExit(1) from None
+        sys.stdout.flush()  # here, where a failure is still reported, not at exit
+    except OSError as err:  # output that could not be written outside any command's boundary (help, ...)
+        output_failed(err)
     finally:
         # The process is about to end: spare Python's last garbage collection at exit a walk
         # over every object made so far (Rich's and Typer's modules included). This saves
@@ -508,6 +582,20 @@ def main() -> None:
         gc.freeze()
 
 
+def _prepare_streams() -> None:
+    """A closed stdout fails as an OSError; a stdout or stderr that cannot encode every
+    character (PYTHONIOENCODING=ascii, a Latin-1 terminal) shows it as an escape, never crashes."""
+    if sys.stdout is None:
+        sys.stdout = _ClosedStream()  # type: ignore[assignment]
+    for stream in (sys.stdout, sys.stderr):
+        encoding = (getattr(stream, "encoding", None) or "").lower().replace("-", "")
+        if encoding != "utf8" and hasattr(stream, "reconfigure"):
+            try:
+                stream.reconfigure(errors="backslashreplace")
+            except (ValueError, OSError):  # pragma: no cover - a stream that cannot change
+                pass
+
+
 def __getattr__(name: str):  # type: ignore[no-untyped-def]
     """`cli.app`, the Typer application, imported only when asked for."""
     if name == "app":
@@ -515,3 +603,171 @@ def __getattr__(name: str):  # type: ignore[no-untyped-def]
 
         return app
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+# --- practice: bprop quiz, bprop check ----------------------------------------------------------
+
+def _scalar_trace(source: str, given: dict[str, object], seed: float, expand: bool,  # type: ignore[no-untyped-def]
+                  command: str):
+    """The trace a practice command works on; array programs are refused for now."""
+    from . import run
+
+    if any(isinstance(v, (list, tuple)) or (isinstance(v, str) and v.lstrip().startswith("[")) for v in given.values()):
+        raise ValueBindingError(f"{command} works on scalar programs; this one has an array value",
+                                hint="give every input a single number, e.g. x=-2")
+    trace = run(source, given, seed=seed, expand=expand)
+    if not all(isinstance(n.value, float) for n in trace.nodes):
+        raise ValueBindingError(f"{command} works on scalar programs; this one computes arrays")
+    return trace
+
+
+def quiz_command(args: Optional[List[str]], file: Optional[Path] = None, example: Optional[str] = None,
+                 expand: bool = False, values_file: Optional[Path] = None, seed_grad: float = 1.0,
+                 ask: str = "forward,local,product,grad", as_json: bool = False, random: bool = False,
+                 level: int = 1, seed: Optional[int] = None, traceback: bool = False) -> None:
+    """`bprop quiz`: the learner fills in the trace; exit 0 if every answer was right, 1 otherwise."""
+    from .practice import Quiz, parse_kinds, questions
+
+    with error_boundary(traceback=traceback):
+        kinds = parse_kinds(ask)
+        made = None
+        if random:
+            if args or file is not None or example is not None or values_file is not None:
+                raise ValueBindingError("--random makes up its own program; give no program or values with it",
+                                        hint="bprop quiz --random --level 2 --seed 7")
+            from .exercise import exercise
+
+            made = exercise(level, seed)
+            source, given = made.program, dict(made.values)
+        else:
+            if seed is not None:
+                raise ValueBindingError("--seed picks a made-up exercise; it goes with --random",
+                                        hint="bprop quiz --random --seed 7")
+            source, given = _program_and_values(args, file, seed_grad, values_file, example=example)
+            if (args and args[0] == "-") and not _stdin_is_terminal():
+                raise ValueBindingError("the program and the answers cannot both come from standard input",
+                                        hint="give the program as an argument or with -f FILE")
+        trace = _scalar_trace(source, given, seed_grad, expand, "quiz")
+        quiz = Quiz(trace, questions(trace, kinds))
+    if not as_json and _stdin_is_terminal() and sys.stdout.isatty():
+        from .render.quiz_tty import run_quiz
+
+        run_quiz(quiz, kinds, made)
+    else:
+        _scripted_quiz(quiz, kinds, made, as_json)
+    raise SystemExit(0 if quiz.passed else int(ExitStatus.EVAL_ERROR))
+
+
+def _stdin_is_terminal() -> bool:
+    try:
+        return sys.stdin is not None and sys.stdin.isatty()
+    except (AttributeError, ValueError):
+        return False
+
+
+def _scripted_quiz(quiz, kinds, made, as_json: bool) -> None:  # type: ignore[no-untyped-def]
+    """The quiz off a terminal: one answer a line from stdin, questions and verdicts as lines."""
+    from .practice import AnswerError, Verdict, printable, WRONG
+    from .render.practice import (header_lines, hint_lines, program_lines, question_line, summary_lines,
+                                  verdict_lines, wrapped)
+
+    to_terminal = as_json and _stdin_is_terminal()  # --json typed at a terminal: prompts on stderr
+
+    def say(*lines: str) -> None:
+        if to_terminal:
+            for line in wrapped(lines):
+                _say(line)
+        elif not as_json:
+            for line in wrapped(lines):
+                _write(line)
+
+    if made is not None:
+        say(made.title)
+    say(*program_lines(quiz.trace), *header_lines(quiz, kinds))
+    total = len(quiz.questions)
+    ended = False
+    while quiz.current is not None and not ended:
+        question = quiz.current
+        say(question_line(question, total))
+        hinted = False
+        while True:
+            line = _read_answer()
+            if line is None or line.strip().lower() in ("q", "quit"):
+                ended = True
+                break
+            if line.strip() == "?":
+                hinted = True
+                say(*hint_lines(question))
+                continue
+            try:
+                verdict = quiz.answer(line, hinted)
+            except AnswerError:  # off a terminal there is no asking again: it counts as wrong
+                verdict = Verdict(question, WRONG, printable(line.strip()), None, hinted)
+                quiz.verdicts.append(verdict)
+            say(*verdict_lines(verdict, quiz))
+            break
+    if quiz.current is not None:
+        left = len(quiz.questions) - len(quiz.verdicts)
+        why = "you quit" if line is not None else "end of input"
+        say(f"  ({why}: {left} question{'s' if left != 1 else ''} left, counted as skipped)")
+    quiz.stop()
+    if as_json:
+        import json
+
+        _write(json.dumps(quiz.to_dict(), indent=2))
+        return
+    say("", *summary_lines(quiz))
+
+
+def _read_answer() -> str | None:
+    """One line of stdin without its newline; None at the end of input."""
+    if sys.stdin is None:
+        return None
+    try:
+        line = sys.stdin.readline()
+    except UnicodeDecodeError:
+        raise ValueBindingError("standard input is not UTF-8 text") from None
+    return None if line == "" else line.rstrip("\r\n")
+
+
+def check_command(args: Optional[List[str]], answers: List[str], file: Optional[Path] = None,
+                  example: Optional[str] = None, expand: bool = False, values_file: Optional[Path] = None,
+                  seed_grad: float = 1.0, as_json: bool = False, traceback: bool = False) -> None:
+    """`bprop check`: are hand-worked answers right? Exit 0 if all are, 1 if not."""
+    from .practice import RIGHT, check_answers
+
+    with error_boundary(traceback=traceback):
+        if not answers:
+            raise ValueBindingError("no answer to check", hint='add --answer NAME=VALUE, e.g. --answer dx=-4')
+        pairs = []
+        for answer in answers:
+            name, eq, value = answer.partition("=")
+            if not eq or not name.strip():
+                raise ValueBindingError(f"--answer takes NAME=VALUE, not {answer!r}", hint="e.g. --answer dx=-4")
+            pairs.append((name.strip(), value))
+        source, given = _program_and_values(args, file, seed_grad, values_file, example=example)
+        trace = _scalar_trace(source, given, seed_grad, expand, "check")
+        results = check_answers(trace, pairs)
+    if as_json:
+        import json
+
+        _write(json.dumps({"bprop": 1, "expression": trace.expression, "answers": [_checked_dict(c) for c in results],
+                           "passed": all(c.verdict.status == RIGHT for c in results)}, indent=2))
+    else:
+        from .render.practice import check_lines, program_lines, wrapped
+
+        _write("\n".join(wrapped([*program_lines(trace), *check_lines(trace, results)])))
+    raise SystemExit(0 if all(c.verdict.status == RIGHT for c in results) else int(ExitStatus.EVAL_ERROR))
+
+
+def _checked_dict(c) -> dict[str, object]:  # type: ignore[no-untyped-def]
+    entry: dict[str, object] = {"answer": c.name, "name": c.question.name, "kind": c.question.kind,
+                                "key": c.question.key, "expected": c.question.expected, "given": c.verdict.given,
+                                "verdict": c.verdict.status}
+    if c.culprit is not None:
+        entry["first_wrong_step"] = {"name": c.culprit.name, "kind": c.culprit.kind, "key": c.culprit.key,
+                                     "gate": c.culprit.gate, "node": c.culprit.node,
+                                     "expected": c.culprit.expected,
+                                     "given": c.culprit_verdict.given if c.culprit_verdict else None}
+        entry["unchecked"] = [s.name for s in c.suspects]
+    return entry

@@ -49,11 +49,13 @@ class BpropError(ValueError):
         return {"offset": self.span.start, "line": line, "column": col}
 
     def __str__(self) -> str:
-        lines = [f"{self.kind}: {self.message}"]
+        from .render.safe import visible  # user text in a message (a name, a value) shows no control byte
+
+        lines = [f"{self.kind}: {visible(self.message)}"]
         if self.source and self.source.strip() and self.span is not None:  # a blank text has nothing to point at
             lines.extend(caret_lines(self.source, self.span))
         if self.hint:
-            lines.append(f"hint: {self.hint}")
+            lines.append(f"hint: {visible(self.hint)}")
         return "\n".join(lines)
 
 
@@ -78,6 +80,14 @@ class ShapeError(BpropError):
 class EvalError(BpropError):
     kind = "evaluation error"
     status = ExitStatus.EVAL_ERROR
+
+
+def clip(text: str, limit: int = 40) -> str:
+    """User text quoted in a message, cut to `limit` characters (a 5,000-digit number is not
+    worth echoing whole): the start, '...' and how long it was."""
+    if len(text) <= limit:
+        return text
+    return f"{text[: limit - 20]}...{text[-8:]} ({len(text):,} characters)"
 
 
 _SHOWN = 76  # characters of a source line shown around the caret (fits 80 columns)
@@ -109,6 +119,7 @@ def caret_lines(source: str, span: Span) -> list[str]:
         width = min(width, _SHOWN - start + len(prefix))
     # Invisible, combining and bidi-control characters would shift or reorder the line on
     # screen, so they are shown as '?'; wide characters take two columns before the caret.
+    # (render.safe.visible() escapes them elsewhere; here each must keep one column under the caret.)
     text = "".join(ch if ch.isprintable() and not unicodedata.combining(ch) else "?" for ch in text)
     pad = start + sum(unicodedata.east_asian_width(ch) in "WF" for ch in text[:start])
     where = [f"  at line {line}, column {col}:"] if source.count("\n") else []

@@ -115,19 +115,87 @@ def _pow_domain(x: float, c: float) -> str | None:
     return None
 
 
+_TINY = 2.2250738585072014e-308  # the smallest normal double: below it a double keeps fewer digits
+
+
+def _k_pow(k: float, x: float, c: float, out: float) -> float:
+    """k * x^(c-1), the power rule's local derivative, without a false overflow or underflow.
+
+    math.pow(x, c-1) overflows on its own for a subnormal x (x^-1 of 1e-320) even when k brings
+    the product back into range, and c - 1 rounds back to c above 2^53 (every such c is even, so
+    x^(c-1) has the opposite sign to x^c for a negative x). The logarithmic fallback keeps about
+    13 significant digits; the direct route is used whenever it is exact enough.
+    """
+    p = c - 1
+    try:
+        d = k * math.pow(x, p)
+    except (OverflowError, ValueError):  # too large for x^(c-1) alone, or 0 to a negative power
+        d = math.inf
+    if _TINY <= abs(d) < math.inf and c - p == 1:  # the usual case: in range, c - 1 exact
+        return d
+    if k == 0:
+        return 0.0
+    if x == 0:  # the domain rules leave only c > 0 here
+        return k if c == 1 else (0.0 if c > 1 else math.copysign(math.inf, k))
+    if c - p != 1 and _TINY <= abs(out):  # x^(c-1) = x^c / x, from the output already computed
+        r = out / x
+        d = k * r
+        if _TINY <= abs(r) < math.inf and _TINY <= abs(d) < math.inf:
+            return d
+    # The sign of x^(c-1): negative only for a negative x under an odd integer power c - 1
+    # (c is an integer there; above 2^53 every double is even, so c - 1 is odd).
+    negative = x < 0 and (abs(c) >= 2.0 ** 53 or int(c) % 2 == 0)
+    lx = math.log(abs(x))
+    size = math.log(abs(k)) + c * lx - lx
+    d = math.exp(size) if size < 709.8 else math.inf
+    return -math.copysign(d, k) if negative else math.copysign(d, k)
+
+
 def _pow_const_local(x: float, c: float, out: float) -> Local:
-    if c == 0:
-        return (0.0, None)
-    if c == 1:
-        return (1.0, None)
-    return (c * math.pow(x, c - 1), None)
+    if c == 2.0:  # x^2, by far the most common power: 2x is exact
+        return (x + x, None)
+    return (_k_pow(c, x, c, out), None)
 
 
 def _pow_var_local(x: float, y: float, out: float) -> Local:
     # d(x^y)/dy = x^y ln x; at x = 0 (y > 0) the output is 0 everywhere near, so PyTorch uses 0.
-    dy = 0.0 if x == 0 else out * math.log(x)
-    dx = 0.0 if y == 0 else y * math.pow(x, y - 1)
-    return (dx, dy)
+    if x == 0 or x == 1:
+        dy = 0.0
+    elif abs(out) >= _TINY:
+        dy = out * math.log(x)
+    else:  # x^y underflowed: x^y * ln x may still be a normal number (rebuild it from logarithms)
+        lx = math.log(x)
+        dy = math.copysign(math.exp(y * lx + math.log(abs(lx))), lx)
+    return (_k_pow(y, x, y, out), dy)
+
+
+def _div_local(a: float, b: float, out: float) -> Local:
+    """1/b and -a/b^2, the latter as -(a/b)/b: b*b underflows to 0 for |b| < 1.5e-154 even when
+    a/b^2 is an ordinary number (1e-200/1e-200^2 is 1e200)."""
+    q = a / b
+    if abs(q) >= _TINY or a == 0:
+        return (1.0 / b, -q / b)
+    # a/b is subnormal, or underflowed to 0: rescale, so that its lost digits do not matter
+    ma, ea = math.frexp(a)
+    mb, eb = math.frexp(b)
+    try:
+        return (1.0 / b, -math.ldexp(ma / mb / mb, ea - 2 * eb))
+    except OverflowError:
+        return (1.0 / b, -math.copysign(math.inf, a))
+
+
+def _tanh_local(x: float, out: float) -> Local:
+    """1 - tanh(x)^2, which cancels to nothing for large |x|; there it is 4e/(1+e)^2 with e = exp(-2|x|)."""
+    if abs(x) < 0.5:
+        return (1.0 - out * out,)
+    e = math.exp(-2.0 * abs(x))
+    return (4.0 * e / ((1.0 + e) * (1.0 + e)),)
+
+
+def _sigmoid_local(x: float, out: float) -> Local:
+    """s*(1-s), which is s*sigmoid(-x) = s*s*exp(-x) for x > 0: there 1 - s cancels to a few
+    digits or to 0 as s nears 1 (for x <= 0, s <= 1/2 and 1 - s is exact enough)."""
+    return (out * (1.0 - out),) if x <= 0 else (out * out * math.exp(-x),)
 
 
 def _pow_var_domain(x: float, y: float) -> str | None:
@@ -190,7 +258,7 @@ R(Gate("sub", 2, lambda a, b: a - b, lambda a, b, out: (1.0, -1.0), "{0} - {1}",
        "subtract passes the gradient to its left input and the negated gradient to its right"))
 R(Gate("mul", 2, lambda a, b: a * b, lambda a, b, out: (b, a), "{0} * {1}", ("{1}", "{0}"),
        "multiply swaps: each input's local derivative is the other input's value"))
-R(Gate("div", 2, lambda a, b: a / b, lambda a, b, out: (1.0 / b, -a / (b * b)), "{0} / {1}",
+R(Gate("div", 2, lambda a, b: a / b, _div_local, "{0} / {1}",
        ("1/{1}", "-{0}/{1}^2"),
        "divide scales the numerator's gradient by 1/b and gives the denominator -a/b^2",
        domain=lambda a, b: "division by zero" if b == 0 else None))
@@ -216,9 +284,9 @@ F(Gate("cos", 1, math.cos, lambda a, out: (-math.sin(a),), "cos({0})", ("-sin({0
        "cos scales the gradient by -sin(x)"))
 F(Gate("tan", 1, math.tan, lambda a, out: (1.0 + out * out,), "tan({0})", ("1 + tan({0})^2",),
        "tan scales the gradient by 1 + tan(x)^2"))
-F(Gate("tanh", 1, math.tanh, lambda a, out: (1.0 - out * out,), "tanh({0})", ("1 - {out}^2",),
+F(Gate("tanh", 1, math.tanh, _tanh_local, "tanh({0})", ("1 - {out}^2",),
        "tanh reuses its output: its local derivative is 1 - tanh(x)^2"))
-F(Gate("sigmoid", 1, _sigmoid, lambda a, out: (out * (1.0 - out),), "sigmoid({0})", ("{out}*(1 - {out})",),
+F(Gate("sigmoid", 1, _sigmoid, _sigmoid_local, "sigmoid({0})", ("{out}*(1 - {out})",),
        "sigmoid reuses its output: its local derivative is s*(1-s), one fused gate"))
 F(Gate("softplus", 1, _softplus, lambda a, out: (_sigmoid(a),), "softplus({0})", ("sigmoid({0})",),
        "softplus log(1+exp(x)) has the sigmoid as its local derivative"))
@@ -409,7 +477,21 @@ def _vpow_local(np, x, c, out):  # type: ignore[no-untyped-def]
         return (np.zeros_like(x), None)
     if c == 1:
         return (np.ones_like(x), None)
+    if c - (c - 1) != 1:  # above 2^53, c - 1 rounds back to c (and flips the sign for x < 0): x^c / x
+        safe_x = np.where(x == 0, 1.0, x)
+        return (np.where(x == 0, 0.0, c * (out / safe_x)), None)
     return (c * np.power(x, c - 1), None)
+
+
+def _vsigmoid_local(np, x, out):  # type: ignore[no-untyped-def]
+    # s*(1-s) cancels as s nears 1; for x > 0 it is s*s*exp(-x) (as the scalar rule, _sigmoid_local)
+    return (np.where(x > 0, out * out * np.exp(-np.abs(x)), out * (1.0 - out)),)
+
+
+def _vtanh_local(np, x, out):  # type: ignore[no-untyped-def]
+    # 1 - tanh^2 cancels for large |x|; there it is 4e/(1+e)^2 with e = exp(-2|x|) (as _tanh_local)
+    e = np.exp(-2.0 * np.abs(x))
+    return (np.where(np.abs(x) < 0.5, 1.0 - out * out, 4.0 * e / ((1.0 + e) * (1.0 + e))),)
 
 
 def _vpow_var_local(np, x, y, out):  # type: ignore[no-untyped-def]
@@ -454,8 +536,8 @@ ELEMENTWISE: dict[str, tuple[Callable[..., Any], Callable[..., Any]]] = {
     "sin": (lambda np, a: np.sin(a), lambda np, a, out: (np.cos(a),)),
     "cos": (lambda np, a: np.cos(a), lambda np, a, out: (-np.sin(a),)),
     "tan": (lambda np, a: np.tan(a), lambda np, a, out: (1.0 + out * out,)),
-    "tanh": (lambda np, a: np.tanh(a), lambda np, a, out: (1.0 - out * out,)),
-    "sigmoid": (_vsigmoid, lambda np, a, out: (out * (1.0 - out),)),
+    "tanh": (lambda np, a: np.tanh(a), _vtanh_local),
+    "sigmoid": (_vsigmoid, _vsigmoid_local),
     "softplus": (_vsoftplus, lambda np, a, out: (_vsigmoid(np, a),)),
     "relu": (lambda np, a: np.where(a > 0, a, 0.0), lambda np, a, out: (np.where(a > 0, 1.0, 0.0),)),
     "abs": (lambda np, a: np.abs(a), lambda np, a, out: (np.sign(a),)),

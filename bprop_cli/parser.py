@@ -19,7 +19,7 @@ from __future__ import annotations
 from itertools import chain, repeat
 from typing import Any, Protocol
 
-from .errors import ParseError, Span
+from .errors import ParseError, Span, clip
 from .gates import FUNCTIONS
 from .lexer import RawToken, Token, TokenKind, scan
 from .syntax import Assign, Binary, Call, Expr, Name, Num, Program, Statement, Unary
@@ -192,7 +192,8 @@ class _Parser:
                 cur, nxt = nxt, next(stream)  # consume tok
                 if kind is NUMBER:
                     value = float(text)
-                    if value == _INF or cur[0] is NUMBER:  # too large, or e.g. '1.2.3'
+                    if value == _INF or cur[0] is NUMBER or (value == 0.0 and text.lstrip("0.")[:1] not in "eE"):
+                        # too large, e.g. '1.2.3', or too small: a nonzero literal that rounds to 0
                         value = _number(self, tok, cur)
                     push((sink.number(value, text, tok[2], tok[3]), tok[2], tok[3], NUMBER))
                     expect_operand = False
@@ -369,9 +370,12 @@ class _Parser:
 def _number(parser: _Parser, tok: RawToken, after: RawToken) -> float:
     value = float(tok[1])
     if value == _INF:
-        raise parser.error(f"the number {tok[1]} is too large for double precision", tok)
+        raise parser.error(f"the number {clip(tok[1])} is too large for double precision", tok)
     if after[0] is NUMBER and after[2] == tok[3]:  # e.g. '1.2.3'
-        raise parser.error(f"malformed number {tok[1] + after[1]!r}", after)
+        raise parser.error(f"malformed number {clip(tok[1] + after[1])!r}", after)
+    if value == 0.0 and tok[1].lstrip("0.")[:1] not in "eE":
+        raise parser.error(f"the number {clip(tok[1])} is too small for double precision: it would become 0",
+                           tok, "the smallest positive double is about 5e-324; write 0 if you mean zero")
     return value
 
 

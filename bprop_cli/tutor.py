@@ -11,6 +11,7 @@ from typing import Callable
 
 from .gates import GATES, Gate
 from .render import num
+from .render.safe import visible
 from .trace import BackwardStep, NodeRecord, Trace
 
 
@@ -112,7 +113,7 @@ LINE = 300  # longer program lines are shortened in the header
 
 
 def _header(trace: Trace, expand: bool) -> list[Block]:
-    program = trace.expression.strip()
+    program = visible(trace.expression.strip())
     lines = [line.rstrip() for line in program.splitlines() if line.strip() and not line.startswith("# at:")]
     lines = [line if len(line) <= LINE else f"{line[:LINE - 30]} ... ({len(line):,} characters)" for line in lines]
     if len(lines) > 25:  # a long program: its beginning and end are enough to recognise it

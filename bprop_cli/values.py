@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from typing import Iterable, Mapping
 
-from .errors import BpropError, ValueBindingError
+from .errors import BpropError, ValueBindingError, clip
 from .gates import CONSTANTS, FUNCTIONS
 from .graph import CONST, Graph, build_graph
 from .parser import parse_expression
@@ -15,6 +15,7 @@ from .syntax import Program
 def constant_value(text: str, name: str = "") -> float:
     """Evaluate a constant expression such as '-2', '1/3' or '-pi/4' with bprop's own parser."""
     what = f"the value of {name}" if name else "a value"
+    shown = clip(text)
     if not text.strip():
         raise ValueBindingError(f"{what} is empty", hint=f"write {name or 'x'}=-2 or {name or 'x'}=1/3")
     try:
@@ -23,13 +24,13 @@ def constant_value(text: str, name: str = "") -> float:
     except BpropError as err:
         unit = _unit(text)
         if unit:
-            raise ValueBindingError(f"{what}, {text!r}, has a unit ({unit[1]!r})",
+            raise ValueBindingError(f"{what}, {shown!r}, has a unit ({unit[1]!r})",
                                     hint=f"values have no units: write just the number, {name or 'x'}={unit[0]}") from None
-        raise ValueBindingError(f"{what}, {text!r}, is not a number: {err.message}", hint=err.hint) from None
+        raise ValueBindingError(f"{what}, {shown!r}, is not a number: {err.message}", hint=err.hint) from None
     if graph.inputs or graph.ops[graph.output] != CONST:
         names = ", ".join(graph.inputs)
         raise ValueBindingError(
-            f"{what}, {text!r}, must be a number or a constant expression, but it uses {names}",
+            f"{what}, {shown!r}, must be a number or a constant expression, but it uses {names}",
             hint="values may use numbers, pi and e, as in w=-pi/4",
         )
     return graph.consts[graph.output]
@@ -132,14 +133,23 @@ def bind(graph: Graph, given: Mapping[str, float | str]) -> dict[str, float]:
     for name in wanted:
         value = given[name]
         if isinstance(value, (int, float)) and not isinstance(value, bool):
-            out[name] = value
+            out[name] = as_float(value, f"the value of {name}")  # a huge int, NaN or inf: a BpropError
         elif _looks_like_array(value):
             from .arrays import array_value  # NumPy is loaded only for array values
 
             out[name] = array_value(value, name)
         else:
             out[name] = constant_value(str(value), name)
-    for name, value in out.items():
-        if isinstance(value, (int, float)) and not math.isfinite(value):  # NaN or infinity from an API caller or a JSON file
-            raise ValueBindingError(f"the value of {name} is {value}; values must be finite numbers")
     return out
+
+
+def as_float(value: float, what: str) -> float:
+    """A number from an API caller or a JSON file as a finite double, or a ValueBindingError
+    (a Python int can be far larger than any double; NaN and infinity have no gradient)."""
+    try:
+        number = float(value)
+    except OverflowError:
+        raise ValueBindingError(f"{what} is too large for double precision") from None
+    if not math.isfinite(number):
+        raise ValueBindingError(f"{what} is {number}; values must be finite numbers")
+    return number

@@ -10,6 +10,7 @@ from sympy.printing.precedence import PRECEDENCE
 from ..graph import CONST, INPUT
 from ..symbolic import SymTrace, symbol
 from ..sympy_gates import form, show
+from .safe import one_line
 
 _PRINTER = LatexPrinter()
 
@@ -53,7 +54,7 @@ def render_latex(trace: SymTrace) -> str:
     grads = [f"{_d(trace.output, name)} &= {_tex(g)}" for name, g in trace.gradients.items()]
     at = ", ".join(f"{name} = {show(trace.inputs[name])}" for name in by_id if name in trace.inputs
                    and name not in trace.free)
-    lines = [f"% bprop: {' '.join(trace.expression.split())}" + (f" at {at}" if at else "")]
+    lines = [f"% bprop: {one_line(' '.join(trace.expression.split()))}" + (f" at {at}" if at else "")]
     lines += _block("forward pass", forward) if forward else []
     lines += _block("backward pass: local derivative, then upstream times local", backward) if backward else []
     how = "simplified" if trace.simplified else "not simplified (sympy ran out of time)"

@@ -7,6 +7,7 @@ import re
 from ..geometry import Geometry, geometry
 from ..trace import Trace
 from . import num
+from .safe import visible
 
 
 def cell(text: str) -> str:
@@ -36,9 +37,17 @@ def _local(node: str, input: str, formula: str, local: float) -> str:
     return shown if formula == num(local) else f"{shown} = {num(local)}"
 
 
+def _chain(s, out: str) -> list[str]:  # type: ignore[no-untyped-def]
+    """The local-derivative and product cells of a backward step; an array gate's step (sum, @, ...)
+    has a rule in matrix form instead of one local derivative."""
+    if getattr(s, "rule", None) is not None:
+        return [code(f"d{out}/d{s.input} = {s.rule.replace('upstream', f'd{out}/d{s.node}')}"), cell(num(s.product))]
+    return [_local(s.node, s.input, s.formula, s.local), f"{num(s.upstream)} × {num(s.local)} = {num(s.product)}"]
+
+
 def render_markdown(trace: Trace, geo: Geometry | None = None) -> str:
     out = trace.output
-    lines = fence(trace.expression.strip())
+    lines = fence(visible(trace.expression.strip()))
     if trace.inputs:
         lines += ["", "at " + ", ".join(f"{code(name)} = {num(v)}" for name, v in trace.inputs.items())]
     lines += ["", "**Forward pass**", ""]
@@ -52,8 +61,7 @@ def render_markdown(trace: Trace, geo: Geometry | None = None) -> str:
         lines += ["", f"**Backward pass** (chain rule from d{out}/d{out} = {num(trace.seed)})", ""]
         lines += table(
             ["gate", "local derivative", "upstream × local = product", "gradient so far"], "lllr",
-            [[code(f"{s.node} = {expression[s.node]}"), _local(s.node, s.input, s.formula, s.local),
-              f"{num(s.upstream)} × {num(s.local)} = {num(s.product)}", num(s.total)] for s in trace.backward],
+            [[code(f"{s.node} = {expression[s.node]}"), *_chain(s, out), num(s.total)] for s in trace.backward],
         )
     lines += ["", f"**Gradients of {cell(out)} = {num(trace.value)}**", ""]
     lines += table(

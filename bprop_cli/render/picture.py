@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from ..gates import GATES
 from ..trace import NodeRecord, Trace
 from . import num
+from .safe import one_line
 
 INPUT, GATE, OUTPUT, CONST, CUT = "input", "gate", "output", "const", "cut"
 
@@ -89,8 +90,10 @@ class Picture:
 
     def title(self, limit: int) -> str:
         """The program on one line, without comments, shortened to `limit` characters."""
-        lines = (line.split("#", 1)[0].strip() for line in self.expression.splitlines())
-        text = "; ".join(line for line in lines if line)
+        # Split at line feeds only, as the lexer does: splitlines() would also split a comment
+        # at a carriage return or U+2028 and show its second half as code.
+        lines = (line.split("#", 1)[0].strip() for line in self.expression.split("\n"))
+        text = one_line("; ".join(line for line in lines if line))
         return text if len(text) <= limit else text[: max(limit - 4, 1)] + " ..."
 
     def at(self) -> str:

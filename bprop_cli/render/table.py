@@ -12,6 +12,7 @@ from rich.text import Text
 from ..geometry import Geometry, geometry
 from ..trace import Trace
 from . import num
+from .safe import visible
 
 HEAD = 40  # rows shown before a long table is summarised
 TAIL = 10  # rows shown after the gap
@@ -112,7 +113,7 @@ def gradient_table(trace: Trace) -> Table:
 
 def program_text(expression: str) -> Text:
     """The program as the first line(s) of a report, shortened when very long."""
-    program = expression.strip()
+    program = visible(expression.strip())
     if len(program) > 300:
         program = program[:300] + f" ... ({len(program):,} characters)"
     return Text(program, style="bold")
