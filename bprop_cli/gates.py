@@ -233,7 +233,7 @@ def _positive(what: str) -> Callable[..., str | None]:
 
 def _bce(p: float, y: float) -> float:
     """-(y*log(p) + (1-y)*log(1-p)); a term whose weight is 0 is left out (so p = 1, y = 1 is fine)."""
-    return -((y * math.log(p) if y != 0 else 0.0) + ((1.0 - y) * math.log(1.0 - p) if y != 1 else 0.0))
+    return -((y * math.log(p) if y != 0 else 0.0) + ((1.0 - y) * math.log1p(-p) if y != 1 else 0.0))
 
 
 def _bce_domain(p: float, y: float) -> str | None:
@@ -243,12 +243,36 @@ def _bce_domain(p: float, y: float) -> str | None:
 
 
 def _bce_local(p: float, y: float, out: float) -> Local:
-    return ((p - y) / (p * (1.0 - p)), math.log(1.0 - p) - math.log(p))
+    return ((p - y) / (p * (1.0 - p)), math.log1p(-p) - math.log(p))
 
 
 def _bce_logits(z: float, y: float) -> float:
-    # softplus(z) - y*z, written so that no exp overflows: max(z, 0) - y*z + log(1 + exp(-|z|))
-    return max(z, 0.0) - y * z + math.log1p(math.exp(-abs(z)))
+    # softplus(z) - y*z, written so that no exp overflows and (1 - y)*z does not cancel
+    if z >= 0:
+        return (1.0 - y) * z + math.log1p(math.exp(-z))
+    return -y * z + math.log1p(math.exp(z))
+
+
+def _bce_logits_local(z: float, y: float, out: float) -> Local:
+    # sigmoid(z) - y without cancellation: near z = 0 as tanh(z/2)/2 + (1/2 - y), else from the
+    # smaller of sigmoid(z) and sigmoid(-z)
+    if abs(z) < 1:
+        dz = 0.5 * math.tanh(0.5 * z) + (0.5 - y)
+    elif z > 0:
+        dz = (1.0 - y) - _sigmoid(-z)
+    else:
+        dz = _sigmoid(z) - y
+    return (dz, -z)
+
+
+def _label_domain(name: str) -> Callable[..., str | None]:
+    def check(a: float, y: float) -> str | None:
+        if name == "bce" and not 0.0 < a < 1.0:
+            return "bce needs a probability strictly between 0 and 1 (its log would be infinite)"
+        if not 0.0 <= y <= 1.0:
+            return f"{name} needs a target (label) between 0 and 1"
+        return None
+    return check
 
 
 R = register
@@ -323,10 +347,11 @@ F(Gate("mse", 2, lambda a, b: (a - b) * (a - b), lambda a, b, out: (2.0 * (a - b
 # cross-entropy fused, as PyTorch's BCEWithLogitsLoss).
 F(Gate("bce", 2, _bce, _bce_local, "bce({0}, {1})", ("({0} - {1})/({0}*(1 - {0}))", "log(1 - {0}) - log({0})"),
        "bce sends (p - y)/(p*(1-p)) to the probability: huge when a confident p is wrong",
-       domain=_bce_domain))
-F(Gate("bce_logits", 2, _bce_logits, lambda z, y, out: (_sigmoid(z) - y, -z), "bce_logits({0}, {1})",
+       domain=_label_domain("bce")))
+F(Gate("bce_logits", 2, _bce_logits, _bce_logits_local, "bce_logits({0}, {1})",
        ("sigmoid({0}) - {1}", "-{0}"),
-       "cross-entropy on a logit sends sigmoid(z) - y back: prediction minus target, never huge"))
+       "cross-entropy on a logit sends sigmoid(z) - y back: prediction minus target, never huge",
+       domain=_label_domain("bce_logits")))
 del R, F
 
 CONSTANTS: dict[str, float] = {"pi": math.pi, "e": math.e}
