@@ -8,11 +8,13 @@ is imported only for the other commands, for help and for the less common option
 
 from __future__ import annotations
 
+from enum import Enum
 from pathlib import Path
 from typing import List, Optional
 
 from . import deferred  # noqa: F401 - first: its stand-ins must be in place before Typer is imported
 import typer
+from typer.core import TyperCommand
 
 from . import __version__
 from .commands import eval_command, explain_command, graph_command
@@ -50,6 +52,12 @@ Examples:
   bprop eval "h = relu(W1 @ x); f = sum(W2 @ h)" W1="[[0.5,-1],[1.5,0.2]]" x="[1,2]" W2="[[2,-1]]"
 
   bprop eval --example mazur --scalarize    (the same network, one scalar gate per entry)
+
+  bprop eval "w*x + b" w=2 x=3 b=1 --params w,b     (|∇| over w and b; x is data)
+
+  bprop eval "u = b*c; v = a + u; J = 3*v" a=5 b=3 c=2 --nudge v=0.001
+
+  bprop eval "a = 2 + 3*w; J = a^2" w=3 --check --eps 0.001 --difference forward --nodes
 """
 
 EXPLAIN_EXAMPLES = """\
@@ -65,8 +73,20 @@ Examples:
 
   bprop explain --example sigmoid-neuron
 
+  bprop explain gradient-descent "(w*x + b - y)^2" w=0.5 b=0 x=2 y=3 --params w,b --lr 0.05
+
   bprop explain "(x+y)*z" x=-2 y=5 z=-4 --step     (one step per key press)
 """
+
+
+class Difference(str, Enum):
+    central = "central"
+    forward = "forward"
+
+
+PARAMS = typer.Option(
+    None, "--params", metavar="NAMES",
+    help="Comma-separated inputs that are parameters (e.g. w1,w2,b); the others are data. |∇| is taken over these.")
 
 
 app = typer.Typer(
@@ -111,6 +131,16 @@ def eval_(
     exact: bool = typer.Option(False, "--exact", help="Exact arithmetic: 1/3 stays 1/3, irrational parts stay symbolic, a decimal beside each value."),
     latex: bool = typer.Option(False, "--latex", help="Print LaTeX of the trace and gradients (symbolic, or exact at the given values)."),
     scalarize: bool = SCALARIZE,
+    params: Optional[str] = PARAMS,
+    nudge: Optional[List[str]] = typer.Option(
+        None, "--nudge", metavar="NAME=h",
+        help="Move an input or a named intermediate by h, recompute what depends on it, and compare the "
+             "output's change with the first-order prediction gradient*h (repeatable)."),
+    eps: Optional[float] = typer.Option(
+        None, "--eps", metavar="E", help="With --check: the finite-difference step h (absolute; default 1e-6*max(1,|x|))."),
+    difference: Optional[Difference] = typer.Option(
+        None, "--difference", help="With --check: central (f(x+h)-f(x-h))/2h, the default, or forward (f(x+h)-f(x))/h."),
+    nodes: bool = typer.Option(False, "--nodes", help="With --check: check every named intermediate's gradient too."),
     traceback: bool = TRACEBACK,
 ) -> None:
     """Run the forward and backward passes and show every step."""
@@ -118,6 +148,7 @@ def eval_(
         args=args, file=file, fmt=fmt, as_json=as_json, seed_grad=seed_grad, all_rows=all_rows,
         graph=graph, example=example, expand=expand, traceback=traceback, grad=grad, values_file=values_file,
         batch=batch, check=check, symbolic=symbolic, exact=exact, latex=latex, scalarize=scalarize,
+        params=params, nudge=nudge, eps=eps, difference=difference.value if difference else None, nodes=nodes,
     )
 
 
@@ -169,10 +200,14 @@ def explain(
     all_rows: bool = ALL_ROWS,
     scalarize: bool = SCALARIZE,
     step: bool = typer.Option(False, "--step", help="On a terminal, one step per key press: Enter or the right arrow next, the left arrow or Backspace back, q quits."),
+    params: Optional[str] = typer.Option(
+        None, "--params", metavar="NAMES", help="gradient-descent with a program: the inputs to update (default: all)."),
+    lr: Optional[float] = typer.Option(None, "--lr", metavar="RATE", help="gradient-descent with a program: the learning rate (default 0.1)."),
     traceback: bool = TRACEBACK,
 ) -> None:
     """Tutor: narrate backpropagation step by step, or explain a topic or a gate."""
-    explain_command(args, file, example, values_file, seed_grad, expand, all_rows, traceback, scalarize, step)
+    explain_command(args, file, example, values_file, seed_grad, expand, all_rows, traceback, scalarize, step,
+                    params, lr)
 
 
 @app.command("examples", epilog="Examples:\n\n  bprop examples\n\n  bprop eval --example sigmoid-neuron\n\n"
@@ -267,3 +302,81 @@ def check_(
 def main() -> None:
     """The Typer application, with Click's errors in bprop's one-line format (cli.main calls this)."""
     run_app(app)
+
+
+TRAIN_EXAMPLES = """\
+Examples:
+
+  bprop train --example mazur               (Mazur's one step; also mazur-matrix, mazur-10000, perceptron, moons)
+
+  bprop train -f examples/mazur.bp --values examples/mazur.json --params W1,W2 --lr 0.5 --steps 10000 --every 1000
+
+  bprop train "(w*x + b - y)^2" w=0 b=0 x=2 y=3 --params w,b --lr 0.05 --steps 100
+
+  bprop train "(w*x + b - y)^2" w=0 b=0 --data points.csv --params w,b --batch-size 8 --shuffle-seed 1 --save trained.json
+
+  bprop train --example moons --plot loss.png
+
+Optimizers follow PyTorch (torch.optim) and its defaults: sgd (lr 1e-3), momentum (SGD with
+momentum 0.9, lr 1e-3), adam (betas 0.9,0.999, eps 1e-8, lr 1e-3), rmsprop (alpha 0.99, eps 1e-8,
+lr 1e-2). Ctrl-C stops after the current step and still shows (and saves) the run.
+"""
+
+
+class TrainFormat(str, Enum):
+    table = "table"
+    plain = "plain"
+    json = "json"
+
+
+class Optimizer(str, Enum):
+    sgd = "sgd"
+    momentum = "momentum"
+    adam = "adam"
+    rmsprop = "rmsprop"
+
+
+class TrainCommand(ProgramCommand):
+    """Reads its arguments as the program commands do (an expression may start with '-'), but
+    does not share all their options: its --example names a training run, and --seed-grad and
+    --expand have no meaning for a loss that is minimised."""
+
+    shared_options = False
+
+
+@app.command("train", cls=TrainCommand, epilog=TRAIN_EXAMPLES)
+def train_(
+    args: Optional[List[str]] = PROGRAM,
+    file: Optional[Path] = FILE,
+    example: Optional[str] = typer.Option(
+        None, "--example", help="A built-in training run: mazur, mazur-matrix, mazur-10000, perceptron or moons (NAME=VALUE changes its start)."),
+    values_file: Optional[Path] = VALUES,
+    params: Optional[str] = PARAMS,
+    lr: Optional[float] = typer.Option(None, "--lr", metavar="RATE", help="Learning rate (default: PyTorch's for the optimizer)."),
+    steps: Optional[int] = typer.Option(None, "--steps", metavar="N", help="Number of update steps (default 100)."),
+    every: Optional[int] = typer.Option(None, "--every", metavar="K", help="Print a line every K steps (default: steps/10)."),
+    optimizer: Optional[Optimizer] = typer.Option(None, "--optimizer", metavar="NAME", help="sgd (default), momentum, adam or rmsprop, with PyTorch's update rules."),
+    momentum: Optional[float] = typer.Option(None, "--momentum", help="momentum: the factor mu (default 0.9)."),
+    betas: Optional[str] = typer.Option(None, "--betas", metavar="B1,B2", help="adam: the decay rates (default 0.9,0.999)."),
+    alpha: Optional[float] = typer.Option(None, "--alpha", help="rmsprop: the decay rate of the mean square (default 0.99)."),
+    lr_end: Optional[float] = typer.Option(None, "--lr-end", metavar="RATE", help="Let the rate fall linearly from --lr towards RATE over the steps (micrograd's demo: 1.0 to 0.1)."),
+    data: Optional[str] = typer.Option(None, "--data", metavar="FILE", help="Rows of data (CSV, TSV or JSON Lines with a header of input names); the loss is the mean over the rows."),
+    batch_size: Optional[int] = typer.Option(None, "--batch-size", metavar="K", help="With --data: each step uses K rows (a mini-batch)."),
+    shuffle_seed: Optional[int] = typer.Option(None, "--shuffle-seed", metavar="N", help="With --data: shuffle the rows each pass, in an order fixed by N."),
+    fmt: TrainFormat = typer.Option(TrainFormat.table, "--format", help="table (for people), plain (one number a line) or json."),
+    as_json: bool = typer.Option(False, "--json", help="Same as --format json: one object with every loss and the parameters."),
+    save: Optional[Path] = typer.Option(None, "--save", metavar="FILE.json", help="Write the trained values in --values format."),
+    plot: Optional[Path] = typer.Option(None, "--plot", metavar="FILE.png|svg", help="Draw the loss curve to a file (needs matplotlib)."),
+    no_chart: bool = typer.Option(False, "--no-chart", help="Leave out the loss curve drawn in the terminal."),
+    all_rows: bool = typer.Option(False, "--all-rows", help="List every parameter, not the first 12."),
+    traceback: bool = TRACEBACK,
+) -> None:
+    """Gradient descent on the program's output (the loss): learn the --params."""
+    from .train_command import train_command
+
+    train_command(
+        args=args, file=file, example=example, values_file=values_file, params=params, lr=lr, steps=steps,
+        every=every, optimizer=optimizer.value if optimizer else None, momentum=momentum, betas=betas, alpha=alpha,
+        lr_end=lr_end, data=data, batch_size=batch_size, shuffle_seed=shuffle_seed, fmt=Format(fmt.value),
+        as_json=as_json, save=save, plot=plot, chart=not no_chart, traceback=traceback, all_rows=all_rows,
+    )

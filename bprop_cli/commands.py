@@ -24,7 +24,9 @@ def eval_command(
     seed_grad: float = 1.0, all_rows: bool = False, graph: bool = False, example: Optional[str] = None,
     expand: bool = False, traceback: bool = False, grad: Optional[str] = None, values_file: Optional[Path] = None,
     batch: Optional[str] = None, check: bool = False, symbolic: bool = False, exact: bool = False,
-    latex: bool = False, scalarize: bool = False,
+    latex: bool = False, scalarize: bool = False, params: Optional[str] = None,
+    nudge: Optional[List[str]] = None, eps: Optional[float] = None, difference: Optional[str] = None,
+    nodes: bool = False,
 ) -> None:
     """`bprop eval`: run the forward and backward passes and show every step (app.py documents
     the options; `main()` calls this directly for the common options)."""
@@ -35,6 +37,7 @@ def eval_command(
         if batch is not None:
             raise SystemExit(_batch(args, file, seed_grad, values_file, batch, fmt, grad, example))
         source, given = program_and_values(args, file, example, values_file, seed_grad)
+        _check_options(check, eps, difference, nodes, nudge)
         trust = check or symbolic or exact or latex
         if scalarize and trust:
             raise ValueBindingError("--scalarize shows the trace in scalar gates; it cannot be combined with "
@@ -50,23 +53,33 @@ def eval_command(
         if trust:  # sympy is loaded on this path only
             from .trust import evaluate
 
-            result = evaluate(source, given, seed=seed_grad, check=check, symbolic=symbolic, exact=exact, latex=latex)
+            result = evaluate(source, given, seed=seed_grad, check=check, symbolic=symbolic, exact=exact, latex=latex,
+                              eps=eps, difference=difference or "central", nodes=nodes)
         else:
             from . import run
 
             trace = run(source, given, seed=seed_grad, expand=expand, on_phase=progress, scalarize=scalarize)
             for remark in trace.remarks:  # e.g. that * between a matrix and a vector is not @
                 say(remark)
+            if nudge:
+                _nudges(trace, source, given, nudge, expand, fmt)
+                return
             if grad is not None:
                 from .render import full
 
                 write(full(_gradient(trace, grad)))
                 return
+    geo = None
+    if params is not None and not trust:
+        from .geometry import geometry, parse_params
+
+        with error_boundary(json_errors=fmt is Format.json, traceback=traceback):
+            geo = geometry(trace.gradients, parse_params(params, list(trace.gradients)))
     with error_boundary(traceback=traceback):  # output that cannot be written: one line, exit 1
         if trust:
             _show_trust(result, fmt, all_rows, latex, then=(lambda: _graph_after(result.trace)) if graph else None)
             return
-        _show(trace, fmt, all_rows)
+        _show(trace, fmt, all_rows, geo)
         if graph:
             _graph_after(trace)
 
@@ -182,6 +195,40 @@ def _run_batch(job, reader, fmt: Format, grad: str | None, stream) -> int:  # ty
     return status
 
 
+def _check_options(check: bool, eps: float | None, difference: str | None, nodes: bool,
+                   nudge: Optional[List[str]]) -> None:
+    """--eps, --difference and --nodes only make sense with --check; --nudge not with it."""
+    import math
+
+    given = [flag for flag, on in (("--eps", eps is not None), ("--difference", difference is not None),
+                                   ("--nodes", nodes)) if on]
+    if given and not check:
+        raise ValueBindingError(f"{', '.join(given)} {'goes' if len(given) == 1 else 'go'} with --check",
+                                hint="add --check, e.g. bprop eval \"x^2\" x=3 --check --eps 0.001")
+    if eps is not None and not (math.isfinite(eps) and eps > 0):
+        raise ValueBindingError(f"--eps must be a positive number, not {eps}")
+    if nudge and check:
+        raise ValueBindingError("--nudge and --check are separate questions: ask one at a time")
+
+
+def _nudges(trace, source: str, given, texts: List[str], expand: bool, fmt: Format) -> None:  # type: ignore[no-untyped-def]
+    """--nudge NAME=h ...: the output before and after each nudge, beside gradient * h."""
+    from .graph import compile_program
+    from .nudge import nudge, parse_nudge
+    from .render.nudge import nudge_json, nudge_lines, nudge_plain
+    from .values import bind
+
+    graph = compile_program(source, expand=expand)
+    at = bind(graph, given)
+    results = [nudge(graph, at, trace, *parse_nudge(text)) for text in texts]
+    if fmt is Format.json:
+        write(nudge_json(trace, results))
+    elif fmt in (Format.plain, Format.csv, Format.tsv):
+        write("\n".join(nudge_plain(trace.output, results)))
+    else:
+        write("\n".join(nudge_lines(trace.output, results)))
+
+
 def _batch_outcomes(job, reader, writer, grads: list[str], chunked: bool):  # type: ignore[no-untyped-def]
     """(row, result, error) per row. A batch read from a file is evaluated in chunks of rows
     as numpy columns when numpy is there (the same numbers, bit for bit); from a pipe, row by
@@ -196,19 +243,19 @@ def _batch_outcomes(job, reader, writer, grads: list[str], chunked: bool):  # ty
     return ((row, None, None) for row in reader)
 
 
-def _show(trace, fmt: Format, all_rows: bool) -> None:  # type: ignore[no-untyped-def]
+def _show(trace, fmt: Format, all_rows: bool, geo=None) -> None:  # type: ignore[no-untyped-def]
     if fmt is Format.json:
         from .render.json import write_json
 
-        write(lambda out: write_json(trace, out))
+        write(lambda out: write_json(trace, out, geo))
     elif fmt is Format.plain:
         from .render.plain import write_plain
 
-        write(lambda out: write_plain(trace, out))
+        write(lambda out: write_plain(trace, out, geo))
     elif fmt is Format.markdown:
         from .render.markdown import write_markdown
 
-        write(lambda out: write_markdown(trace, out))
+        write(lambda out: write_markdown(trace, out, geo))
     elif fmt in (Format.csv, Format.tsv):
         from .render.delimited import SEPARATORS, write_delimited
 
@@ -220,11 +267,11 @@ def _show(trace, fmt: Format, all_rows: bool) -> None:  # type: ignore[no-untype
             out = console()
             out.on_broken_pipe = _broken_pipe  # type: ignore[method-assign]
             try:
-                print_table(trace, all_rows, out)
+                print_table(trace, all_rows, out, geo)
             except BrokenPipeError:
                 write("")
             return
-        show_renderable(lambda width: render_table(trace, all_rows, width))
+        show_renderable(lambda width: render_table(trace, all_rows, width, geo))
 
 
 def _broken_pipe() -> None:
@@ -279,13 +326,24 @@ def graph_command(args: Optional[List[str]], file: Optional[Path] = None, exampl
 def explain_command(args: Optional[List[str]], file: Optional[Path] = None, example: Optional[str] = None,
                     values_file: Optional[Path] = None, seed_grad: float = 1.0, expand: bool = False,
                     all_rows: bool = False, traceback: bool = False, scalarize: bool = False,
-                    step: bool = False) -> None:
+                    step: bool = False, params: Optional[str] = None, lr: Optional[float] = None) -> None:
     """`bprop explain`: narrate a program step by step, or teach a topic or a gate."""
     trace = None
     with error_boundary(traceback=traceback):
         from .lessons import index, is_topic_like, lesson, topic_words
 
         positional = list(args or [])
+        if positional and positional[0] == "gradient-descent" and (len(positional) > 1 or file or example):
+            from .descent_lesson import descent_lesson  # one step of the user's own program
+
+            source, values = program_and_values(positional[1:], file, example, values_file, seed_grad)
+            shown = positional[1:] if file is None and example is None else \
+                (["-f", str(file)] if file is not None else ["--example", str(example)]) + positional[1:]
+            blocks = descent_lesson(source, values, shown, params, lr)
+            tell(blocks)
+            return
+        if params is not None or lr is not None:
+            raise ValueBindingError("--params and --lr go with: bprop explain gradient-descent EXPR NAME=VALUE ...")
         program_given = file is not None or example is not None or values_file is not None
         if not program_given and (not positional or (is_topic_like(positional[0]) and len(positional) == 1)):
             blocks = lesson(positional[0]) if positional else index()

@@ -52,6 +52,8 @@ class CheckReport:
     checks: tuple[GradCheck, ...]
     eps: float = EPS
     note: str | None = None  # said once for every input, e.g. why sympy was not asked
+    difference: str = "central"  # or "forward": (f(x+h) - f(x)) / h
+    absolute: bool = False  # h = eps as given (--eps), not eps * max(1, |x|)
 
     @property
     def passed(self) -> bool:
@@ -65,6 +67,8 @@ class CheckReport:
         return {
             "passed": self.passed,
             "eps": self.eps,
+            "difference": self.difference,
+            "step": "absolute" if self.absolute else "relative",
             "note": self.note,
             "tolerance": {"numeric": dict(zip(("atol", "rtol"), NUMERIC_TOL)),
                           "symbolic": dict(zip(("atol", "rtol"), SYMBOLIC_TOL))},
@@ -101,12 +105,16 @@ def _kink_states(graph: Graph, values: Sequence[float]) -> dict[int, tuple[Any, 
 
 
 def _numeric(graph: Graph, at: dict[str, float], name: str, seed: float,
-             centre: dict[int, tuple[Any, ...]]) -> tuple[float | None, str | None, str | None]:
-    """(estimate, why it is missing, a kink crossed within eps) for one input."""
+             centre: dict[int, tuple[Any, ...]], eps: float | None = None,
+             difference: str = "central") -> tuple[float | None, str | None, str | None]:
+    """(estimate, why it is missing, a kink crossed within eps) for one input.
+
+    h is eps * max(1, |x|) by default (relative for large inputs, where x + 1e-6 would equal x),
+    or exactly `eps` when the user gave one."""
     sides = []
     kink = None
-    h = EPS * max(1.0, abs(at[name]))  # relative for large inputs, where x + 1e-6 would equal x
-    for sign in (1, -1):
+    h = EPS * max(1.0, abs(at[name])) if eps is None else eps
+    for sign in (1, -1) if difference == "central" else (1, 0):
         shifted = {**at, name: at[name] + sign * h}
         try:
             values = forward(graph, shifted)
@@ -118,7 +126,8 @@ def _numeric(graph: Graph, at: dict[str, float], name: str, seed: float,
             if kink is None and state != centre.get(i):
                 node = graph.nodes[i]
                 kink = f"{node.id} = {node.gate.expression([graph.label(j) for j in node.inputs])} switches branch within eps of {name}"
-    estimate = seed * (sides[0] - sides[1]) / (2 * h)
+    span = 2 * h if difference == "central" else h
+    estimate = seed * (sides[0] - sides[1]) / span
     if not math.isfinite(estimate):
         return None, "the central difference overflows", kink
     return estimate, None, kink
@@ -136,8 +145,24 @@ def _real(x: sympy.Expr) -> float | None:
     return value.real
 
 
-def crosscheck(graph: Graph, at: Mapping[str, float], trace: Trace) -> CheckReport:
-    """Compare every gradient of `trace` (computed at `at`) with both estimates."""
+def _node_numeric(graph: Graph, at: dict[str, float], index: int, seed: float, h: float,
+                  difference: str) -> tuple[float | None, str | None]:
+    """A finite difference for an intermediate node: move it, recompute what follows."""
+    from .nudge import shifted_output
+
+    try:
+        ahead = shifted_output(graph, at, index, h)
+        behind = shifted_output(graph, at, index, -h) if difference == "central" else forward(graph, at)[graph.output]
+    except BpropError as err:
+        return None, f"a step of eps leaves the domain ({err.message.split(':')[0]})"
+    estimate = seed * (ahead - behind) / (2 * h if difference == "central" else h)
+    return (estimate, None) if math.isfinite(estimate) else (None, "the difference overflows")
+
+
+def crosscheck(graph: Graph, at: Mapping[str, float], trace: Trace, *, eps: float | None = None,
+               difference: str = "central", nodes: bool = False) -> CheckReport:
+    """Compare every gradient of `trace` (computed at `at`) with both estimates; with `nodes`,
+    every named intermediate's gradient too (against a finite difference only)."""
     at = {name: float(at[name]) for name in graph.inputs}
     centre = _kink_states(graph, forward(graph, at))
     notes = {n.id: n.note for n in trace.nodes if n.note}
@@ -147,7 +172,7 @@ def crosscheck(graph: Graph, at: Mapping[str, float], trace: Trace) -> CheckRepo
     point = {symbol(name): sympy.Rational(value) for name, value in at.items()}  # the float's exact value
     checks = []
     for name, engine in trace.gradients.items():
-        numeric, missing, kink = _numeric(graph, at, name, trace.seed, centre)
+        numeric, missing, kink = _numeric(graph, at, name, trace.seed, centre, eps, difference)
         symbolic, derivative, why_symbolic = None, "", None
         if output is not None:
             d = sympy.diff(output, symbol(name))
@@ -164,9 +189,20 @@ def crosscheck(graph: Graph, at: Mapping[str, float], trace: Trace) -> CheckRepo
                 why_symbolic = "sympy's derivative has no real value here"
         checks.append(_judge(name, engine, numeric, symbolic, derivative, notes, kink,
                              [r for r in (missing, why_symbolic) if r]))
+    if nodes:
+        values = forward(graph, at)
+        for index, name in sorted(graph.names.items()):
+            node_id = graph.ids[index]
+            if graph.ops[index] in ("input", "const") or node_id in trace.gradients or index == graph.output:
+                continue
+            h = EPS * max(1.0, abs(values[index])) if eps is None else eps
+            numeric, missing = _node_numeric(graph, at, index, trace.seed, h, difference)
+            checks.append(_judge(node_id, trace.node(node_id).grad, numeric, None, "", notes, None,
+                                 [r for r in (missing,) if r]))
     note = None if output is not None else \
-        f"sympy was not asked: the program has more than {MAX_NODES} nodes (central differences only)"
-    return CheckReport(tuple(checks), note=note)
+        f"sympy was not asked: the program has more than {MAX_NODES} nodes ({difference} differences only)"
+    return CheckReport(tuple(checks), eps=EPS if eps is None else eps, note=note, difference=difference,
+                       absolute=eps is not None)
 
 
 def _judge(name: str, engine: float, numeric: float | None, symbolic: float | None, derivative: str,

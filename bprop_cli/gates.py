@@ -236,6 +236,50 @@ def _positive(what: str) -> Callable[..., str | None]:
     return check
 
 
+def _bce(p: float, y: float) -> float:
+    """-(y*log(p) + (1-y)*log(1-p)); a term whose weight is 0 is left out (so p = 1, y = 1 is fine)."""
+    return -((y * math.log(p) if y != 0 else 0.0) + ((1.0 - y) * math.log1p(-p) if y != 1 else 0.0))
+
+
+def _bce_domain(p: float, y: float) -> str | None:
+    if not 0.0 < p < 1.0:
+        return "bce needs a probability strictly between 0 and 1 (its log would be infinite)"
+    return None
+
+
+def _bce_local(p: float, y: float, out: float) -> Local:
+    return ((p - y) / (p * (1.0 - p)), math.log1p(-p) - math.log(p))
+
+
+def _bce_logits(z: float, y: float) -> float:
+    # softplus(z) - y*z, written so that no exp overflows and (1 - y)*z does not cancel
+    if z >= 0:
+        return (1.0 - y) * z + math.log1p(math.exp(-z))
+    return -y * z + math.log1p(math.exp(z))
+
+
+def _bce_logits_local(z: float, y: float, out: float) -> Local:
+    # sigmoid(z) - y without cancellation: near z = 0 as tanh(z/2)/2 + (1/2 - y), else from the
+    # smaller of sigmoid(z) and sigmoid(-z)
+    if abs(z) < 1:
+        dz = 0.5 * math.tanh(0.5 * z) + (0.5 - y)
+    elif z > 0:
+        dz = (1.0 - y) - _sigmoid(-z)
+    else:
+        dz = _sigmoid(z) - y
+    return (dz, -z)
+
+
+def _label_domain(name: str) -> Callable[..., str | None]:
+    def check(a: float, y: float) -> str | None:
+        if name == "bce" and not 0.0 < a < 1.0:
+            return "bce needs a probability strictly between 0 and 1 (its log would be infinite)"
+        if not 0.0 <= y <= 1.0:
+            return f"{name} needs a target (label) between 0 and 1"
+        return None
+    return check
+
+
 R = register
 R(Gate("add", 2, lambda a, b: a + b, lambda a, b, out: (1.0, 1.0), "{0} + {1}", ("1", "1"),
        "add distributes: every input receives the upstream gradient unchanged"))
@@ -304,6 +348,15 @@ F(Gate("softmax", 1, lambda a: 1.0, lambda a, out: (0.0,), "softmax({0})", ("0",
 F(Gate("mse", 2, lambda a, b: (a - b) * (a - b), lambda a, b, out: (2.0 * (a - b), -2.0 * (a - b)),
        "mse({0}, {1})", ("2*({0} - {1})", "-2*({0} - {1})"),
        "mean squared error sends 2*(yhat - y)/n to the prediction and the opposite to the target"))
+# Loss gates on numbers: binary cross-entropy on a probability, and on a logit (sigmoid and
+# cross-entropy fused, as PyTorch's BCEWithLogitsLoss).
+F(Gate("bce", 2, _bce, _bce_local, "bce({0}, {1})", ("({0} - {1})/({0}*(1 - {0}))", "log(1 - {0}) - log({0})"),
+       "bce sends (p - y)/(p*(1-p)) to the probability: huge when a confident p is wrong",
+       domain=_label_domain("bce")))
+F(Gate("bce_logits", 2, _bce_logits, _bce_logits_local, "bce_logits({0}, {1})",
+       ("sigmoid({0}) - {1}", "-{0}"),
+       "cross-entropy on a logit sends sigmoid(z) - y back: prediction minus target, never huge",
+       domain=_label_domain("bce_logits")))
 del R, F
 
 CONSTANTS: dict[str, float] = {"pi": math.pi, "e": math.e}
@@ -368,6 +421,15 @@ LESSONS: dict[str, tuple[str, tuple[str, ...], str]] = {
     "mse": ("mse(yhat, y) = mean((yhat - y)^2), the mean squared error over all n entries: the prediction "
             "receives 2*(yhat - y)/n and the target the opposite. On numbers (n = 1) it is (yhat - y)^2.",
             ("mse(w * x, y)", "w=0.5", "x=2", "y=3"), ""),
+    "bce": ("bce(p, y) = -(y*log(p) + (1-y)*log(1-p)) scores a probability p against a label y in [0, 1]. "
+            "Its slope (p - y)/(p*(1-p)) blows up as a wrong prediction grows confident (p near 0 or 1), "
+            "which is why networks end in a logit and use bce_logits instead.",
+            ("bce(p, y)", "p=0.7", "y=1"), "-({1}*log({0}) + (1 - {1})*log(1 - {0}))"),
+    "bce_logits": ("bce_logits(z, y) is the cross-entropy of sigmoid(z) against y, taken on the logit z "
+                   "(PyTorch's BCEWithLogitsLoss). Chaining sigmoid's s*(1-s) into bce's (s - y)/(s*(1-s)) "
+                   "cancels the fraction: the logit's gradient is just sigmoid(z) - y, the prediction minus "
+                   "the target, finite everywhere.", ("bce_logits(z, y)", "z=0.5", "y=1"),
+                   "softplus({0}) - {1}*{0}"),
 }
 for _name, (_lesson, _example, _expand) in LESSONS.items():
     GATES[_name] = GATES[_name]._replace(lesson=_lesson, example=_example, expand=_expand)
@@ -511,6 +573,9 @@ ELEMENTWISE: dict[str, tuple[Callable[..., Any], Callable[..., Any]]] = {
     "abs": (lambda np, a: np.abs(a), lambda np, a, out: (np.sign(a),)),
     "max": (_vmax, _vties),
     "min": (_vmin, _vties),
+    "bce": (lambda np, p, y: -(np.where(y != 0, y * np.log(p), 0.0) + np.where(y != 1, (1.0 - y) * np.log1p(-p), 0.0)),
+            lambda np, p, y, out: ((p - y) / (p * (1.0 - p)), np.log1p(-p) - np.log(p))),
+    "bce_logits": (lambda np, z, y: _vsoftplus(np, z) - y * z, lambda np, z, y, out: (_vsigmoid(np, z) - y, -z)),
 }
 NOT_ELEMENTWISE: dict[str, tuple[Callable[..., Any], Callable[..., Any], Callable[..., Any], tuple[str, ...]]] = {
     "matmul": (lambda np, a, b: np.matmul(a, b), _matmul_vjp, _matmul_shape,

@@ -76,6 +76,8 @@ FORMS: dict[str, Callable[..., S]] = {
     "mean": lambda a: a,
     "softmax": lambda a: sympy.Integer(1),
     "mse": lambda a, b: (a - b) ** 2,
+    "bce": lambda p, y: -(y * sympy.log(p) + (1 - y) * sympy.log(1 - p)),
+    "bce_logits": lambda z, y: sympy.log(1 + sympy.exp(z)) - y * z,
 }
 
 CONSTANTS: dict[str, S] = {"pi": sympy.pi, "e": sympy.E}

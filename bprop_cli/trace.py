@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, Iterator, NamedTuple
 
 from .gates import GATES
+from .geometry import geometry
 
 if TYPE_CHECKING:
     from .graph import Graph
@@ -253,6 +254,7 @@ class Trace(NamedTuple):
             "seed": _plain(self.seed),
             "inputs": {k: _plain(v) for k, v in self.inputs.items()},
             "gradients": {k: _plain(v) for k, v in self.gradients.items()},
+            **geometry(self.gradients).to_dict(),  # gradient_norm, gradient_direction
         }
 
     def to_dict(self) -> dict[str, Any]:

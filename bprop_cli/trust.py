@@ -32,7 +32,8 @@ def needs_symbolic(source: str, given: Mapping[str, str]) -> bool:
 
 
 def evaluate(source: str, given: Mapping[str, str], *, seed: float = 1.0, check: bool = False,
-             symbolic: bool = False, exact: bool = False, latex: bool = False) -> TrustResult:
+             symbolic: bool = False, exact: bool = False, latex: bool = False, eps: float | None = None,
+             difference: str = "central", nodes: bool = False) -> TrustResult:
     """Run what the flags ask for; variables without values stay symbols unless a number is needed."""
     from . import run
 
@@ -69,5 +70,5 @@ def evaluate(source: str, given: Mapping[str, str], *, seed: float = 1.0, check:
         from .values import bind
 
         assert trace is not None
-        report = crosscheck(graph, bind(graph, given), trace)
+        report = crosscheck(graph, bind(graph, given), trace, eps=eps, difference=difference, nodes=nodes)
     return TrustResult(graph, trace, sym, report)

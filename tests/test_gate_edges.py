@@ -61,6 +61,13 @@ def _sigmoid(x):  # type: ignore[no-untyped-def]
     return 1 / (1 + mpmath.exp(-x))
 
 
+def _sigmoid_minus(z, y):  # type: ignore[no-untyped-def]
+    """sigmoid(z) - y at 60 digits without cancellation (mpmath's exponent range has no overflow)."""
+    if abs(z) < 1:
+        return mpmath.tanh(z / 2) / 2 + (mpmath.mpf(1) / 2 - y)
+    return (1 - y) - _sigmoid(-z) if z > 0 else _sigmoid(z) - y
+
+
 # gate -> (inputs as mpf) -> (value, local derivatives); ERR where there is no finite real answer.
 REFERENCE: dict[str, Callable[..., tuple]] = {
     "add": lambda a, b: (a + b, (_m(1), _m(1))),
@@ -90,6 +97,11 @@ REFERENCE: dict[str, Callable[..., tuple]] = {
     "mean": lambda a: (a, (_m(1),)),
     "softmax": lambda a: (_m(1), (_m(0),)),
     "mse": lambda a, b: ((a - b) ** 2, (2 * (a - b), -2 * (a - b))),
+    "bce": lambda p, y: (ERR, ()) if not (0 < p < 1 and 0 <= y <= 1) else (
+        -((y * mpmath.log(p) if y != 0 else 0) + ((1 - y) * mpmath.log1p(-p) if y != 1 else 0)),
+        ((p - y) / (p * (1 - p)), mpmath.log1p(-p) - mpmath.log(p))),
+    "bce_logits": lambda z, y: (ERR, ()) if not 0 <= y <= 1 else (
+        mpmath.log1p(mpmath.exp(z)) - y * z, (_sigmoid_minus(z, y), -z)),
 }
 
 def grid(name: str) -> list[tuple[float, ...]]:

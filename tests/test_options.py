@@ -14,7 +14,7 @@ from bprop_cli.options import ProgramCommand
 from conftest import bprop
 
 PROGRAM_COMMANDS = sorted(name for name, cmd in get_command(app).commands.items()  # type: ignore[attr-defined]
-                          if isinstance(cmd, ProgramCommand))
+                          if isinstance(cmd, ProgramCommand) and getattr(cmd, "shared_options", True))
 
 
 TRACE_VIEWS = ("eval", "explain", "graph")  # the commands that show a whole trace

@@ -47,7 +47,7 @@ def render_check_table(report: CheckReport, all_rows: bool = False) -> Renderabl
     table = _table()
     table.add_column("input", style="cyan", no_wrap=True)
     table.add_column("engine", justify="right", no_wrap=True)
-    table.add_column("central diff", justify="right", no_wrap=True)
+    table.add_column(f"{report.difference} diff", justify="right", no_wrap=True)
     table.add_column("rel err", justify="right", no_wrap=True)
     table.add_column("sympy", justify="right", no_wrap=True)
     table.add_column("rel err", justify="right", no_wrap=True)
@@ -59,10 +59,11 @@ def render_check_table(report: CheckReport, all_rows: bool = False) -> Renderabl
             Text(short(c.symbolic)), Text(error(c.symbolic_error)), Text(c.status, style=STYLE.get(c.status, "yellow")),
         )
     tol = ("agrees when |engine - estimate| <= atol + rtol*|estimate|, with\n"
-           f"atol {NUMERIC_TOL[0]:g}, rtol {NUMERIC_TOL[1]:g} (central difference) and "
+           f"atol {NUMERIC_TOL[0]:g}, rtol {NUMERIC_TOL[1]:g} ({report.difference} difference) and "
            f"atol {SYMBOLIC_TOL[0]:g}, rtol {SYMBOLIC_TOL[1]:g} (sympy)")
     parts: list[RenderableType] = [
-        _heading(f"Check: each gradient against a central difference (eps = {report.eps:g}) and sympy"),
+        _heading(f"Check: each gradient against a {report.difference} difference "
+                 f"({'h' if report.absolute else 'eps'} = {report.eps:g}) and sympy"),
         table,
     ]
     if len(shown) < len(report.checks):

@@ -16,6 +16,7 @@ from json.encoder import encode_basestring_ascii as _string  # what json.dumps u
 from typing import TextIO
 
 from ..gates import GATES
+from ..geometry import Geometry
 from ..graph import TEXT_LIMIT
 from ..trace import BackwardStep, BackwardSteps, NodeRecord, NodeRecords, Tape, Trace
 from .columns import quick_formula
@@ -24,16 +25,17 @@ _CHUNK = 4096  # records formatted per write
 _number = float.__repr__  # what json.dumps writes for a float; the engine never lets NaN or inf through
 
 
-def render_json(trace: Trace) -> str:
+def render_json(trace: Trace, geo: Geometry | None = None) -> str:
     out = io.StringIO()
-    write_json(trace, out)
+    write_json(trace, out, geo)
     return out.getvalue()
 
 
-def write_json(trace: Trace, out: TextIO) -> None:
+def write_json(trace: Trace, out: TextIO, geo: Geometry | None = None) -> None:
     """Write the object `trace.to_dict()`, laid out for reading and grep: top-level keys
-    indented, each node and each backward step on a line of its own."""
-    head = json.dumps(trace.head(), indent=2, allow_nan=False)
+    indented, each node and each backward step on a line of its own; the gradient's norm and
+    direction (over the parameters, when named) after the gradients."""
+    head = json.dumps({**trace.head(), **(geo.to_dict() if geo else {})}, indent=2, allow_nan=False)
     out.write(head[: -len("\n}")] + ",\n")
     if trace.arrays:  # arrays as nested lists; a few nodes, each with its shape
         whole = trace.to_dict()

@@ -7,6 +7,7 @@ import re
 from typing import Iterator, TextIO
 
 from ..gates import GATES
+from ..geometry import Geometry, geometry
 from ..trace import Tape, Trace
 from . import num
 from .columns import Expressions, chunks, quick_formula, tape_of
@@ -48,14 +49,14 @@ FORWARD = (["node", "computes", "value"], "llrr")  # and d{output}/dnode
 BACKWARD = (["gate", "local derivative", "upstream × local = product", "gradient so far"], "lllr")
 
 
-def render_markdown(trace: Trace) -> str:
+def render_markdown(trace: Trace, geo: Geometry | None = None) -> str:
     """The whole document (without a final line end)."""
     out = io.StringIO()
-    write_markdown(trace, out)
+    write_markdown(trace, out, geo)
     return out.getvalue()[:-1]
 
 
-def write_markdown(trace: Trace, out: TextIO) -> None:
+def write_markdown(trace: Trace, out: TextIO, geo: Geometry | None = None) -> None:
     """The document, every line ended. A trace made by the engine has its rows made from its
     columns a chunk at a time (the very bytes its records give), written as they are made."""
     if trace.arrays:
@@ -87,6 +88,9 @@ def write_markdown(trace: Trace, out: TextIO) -> None:
         ["input", "value", cell(f"d{name}/d(input)")], "lrr",
         [[code(x), num(trace.inputs[x]), num(g)] for x, g in trace.gradients.items()],
     )
+    described = (geo or geometry(trace.gradients)).describe(name, num)
+    if described:
+        lines += ["", *(f"- {cell(line)}" for line in described)]
     notes = [f"\\* {code(n.id)}: {cell(n.note)}" for n in trace.noted_nodes()]  # type: ignore[arg-type]
     if notes:
         lines += ["", *notes]

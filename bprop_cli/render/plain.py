@@ -11,18 +11,24 @@ A program over vectors and matrices writes every array as a JSON list on its lin
 and, where a step of an array gate has no single local derivative, writes its rule in matrix
 form in the LOCAL column (`transpose(W2) @ upstream`). A broadcast note becomes a line
 `broadcast NODE INPUT TEXT`.
+
+After the gradients, the gradient as a vector:
+    norm   |GRADIENT|  (over the inputs, or the parameters with --params)
+    direction  INPUT-NAME  GRADIENT/|GRADIENT|  (none when the gradient is zero)
+    param  NAME / data  NAME  (with --params)
 """
 
 from __future__ import annotations
 
 from typing import Iterator, TextIO
 
+from ..geometry import Geometry, geometry
 from ..trace import Tape, Trace
 from . import full
 from .columns import chunks, tape_of
 
 
-def render_plain(trace: Trace) -> Iterator[str]:
+def render_plain(trace: Trace, geo: Geometry | None = None) -> Iterator[str]:
     """The lines (without line ends), record by record."""
     for n in trace.nodes:
         yield "\t".join(("node", n.id, n.op, ",".join(n.inputs) or "-", full(n.value), full(n.grad)))
@@ -37,28 +43,36 @@ def render_plain(trace: Trace) -> Iterator[str]:
         for s in trace.backward:
             if s.note:
                 yield f"broadcast\t{s.node}\t{s.input}\t{s.note}"
-    yield from _tail(trace)
+    yield from _tail(trace, geo)
 
 
-def write_plain(trace: Trace, out: TextIO) -> None:
+def write_plain(trace: Trace, out: TextIO, geo: Geometry | None = None) -> None:
     """Write render_plain's lines, each ended; from the trace's columns when it has them (the
     same bytes, a chunk at a time, with no record objects)."""
     tape = tape_of(trace)
     if tape is None:
-        out.writelines(line + "\n" for line in render_plain(trace))
+        out.writelines(line + "\n" for line in render_plain(trace, geo))
         return
     vs, gs = list(map(full, tape.values)), list(map(full, tape.grads))
     _nodes(tape, vs, gs, out)
     _steps(tape, vs, gs, out)
-    out.writelines(line + "\n" for line in _tail(trace))
+    out.writelines(line + "\n" for line in _tail(trace, geo))
 
 
-def _tail(trace: Trace) -> Iterator[str]:
+def _tail(trace: Trace, geo: Geometry | None = None) -> Iterator[str]:
     for n in trace.noted_nodes():
         yield f"note\t{n.id}\t{n.note}"
     yield f"value\t{trace.output}\t{full(trace.value)}"
     for name, g in trace.gradients.items():
         yield f"grad\t{name}\t{full(g)}"
+    geo = geo or geometry(trace.gradients)
+    if geo.over:
+        yield f"norm\t{full(geo.norm)}"
+        for name, d in (geo.direction or {}).items():
+            yield f"direction\t{name}\t{full(d)}"
+    if geo.chosen:
+        yield from (f"param\t{name}" for name in geo.over)
+        yield from (f"data\t{name}" for name in geo.data)
 
 
 def _nodes(tape: Tape, vs: list[str], gs: list[str], out: TextIO) -> None:

@@ -9,6 +9,7 @@ from rich.console import Console, Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
+from ..geometry import Geometry, geometry
 from ..trace import Trace
 from . import num
 from .safe import visible
@@ -341,7 +342,7 @@ def array_step_notes(trace: Trace) -> list[Text]:
     return [Text(f"* {s.input}: {s.note}", style="yellow") for s in trace.backward if s.rule is not None and s.note]
 
 
-def render_array_table(trace: Trace, all_rows: bool = False) -> RenderableType:
+def render_array_table(trace: Trace, all_rows: bool = False, geo: Geometry | None = None) -> RenderableType:
     from .grid import grid, shape_text
 
     out = trace.output
@@ -361,24 +362,25 @@ def render_array_table(trace: Trace, all_rows: bool = False) -> RenderableType:
         for name, g in trace.gradients.items():
             table.add_row(Text(name), Text(grid(g, all_rows)))
         parts += [_heading(f"Gradients of {out} = {grid(trace.value)}"), table]
+        parts += [Text(line) for line in (geo or geometry(trace.gradients)).describe(out, num)]
     parts += [Text(f"* {n.id}: {n.note}", style="yellow") for n in trace.noted_nodes()]
     return Group(*parts)
 
 
-def render_table(trace: Trace, all_rows: bool = False, width: int = 80) -> RenderableType:
+def render_table(trace: Trace, all_rows: bool = False, width: int = 80, geo: Geometry | None = None) -> RenderableType:
     if trace.arrays:
-        return render_array_table(trace, all_rows)
+        return render_array_table(trace, all_rows, geo)
     return Group(*(part if not isinstance(part, Rows) else _rich(part, all_rows)
-                   for part in table_parts(trace, all_rows, width)))
+                   for part in table_parts(trace, all_rows, width, geo)))
 
 
-def print_table(trace: Trace, all_rows: bool, console: Console) -> None:
+def print_table(trace: Trace, all_rows: bool, console: Console, geo: Geometry | None = None) -> None:
     """Print the report; with --all-rows, long tables are streamed a chunk of rows at a time
     (laid out by StreamedTable: Rich would lay out every row before printing the first)."""
     if trace.arrays:
-        console.print(render_array_table(trace, all_rows))
+        console.print(render_array_table(trace, all_rows, geo))
         return
-    for part in table_parts(trace, all_rows, console.width):
+    for part in table_parts(trace, all_rows, console.width, geo):
         if isinstance(part, Rows):
             if all_rows and summarised(part.count):
                 console.file.flush()
@@ -394,7 +396,8 @@ def streams(trace: Trace, all_rows: bool) -> bool:
                                               or summarised(len(trace.backward)))
 
 
-def table_parts(trace: Trace, all_rows: bool = False, width: int = 80) -> Iterator[RenderableType | Rows]:
+def table_parts(trace: Trace, all_rows: bool = False, width: int = 80,
+                geo: Geometry | None = None) -> Iterator[RenderableType | Rows]:
     """The report's parts in order: Rich renderables, and the two long tables as Rows."""
     out = trace.output
     yield program_text(trace.expression)
@@ -408,6 +411,7 @@ def table_parts(trace: Trace, all_rows: bool = False, width: int = 80) -> Iterat
     if trace.gradients:
         yield _heading(f"Gradients of {out} = {num(trace.value)}")
         yield gradient_table(trace)
+        yield from (Text(line) for line in (geo or geometry(trace.gradients)).describe(out, num))
     else:
         yield Text(f"{out} = {num(trace.value)} (no variables: nothing to differentiate)")
     for n in trace.noted_nodes():
