@@ -1,7 +1,7 @@
 """Graphviz DOT, written as plain text (no Graphviz needed to produce it).
 
-Left to right like the seeds: inputs are rounded boxes, gates circles with their symbol, the
-output a double circle. Each wire is labelled with its forward value (green, above) and the
+Left to right like the hand-drawn circuits of the CS231n notes: inputs are rounded boxes,
+gates circles with their symbol, the output a double circle. Each wire is labelled with its forward value (green, above) and the
 gradient flowing back along it (red, below); a node used more than once shows how its
 gradients add up.
 """

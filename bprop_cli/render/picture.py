@@ -18,7 +18,7 @@ from .safe import one_line
 
 INPUT, GATE, OUTPUT, CONST, CUT = "input", "gate", "output", "const", "cut"
 
-# The seeds draw negation as a multiply-by-minus-one gate.
+# Hand-drawn circuits (the CS231n notes) draw negation as a multiply-by-minus-one gate.
 SYMBOLS = {"neg": "*-1"}
 COMMUTATIVE = {"add", "mul"}
 
