@@ -225,16 +225,24 @@ class Simplifier:
         if not hasattr(signal, "setitimer") or threading.current_thread() is not threading.main_thread():
             return sympy.simplify(x) if sympy.count_ops(x) <= 20 else x  # no timer here: only small ones
 
+        # The alarm repeats every 50 ms until simplify stops: one that lands while Python runs a
+        # finalizer is reported as "unraisable" and lost, and the next one must still stop it.
+        armed = [True]
+
         def stop(signum, frame):  # type: ignore[no-untyped-def]
-            raise _OutOfTime
+            if armed[0]:
+                raise _OutOfTime
 
         previous = signal.signal(signal.SIGALRM, stop)
-        signal.setitimer(signal.ITIMER_REAL, left)
+        signal.setitimer(signal.ITIMER_REAL, left, 0.05)
         try:
-            return sympy.simplify(x)
+            try:
+                return sympy.simplify(x)
+            finally:
+                armed[0] = False
+                signal.setitimer(signal.ITIMER_REAL, 0)
         except _OutOfTime:
             self.gave_up = True
             return x
         finally:
-            signal.setitimer(signal.ITIMER_REAL, 0)
             signal.signal(signal.SIGALRM, previous)

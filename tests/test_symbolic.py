@@ -223,3 +223,25 @@ def test_simplify_has_a_time_budget() -> None:
     simplify = Simplifier(0.2)
     derivative = sympy.diff(nested, x)
     assert simplify(derivative) == derivative and simplify.gave_up
+
+
+def test_simplify_budget_survives_a_lost_alarm(monkeypatch: pytest.MonkeyPatch) -> None:
+    """An alarm landing in a finalizer is swallowed ("unraisable"); the next must still stop simplify."""
+    import time
+
+    from bprop_cli import sympy_gates
+
+    def swallows_the_first_alarm(x):  # type: ignore[no-untyped-def]
+        try:
+            time.sleep(5)
+        except sympy_gates._OutOfTime:
+            pass  # what a finalizer does with it
+        time.sleep(5)
+        return x
+
+    monkeypatch.setattr(sympy_gates.sympy, "simplify", swallows_the_first_alarm)
+    simplify = sympy_gates.Simplifier(0.1)
+    started = time.monotonic()
+    x = sympy.Symbol("x")
+    assert simplify(x) == x and simplify.gave_up
+    assert time.monotonic() - started < 4
