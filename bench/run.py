@@ -382,11 +382,53 @@ def prompt_commands(runs: int, bprop: list[str], before: str | None = None) -> N
     base = statistics.median(cpu[floor, "now"])
     for name in (*floors, *commands):
         c = statistics.median(cpu[name, "now"])
-        was = f"{_ms(statistics.median(cpu[name, 'before'])):>6} " if before else ""
         if name in floors:
-            print(f"{name:42} {was if not before else ' ' * 7}{_ms(c):>6}")
+            print(f"{name:42} {' ' * 7 if before else ''}{_ms(c):>6}")
             continue
+        was = f"{_ms(statistics.median(cpu[name, 'before'])):>6} " if before else ""
         print(f"{name:42} {was}{_ms(c):>6} {_ms(c - base):>6}  {'met' if c < 0.1 else 'NOT met'}")
+
+
+def prompt_instructions(bprop: list[str], before: str | None = None) -> None:
+    """The same commands once each under valgrind's callgrind, on a terminal: the instructions
+    they execute, a count that does not move with the load of a shared machine (the CPU time
+    of each is about this count over the machine's speed of the moment; `import typer` gives it)."""
+    if not shutil.which("valgrind"):
+        print("\n(instructions: valgrind is not installed; apt-get install valgrind)")
+        return
+    env = {k: v for k, v in os.environ.items() if k not in ("NO_COLOR", "FORCE_COLOR")}
+    env.update(TERM="xterm-256color", COLUMNS="80", LINES="40")
+    versions = {"now": env}
+    if before:
+        versions = {"before": {**env, "PYTHONPATH": os.path.abspath(before)}, "now": env}
+    expr = ["(x+y)*z", "x=-2", "y=5", "z=-4"]
+    commands = {
+        "python -c pass": [PY, "-c", "pass"],
+        "python -c 'import typer'": [PY, "-c", "import typer"],
+        **{f"bprop {' '.join(a) if a[1:2] != ['(x+y)*z'] else a[0] + ' EXPR VALUES'}": [*bprop, *a] for a in (
+            ["--help"], ["eval", "--help"], ["eval", *expr], ["graph", *expr], ["explain"], ["explain", "mul"],
+            ["explain", *expr], ["examples"], ["quiz", "--help"], ["--version"])},
+    }
+    print("\nInstructions executed (callgrind, millions; on a terminal), and the ratio to `import typer`")
+    print(f"{'':42} " + " ".join(f"{v:>7} {'x typer':>7}" for v in versions))
+    typer_ir: dict[str, float] = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        log = os.path.join(tmp, "vg.log")
+        for name, cmd in commands.items():
+            cells = []
+            for version, venv in versions.items():
+                if not name.startswith("bprop") and version == "before":
+                    cells.append(f"{'':>7} {'':>7}")
+                    continue
+                run_on_terminal(["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null",
+                                 f"--log-file={log}", *cmd], venv)
+                text = Path(log).read_text()
+                ir = int(text.rpartition("Collected : ")[2].split()[0]) / 1e6
+                if "import typer" in name:
+                    typer_ir = {v: ir for v in versions}
+                ratio = f"{ir / typer_ir[version]:7.2f}" if typer_ir else f"{'':>7}"
+                cells.append(f"{ir:7,.0f} {ratio}")
+            print(f"{name:42} " + " ".join(cells))
 
 
 def end_to_end(shape: str, n: int) -> float | None:
@@ -572,6 +614,9 @@ def main() -> None:
                     help="run one part only (prompt: the commands a person types, on a terminal)")
     ap.add_argument("--before", metavar="DIR",
                     help="with --only prompt: also run the bprop_cli in DIR (an older version), taking turns")
+    ap.add_argument("--instructions", action="store_true",
+                    help="with --only prompt: also count each command's instructions under valgrind (slow, but"
+                         " the same on a loaded machine)")
     ap.add_argument("--format-sizes", default="1e5,1e6",
                     help="node counts for the comparison of output formats (default 1e5,1e6)")
     ap.add_argument("--table-sizes", default="1e4,2e4,4e4",
@@ -589,6 +634,8 @@ def main() -> None:
     if args.only == "prompt":
         _compile_installed(where)
         prompt_commands(args.runs or (10 if args.quick else 30), bprop_command(), args.before)
+        if args.instructions:
+            prompt_instructions(bprop_command(), args.before)
     if args.only in (None, "formats"):
         formats([int(float(s)) for s in args.format_sizes.split(",")], max(1, args.repeat),
                 [int(float(s)) for s in args.table_sizes.split(",") if s])
