@@ -180,6 +180,9 @@ def worker_bprop(shape: str, n: int, memory: bool, phase_runs: int) -> dict:
     trace = state["trace"]
     out["nodes"] = len(trace.nodes)
     out["check"] = _close((trace.value, trace.gradients["x"]), expected(shape, n))
+    import bprop_cli
+
+    out["path"] = bprop_cli.__path__[0]  # the driver checks that it is the installed bprop
     if memory:  # a second pass under tracemalloc (which slows it down, so it is not timed)
         state.clear()
         for name, phase in phases.items():
@@ -509,7 +512,8 @@ def _median_row(runs: list[dict]) -> dict:
     return row
 
 
-def scale(sizes: list[int], memory_up_to: int, peers: bool, repeat: int, repeat_up_to: int, phase_runs: int) -> None:
+def scale(sizes: list[int], memory_up_to: int, peers: bool, repeat: int, repeat_up_to: int, phase_runs: int,
+          where: dict) -> None:
     phases = ("parse", "forward", "backward", "json")
     have = {m: peers and _have(m) for m in ("micrograd", "torch")}
     for shape in SHAPES:
@@ -525,6 +529,8 @@ def scale(sizes: list[int], memory_up_to: int, peers: bool, repeat: int, repeat_
                 for peer in ("micrograd", "torch"):
                     runs[peer].append(_spawn(peer, shape, str(n)) if have[peer] else {})
             row = _median_row(runs["bprop"])
+            measured = {r["path"] for r in runs["bprop"] if "path" in r}
+            assert measured <= {where["path"]}, f"the workers imported {measured}, not {where['path']}"
             if "error" not in row:
                 row["peaks"] = runs["bprop"][0].get("peaks") or {}
             times = [t for t in runs["e2e"] if t is not None]
@@ -641,7 +647,8 @@ def main() -> None:
                 [int(float(s)) for s in args.table_sizes.split(",") if s])
     if args.only in (None, "scale"):
         scale(sizes, memory_up_to=0 if args.no_memory else int(args.memory_up_to), peers=not args.no_peers,
-              repeat=max(1, args.repeat), repeat_up_to=int(args.repeat_up_to), phase_runs=max(1, args.phase_runs))
+              repeat=max(1, args.repeat), repeat_up_to=int(args.repeat_up_to), phase_runs=max(1, args.phase_runs),
+              where=where)
 
 
 if __name__ == "__main__":
