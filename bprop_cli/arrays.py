@@ -96,20 +96,14 @@ def _checked(value: object, name: str) -> np.ndarray:
 
 def _leaves(nested: Any, name: str) -> Any:
     """Check the nesting (rank 1 or 2, rectangular, not empty) and make every leaf a float."""
-    from .values import constant_value
+    from .values import as_float, constant_value
 
     def leaf(x: object, where: str) -> float:
         if isinstance(x, bool) or not isinstance(x, (int, float, str)):
             raise ValueBindingError(f"{name}{where} must be a number, not {_short(x)}")
         if isinstance(x, str):
             return constant_value(x, f"{name}{where}")
-        try:
-            out = float(x)
-        except OverflowError:
-            raise ValueBindingError(f"{name}{where} is too large for double precision") from None
-        if not math.isfinite(out):
-            raise ValueBindingError(f"{name}{where} is {out}; values must be finite numbers")
-        return out
+        return as_float(x, f"{name}{where}")
 
     if not isinstance(nested, (list, tuple)):
         raise ValueBindingError(f"the value of {name} is not a list")
