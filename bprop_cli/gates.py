@@ -335,7 +335,7 @@ F(Gate("min", 0, min, lambda *xs: _ties(xs[:-1], xs[-1]), "", ("1 if {i} is the 
 # Gates for vectors and matrices. On numbers (a scalar program) sum, mean and transpose are the
 # identity, softmax of one number is 1, and mse(a, b) is (a - b)^2; the matrix product needs arrays.
 R(Gate("matmul", 2, lambda a, b: a * b, lambda a, b, out: (b, a), "{0} @ {1}", ("{1}", "{0}"),
-       "the matrix product sends upstream @ transpose(B) back to A and transpose(A) @ upstream back to B",
+       "for A @ B, the matrix product sends upstream @ transpose(B) back to A and transpose(A) @ upstream back to B",
        array_only=True))
 F(Gate("transpose", 1, lambda a: a, lambda a, out: (1.0,), "transpose({0})", ("1",),
        "transpose only rearranges entries: the gradient is transposed back"))

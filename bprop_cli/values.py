@@ -32,6 +32,8 @@ def constant_value(text: str, name: str = "") -> float:
             raise ValueBindingError(f"{what}, {shown!r}, has a unit ({unit[1]!r})",
                                     hint=f"values have no units: write just the number, {name or 'x'}={unit[0]}") from None
         raise ValueBindingError(f"{what}, {shown!r}, is not a number: {err.message}", hint=err.hint) from None
+    if any(n.lower() in ("nan", "inf", "infinity") for n in graph.inputs):
+        raise ValueBindingError(f"{what} is {shown}: values must be finite numbers (NaN and infinity have no gradient)")
     if graph.inputs or graph.ops[graph.output] != CONST:
         names = ", ".join(graph.inputs)
         raise ValueBindingError(
