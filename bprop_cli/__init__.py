@@ -13,7 +13,7 @@ from __future__ import annotations
 import gc
 from typing import TYPE_CHECKING, Any, Callable, Mapping
 
-from .errors import BpropError, EvalError, ExitStatus, ParseError
+from .errors import BpropError, EvalError, ExitStatus, ParseError, ValueBindingError
 
 if TYPE_CHECKING:
     from .engine import backward, forward
@@ -72,22 +72,22 @@ def run(
         phase("forward pass")
         computed = forward(graph, bound)
         phase("backward pass")
-        return backward(graph, computed, _scalar_seed(seed))
+        return backward(graph, computed, _scalar_seed(seed, graph.ids[graph.output]))
     finally:
         if enabled:
             gc.enable()
 
 
-def _scalar_seed(seed: object) -> float:
+def _scalar_seed(seed: object, output: str) -> float:
     from .values import as_float
 
     if isinstance(seed, (int, float)) and not isinstance(seed, bool):
         return as_float(seed, "the seed gradient")  # a huge int, NaN or inf: a BpropError
-    if isinstance(seed, str):
+    if isinstance(seed, str) and not seed.lstrip().startswith("["):
         from .values import constant_value
 
         return constant_value(seed, "--seed-grad")
-    raise BpropError("the output is a number, so --seed-grad must be a number")
+    raise ValueBindingError(f"the output {output} is a number, so --seed-grad must be a number")
 
 
 def _quiet(phase: str) -> None:
