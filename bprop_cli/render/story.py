@@ -12,6 +12,7 @@ from rich.table import Table
 from rich.text import Text
 
 from ..tutor import Block
+from .fold import fold_formula, fold_program_line
 
 INDENT = 5  # width of the step-number gutter, "12. "
 
@@ -37,10 +38,12 @@ def _rows_plain(rows: tuple[tuple[str, str], ...], width: int) -> list[str]:
             lines += _matrix_row(label, formula, lead, min(label_width, STACK), width)
             continue
         if label_width > STACK:
-            lines += _wrap(label, width, lead, lead + "  ") + _wrap(formula, width, lead + "    ", lead + "    ")
+            lines += _wrap(label, width, lead, lead + "  ")
+            lines += [lead + "    " + line for line in fold_formula(formula, width - len(lead) - 4).split("\n")]
             continue
         first = f"{lead}{label.ljust(label_width)}  "
-        lines += _wrap(formula, width, first, " " * len(first))
+        folded = fold_formula(formula, width - len(first)).split("\n")
+        lines += [first + folded[0], *(" " * len(first) + line for line in folded[1:])]
     return lines
 
 
@@ -78,10 +81,11 @@ def story_plain(blocks: Iterable[Block], width: int = 80) -> str:
             title = _wrap(b.text, width, "", "")
             lines += [*title, "=" * max(map(len, title))]
         elif b.kind == "heading":
-            lines += ["", b.text, "-" * min(len(b.text), width)]
+            heading = _wrap(b.text, width, "", "")
+            lines += ["", *heading, "-" * max(map(len, heading))]
         elif b.kind == "code":
             for line in b.text.splitlines():
-                lines += _wrap(line, width, "    ", "      ")
+                lines += ["    " + part for part in fold_program_line(line, width - 4)]
         elif b.kind == "text":
             lines += [""] + _wrap(b.text, width, "", "")
         elif b.kind == "try":
