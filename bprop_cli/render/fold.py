@@ -103,7 +103,9 @@ def _words(text: str, width: int, indent: str) -> list[str]:
     import re
 
     short = max(width // 2, 12)  # 'x = 2' stays on one line; a long 'a = b' may still fold
-    glued = re.sub(r"\S+ = \S+", lambda m: m[0].replace(" ", "\u00a0") if len(m[0]) <= short else m[0], text)
+    glued = re.sub(r"\S+ = \S+", lambda m: m[0].replace(" ", "\u00a0") if len(m[0]) <= short else m[0],
+                   text.lstrip())
+    glued = re.sub(r"\belse \S+", lambda m: m[0].replace(" ", "\u00a0"), glued)  # 'else 0' too
     lines = textwrap.wrap(glued, max(width, 10), initial_indent=" " * lead, subsequent_indent=" " * lead + indent,
                           break_long_words=True, break_on_hyphens=False) or [glued]
     return [line.replace("\u00a0", " ") for line in lines]

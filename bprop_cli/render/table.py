@@ -145,8 +145,8 @@ def _budgets(width: int, gates: list[str], locals_: list[str], products: list[st
     gate_w = min(max(map(len, gates), default=4), 24)
     sum_w = max([len(BACKWARD_HEADERS[3]), *(len(line) for s in sums for line in s.split("\n"))]) if sums else 0
     gaps = 3 * (3 if sums else 2)
-    local_w = max(map(len, locals_), default=0)
-    product_w = max(map(len, products), default=0)
+    local_w = max([len(BACKWARD_HEADERS[1]), *map(len, locals_)])  # a header is not folded either
+    product_w = max([len(BACKWARD_HEADERS[2]), *map(len, products)])
     if local_w + product_w > width - gate_w - sum_w - gaps:  # a gate folded at its '=' leaves more room
         halves = [g.partition(" = ") for g in gates]
         gate_w = min(gate_w, max([10, *(max(len(a), len(b) + 4) for a, _, b in halves)]))
@@ -178,6 +178,8 @@ def backward_rows(trace: Trace, width: int = 80, all_rows: bool = False) -> Rows
         s = steps[i]
         local = num(s.local)
         formula = s.formula if s.formula == local else f"{s.formula} = {local}"
+        if " if " in s.formula:  # a rule by cases (relu, max): which case holds, not '... else 0 = 1'
+            formula = f"{s.formula}; here {local}"
         total = ""
         if fan_in[s.input] > 1:  # gradients meet here: show the running sum
             total = f"{num(s.total)} ({nth[i]} of {fan_in[s.input]})"
