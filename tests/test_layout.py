@@ -180,3 +180,22 @@ def test_folding_helpers() -> None:
         "q = x + y", "# dq/dx = 1, dq/dy = 1: the", "# add gate distributes"]  # too narrow beside the code
     assert fold_program_line("# a long comment that goes past the edge of the screen", 30) == [
         "# a long comment that goes", "# past the edge of the screen"]
+
+
+def test_on_a_terminal_too_a_formula_keeps_its_number() -> None:
+    from rich.console import Console
+
+    from bprop_cli import run
+    from bprop_cli.catalog import example
+    from bprop_cli.render.story import story_rich
+    from bprop_cli.tutor import narrate
+
+    chosen = example("mazur-scalar")
+    trace = run(chosen.program, dict(v.split("=", 1) for v in chosen.values))
+    import io
+
+    console = Console(width=80, force_terminal=True, color_system=None, file=io.StringIO())
+    console.print(story_rich(narrate(trace), width=80))
+    lines = [line.rstrip() for line in console.file.getvalue().splitlines()]  # type: ignore[attr-defined]
+    assert max(map(len, lines)) <= 80
+    _no_split_formula(lines)

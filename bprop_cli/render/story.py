@@ -138,7 +138,8 @@ def story_rich(blocks: Iterable[Block], width: int | None = None) -> RenderableT
             grid = Table.grid(padding=(0, 1))
             grid.add_column(width=INDENT - 1, justify="right", style="bold")
             grid.add_column(ratio=1, width=body_width)
-            body: list[RenderableType] = [_highlighted(b.text, b.node)] if b.text else [Text("")]
+            text = b.text if body_width is None else "\n".join(_wrap(b.text, body_width, "", ""))  # 'x = 2' whole
+            body: list[RenderableType] = [_highlighted(text, b.node)] if b.text else [Text("")]
             if b.rows:
                 rows = Table.grid(padding=(0, 2))
                 rows.add_column(style="dim", no_wrap=True)
@@ -147,6 +148,8 @@ def story_rich(blocks: Iterable[Block], width: int | None = None) -> RenderableT
                 for label, formula in b.rows:
                     if "\n" in formula:  # a matrix: beside its rule if it fits 80 columns, else below it
                         formula = _matrix_cell(formula, INDENT + 2 + label_width + 2, 80)
+                    elif width is not None:  # folded as in a pipe: before an '=', never mid-product
+                        formula = fold_formula(formula, min(width, 80) - (INDENT + 2 + label_width + 2))
                     rows.add_row(Text(label), _highlighted(formula, b.node))
                 body.append(Padding(rows, (0, 0, 0, 2)))
             grid.add_row(Text(f"{b.number}." if b.number else ""), Group(*body))
