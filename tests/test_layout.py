@@ -199,3 +199,22 @@ def test_on_a_terminal_too_a_formula_keeps_its_number() -> None:
     lines = [line.rstrip() for line in console.file.getvalue().splitlines()]  # type: ignore[attr-defined]
     assert max(map(len, lines)) <= 80
     _no_split_formula(lines)
+
+
+@pytest.mark.parametrize("name", ["mazur-scalar", "cs231n", "micrograd-readme", "perceptron-mse"])
+def test_the_graph_drawing_fits_80_columns_in_a_pipe(name: str) -> None:
+    r = bprop("graph", "--example", name)
+    assert r.returncode == 0, r.stderr
+    lines = r.stdout.splitlines()
+    assert all(len(line) <= 80 for line in lines), max(lines, key=len)
+    assert [line for line in lines if line != line.rstrip()] == []
+    _no_split_formula(lines)
+    at = [line for line in lines if line.startswith("at ") or line.startswith("  ") and " = " in line[:12]]
+    assert all(re.fullmatch(r"(at|\s*)\s*(\w+ = -?[\d.]+,?\s*)+", line) for line in at), at
+
+
+def test_exact_tables_keep_a_formula_with_its_value() -> None:
+    r = bprop("eval", "--example", "sigmoid-neuron", "--exact")
+    lines = r.stdout.splitlines()
+    assert all(len(line) <= 80 for line in lines)
+    _no_split_formula(lines)  # e.g. '... = e/(1 +' then 'e)^2 ≈ 0.196612' before

@@ -50,7 +50,7 @@ def fold_formula(text: str, budget: int) -> str:
     starts with two spaces and the '=' or operator it was broken before."""
     if len(text) <= budget:
         return text
-    levels = [((" = ",), False), (_OPERATORS, False), (_OPERATORS, True)]
+    levels = [((" = ", " ≈ "), False), (_OPERATORS, False), (_OPERATORS, True)]
     lines = []
     for line in _pack(text, max(budget, 8), levels):  # a vector's entries, last: at its spaces
         lead = line[: len(line) - len(line.lstrip())]

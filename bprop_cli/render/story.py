@@ -26,6 +26,14 @@ def _wrap(text: str, width: int, first: str, rest: str) -> list[str]:
     return [line.replace(NBSP, " ") for line in lines] or [first.rstrip()]
 
 
+def _fold(formula: str, width: int) -> list[str]:
+    """An equation folded before an '=' (never between a product and its number); a row of
+    words (a gate's description in the index) wrapped as prose."""
+    if " = " in formula:
+        return fold_formula(formula, width).split("\n")
+    return _wrap(formula, width, "", "  ")
+
+
 STACK = 32  # labels wider than this go on a line of their own, the formula indented below
 
 
@@ -37,12 +45,12 @@ def _rows_plain(rows: tuple[tuple[str, str], ...], width: int) -> list[str]:
         if "\n" in formula:  # a matrix: its lines stand under each other
             lines += _matrix_row(label, formula, lead, min(label_width, STACK), width)
             continue
-        if label_width > STACK:
+        if label_width > STACK or width - len(lead) - label_width - 2 < 24:  # too little room beside it
             lines += _wrap(label, width, lead, lead + "  ")
-            lines += [lead + "    " + line for line in fold_formula(formula, width - len(lead) - 4).split("\n")]
+            lines += [lead + "    " + line for line in _fold(formula, width - len(lead) - 4)]
             continue
         first = f"{lead}{label.ljust(label_width)}  "
-        folded = fold_formula(formula, width - len(first)).split("\n")
+        folded = _fold(formula, width - len(first))
         lines += [first + folded[0], *(" " * len(first) + line for line in folded[1:])]
     return lines
 
@@ -149,7 +157,7 @@ def story_rich(blocks: Iterable[Block], width: int | None = None) -> RenderableT
                     if "\n" in formula:  # a matrix: beside its rule if it fits 80 columns, else below it
                         formula = _matrix_cell(formula, INDENT + 2 + label_width + 2, 80)
                     elif width is not None:  # folded as in a pipe: before an '=', never mid-product
-                        formula = fold_formula(formula, min(width, 80) - (INDENT + 2 + label_width + 2))
+                        formula = "\n".join(_fold(formula, min(width, 80) - (INDENT + 2 + label_width + 2)))
                     rows.add_row(Text(label), _highlighted(formula, b.node))
                 body.append(Padding(rows, (0, 0, 0, 2)))
             grid.add_row(Text(f"{b.number}." if b.number else ""), Group(*body))
