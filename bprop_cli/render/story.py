@@ -125,6 +125,27 @@ def _escape(name: str) -> str:
     return re.escape(name)
 
 
+class _Folded:
+    """A step's text or formula, folded when Rich knows the column's width: prose wrapped with
+    'x = 2' kept whole, a formula broken before an '=' (never between a product and its number),
+    as story_plain does in a pipe."""
+
+    def __init__(self, text: str, node: str, prose: bool = False) -> None:
+        self.text, self.node, self.prose = text, node, prose
+
+    def _lines(self, width: int) -> list[str]:
+        return _wrap(self.text, width, "", "") if self.prose else _fold(self.text, width)
+
+    def __rich_console__(self, console, options):  # type: ignore[no-untyped-def]
+        yield _highlighted("\n".join(self._lines(options.max_width)), self.node)
+
+    def __rich_measure__(self, console, options):  # type: ignore[no-untyped-def]
+        from rich.measure import Measurement
+
+        words = max((len(w) for w in self.text.split()), default=1)
+        return Measurement(min(words, options.max_width), min(len(self.text), options.max_width))
+
+
 def story_rich(blocks: Iterable[Block], width: int | None = None) -> RenderableType:
     """Rich renderables; given the console's `width`, each step's text column is set to the
     width it would take anyway, which spares Rich measuring the nested tables in it (most of
@@ -146,8 +167,7 @@ def story_rich(blocks: Iterable[Block], width: int | None = None) -> RenderableT
             grid = Table.grid(padding=(0, 1))
             grid.add_column(width=INDENT - 1, justify="right", style="bold")
             grid.add_column(ratio=1, width=body_width)
-            text = b.text if body_width is None else "\n".join(_wrap(b.text, body_width, "", ""))  # 'x = 2' whole
-            body: list[RenderableType] = [_highlighted(text, b.node)] if b.text else [Text("")]
+            body: list[RenderableType] = [_Folded(b.text, b.node, prose=True)] if b.text else [Text("")]
             if b.rows:
                 rows = Table.grid(padding=(0, 2))
                 rows.add_column(style="dim", no_wrap=True)
@@ -156,9 +176,9 @@ def story_rich(blocks: Iterable[Block], width: int | None = None) -> RenderableT
                 for label, formula in b.rows:
                     if "\n" in formula:  # a matrix: beside its rule if it fits 80 columns, else below it
                         formula = _matrix_cell(formula, INDENT + 2 + label_width + 2, 80)
-                    elif width is not None:  # folded as in a pipe: before an '=', never mid-product
-                        formula = "\n".join(_fold(formula, min(width, 80) - (INDENT + 2 + label_width + 2)))
-                    rows.add_row(Text(label), _highlighted(formula, b.node))
+                        rows.add_row(Text(label), _highlighted(formula, b.node))
+                        continue
+                    rows.add_row(Text(label), _Folded(formula, b.node))
                 body.append(Padding(rows, (0, 0, 0, 2)))
             grid.add_row(Text(f"{b.number}." if b.number else ""), Group(*body))
             parts.append(grid)
