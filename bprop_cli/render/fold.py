@@ -44,15 +44,26 @@ def _pack(text: str, budget: int, levels: list[tuple[tuple[str, ...], bool]]) ->
     return out
 
 
+# Where a formula may break, in order of preference: before an '=' or '≈'; before an operator
+# outside brackets. (Inside brackets it is not broken: '(1 -' / 'sigmoid(x))' reads worse than a
+# line folded at a space.)
+_LEVELS = [((" = ", " ≈ "), False), (_OPERATORS, False)]
+
+
+def narrowest(text: str) -> int:
+    """The width `text` needs when folded before each of its '=' (and '≈'): its longest piece."""
+    return max(map(len, _pack(text, 1, _LEVELS[:1])))
+
+
 def fold_formula(text: str, budget: int) -> str:
     """`a = b * c = 12.5` in lines of at most `budget` characters where it can: broken before an
     '=' first, then before an operator outside brackets, then inside them; each continuation
-    starts with two spaces and the '=' or operator it was broken before."""
+    starts with two spaces and the '=' or operator it was broken before; what is still too long
+    is folded at its spaces."""
     if len(text) <= budget:
         return text
-    levels = [((" = ", " ≈ "), False), (_OPERATORS, False), (_OPERATORS, True)]
     lines = []
-    for line in _pack(text, max(budget, 8), levels):  # a vector's entries, last: at its spaces
+    for line in _pack(text, max(budget, 8), _LEVELS):  # a vector's entries, last: at its spaces
         lead = line[: len(line) - len(line.lstrip())]
         lines += [line] if len(line) <= budget else _words(line, budget, "  " if lead else "    ")
     return "\n".join(lines)

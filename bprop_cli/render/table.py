@@ -12,7 +12,7 @@ from rich.text import Text
 from ..geometry import Geometry, geometry
 from ..trace import Trace
 from . import num
-from .fold import fold_formula, fold_items, fold_program_line
+from .fold import fold_formula, fold_items, fold_program_line, narrowest
 from .safe import visible
 
 PROSE = 88  # a sentence is not wider than this, however wide the terminal
@@ -158,7 +158,15 @@ def _budgets(width: int, gates: list[str], locals_: list[str], products: list[st
         return gate_w, local_w, room - local_w
     if product_w <= half:
         return gate_w, room - product_w, product_w
-    return gate_w, half, room - half
+    # Both fold: each column at least as wide as its cells folded at their '=', the rest shared
+    # in proportion to what each would still take.
+    local_min = max([len(BACKWARD_HEADERS[1]), *map(narrowest, locals_)])
+    product_min = max([len(BACKWARD_HEADERS[2]), *map(narrowest, products)])
+    if local_min + product_min > room:
+        return gate_w, half, room - half
+    spare, want = room - local_min - product_min, (local_w - local_min) + (product_w - product_min)
+    local = local_min + (spare * (local_w - local_min) // want if want else spare // 2)
+    return gate_w, local, room - local
 
 
 def backward_rows(trace: Trace, width: int = 80, all_rows: bool = False) -> Rows:
