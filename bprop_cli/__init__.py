@@ -14,7 +14,7 @@ import gc
 from typing import Callable, Mapping
 
 from .engine import backward, forward
-from .errors import BpropError, EvalError, ExitStatus, ParseError
+from .errors import BpropError, EvalError, ExitStatus, ParseError, ValueBindingError
 from .graph import Graph, build_graph, compile_program
 from .parser import parse
 from .trace import Trace
@@ -61,20 +61,20 @@ def run(
         phase("forward pass")
         computed = forward(graph, bound)
         phase("backward pass")
-        return backward(graph, computed, _scalar_seed(seed))
+        return backward(graph, computed, _scalar_seed(seed, graph.ids[graph.output]))
     finally:
         if enabled:
             gc.enable()
 
 
-def _scalar_seed(seed: object) -> float:
+def _scalar_seed(seed: object, output: str) -> float:
     if isinstance(seed, (int, float)) and not isinstance(seed, bool):
         return as_float(seed, "the seed gradient")  # a huge int, NaN or inf: a BpropError
-    if isinstance(seed, str):
+    if isinstance(seed, str) and not seed.lstrip().startswith("["):
         from .values import constant_value
 
         return constant_value(seed, "--seed-grad")
-    raise BpropError("the output is a number, so --seed-grad must be a number")
+    raise ValueBindingError(f"the output {output} is a number, so --seed-grad must be a number")
 
 
 def _quiet(phase: str) -> None:

@@ -14,7 +14,7 @@ from typing import Any, Mapping, Sequence
 import numpy as np
 
 from .errors import BpropError, EvalError, ShapeError, Span, ValueBindingError
-from .gates import GATES, broadcast_shapes
+from .gates import GATES, broadcast_shapes, describe_shape
 from .graph import CONST, INPUT, Graph, _num
 from .trace import BackwardStep, NodeRecord, Trace
 
@@ -33,19 +33,8 @@ def is_array_value(value: object) -> bool:
 
 
 def show_shape(shape: Shape) -> str:
-    """(2, 3) for a matrix, (3,) for a vector, 'a number' for a scalar."""
-    if not shape:
-        return "a number"
-    return f"({shape[0]},)" if len(shape) == 1 else f"({shape[0]}, {shape[1]})"
-
-
-def describe_shape(shape: Shape) -> str:
-    """'a 2x3 matrix', 'a vector of 3', 'a number'."""
-    if not shape:
-        return "a number"
-    if len(shape) == 1:
-        return f"a vector of {shape[0]} entr{'y' if shape[0] == 1 else 'ies'}"
-    return f"a {shape[0]}x{shape[1]} matrix"
+    """NumPy's spelling, (2, 3) or (3,): only where NumPy's rules are explained in its terms."""
+    return f"({shape[0]},)" if len(shape) == 1 else f"({', '.join(map(str, shape))})"
 
 
 def array_value(value: object, name: str) -> np.ndarray:
@@ -107,20 +96,14 @@ def _checked(value: object, name: str) -> np.ndarray:
 
 def _leaves(nested: Any, name: str) -> Any:
     """Check the nesting (rank 1 or 2, rectangular, not empty) and make every leaf a float."""
-    from .values import constant_value
+    from .values import as_float, constant_value
 
     def leaf(x: object, where: str) -> float:
         if isinstance(x, bool) or not isinstance(x, (int, float, str)):
             raise ValueBindingError(f"{name}{where} must be a number, not {_short(x)}")
         if isinstance(x, str):
             return constant_value(x, f"{name}{where}")
-        try:
-            out = float(x)
-        except OverflowError:
-            raise ValueBindingError(f"{name}{where} is too large for double precision") from None
-        if not math.isfinite(out):
-            raise ValueBindingError(f"{name}{where} is {out}; values must be finite numbers")
-        return out
+        return as_float(x, f"{name}{where}")
 
     if not isinstance(nested, (list, tuple)):
         raise ValueBindingError(f"the value of {name} is not a list")
@@ -216,12 +199,22 @@ def seed_value(seed: object, shape: Shape, output: str) -> Any:
     if not is_array_value(seed):
         raise ShapeError(
             f"the output {output} is {describe_shape(shape)}: backpropagation starts from one number",
-            hint=f"end the program with sum(...) or mse(..., target), or give --seed-grad an array of shape {show_shape(shape)}",
+            hint=f"end the program with sum(...) or mse(..., target), or give --seed-grad {_seed_example(shape)}",
         )
     array = array_value(seed, "--seed-grad")
     if array.shape != shape:
-        raise ShapeError(f"--seed-grad is {show_shape(array.shape)} but the output {output} is {show_shape(shape)}")
+        raise ShapeError(f"--seed-grad is {describe_shape(array.shape)} but the output {output} is "
+                         f"{describe_shape(shape)}", hint=f"give --seed-grad {_seed_example(shape)}")
     return array
+
+
+def _seed_example(shape: Shape) -> str:
+    """How to seed with the gradient of the output's first entry: '[1,0]' for a vector of 2."""
+    if math.prod(shape) > 12:
+        return f"an array of the same shape ({describe_shape(shape)})"
+    ones = np.zeros(shape, dtype=int)
+    ones.flat[0] = 1
+    return "'" + str(ones.tolist()).replace(" ", "") + "' (the gradients of its first entry)"
 
 
 # -- shapes ----------------------------------------------------------------------------------
@@ -251,12 +244,13 @@ def infer_shapes(graph: Graph, values: Mapping[str, Any]) -> tuple[list[Shape], 
             out = broadcast_shapes(*ins)
             if out is None:
                 raise _mismatch(graph, i, "these shapes do not broadcast", names, ins,
-                                hint="NumPy lines shapes up from the right; each axis must match or be 1"
+                                hint=f"NumPy lines shapes up from the right ({' against '.join(map(show_shape, ins))}); "
+                                     "each axis must match or be 1"
                                      + ("; for the matrix product use @" if op == "mul" else ""))
             if op == "mul" and sorted(map(len, ins)) == [1, 2]:
                 where = graph.span(i)
                 text = graph.source[where.start:where.end] if where else graph.ids[i]
-                remarks.append(f"note: {text} multiplies entry by entry (broadcasting {', '.join(f'{n} {show_shape(s)}' for n, s in zip(names, ins))}); "
+                remarks.append(f"note: {text} multiplies entry by entry ({_are(names, ins)}: NumPy broadcasting); "
                                f"@ is the matrix product")
         if len(out) > 2:
             raise _mismatch(graph, i, f"the result would have {len(out)} axes; bprop's arrays have at most 2", names, ins)
@@ -267,9 +261,14 @@ def infer_shapes(graph: Graph, values: Mapping[str, Any]) -> tuple[list[Shape], 
 def _mismatch(graph: Graph, i: int, problem: str, names: Sequence[str], shapes: Sequence[Shape],
               hint: str | None = None) -> ShapeError:
     gate = GATES[graph.ops[i]]
-    shown = " and ".join(f"{n} is {show_shape(s)}" for n, s in zip(names, shapes))
     what = gate.expression(list(names))
-    return ShapeError(f"{what}: {shown}: {problem}", graph.source, graph.span(i), hint)
+    return ShapeError(f"{what}: {_are(names, shapes)}: {problem}", graph.source, graph.span(i), hint)
+
+
+def _are(names: Sequence[str], shapes: Sequence[Shape]) -> str:
+    """'W is a 2x2 matrix and x a vector of 3 entries'."""
+    said = [f"{n} {'is ' if k == 0 else ''}{describe_shape(s)}" for k, (n, s) in enumerate(zip(names, shapes))]
+    return ", ".join(said[:-1]) + " and " + said[-1] if len(said) > 1 else said[0]
 
 
 # -- the passes ------------------------------------------------------------------------------
@@ -338,7 +337,8 @@ def _broadcast_note(name: str, shape: Shape, out: Shape) -> str | None:
     if shape == out:
         return None
     if not shape:
-        return f"{name} was broadcast to every entry of {show_shape(out)}: its gradient sums them"
+        where = f"{out[0]} entries" if len(out) == 1 else f"every entry of {describe_shape(out)}"
+        return f"{name} was broadcast over {where}: its gradient sums them"
     if len(shape) < len(out):
         return f"{name} was broadcast over {out[0]} rows: its gradient sums them"
     if len(out) == 1:

@@ -63,8 +63,6 @@ def _fast_eval(argv: list[str]) -> dict[str, object] | None:
     try:
         if "fmt" in given:
             given["fmt"] = Format(given["fmt"])
-        if "seed_grad" in given:
-            given["seed_grad"] = float(given["seed_grad"])  # as Click converts a float option
     except ValueError:
         return None
     if "file" in given or "values_file" in given:

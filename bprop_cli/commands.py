@@ -10,7 +10,7 @@ import sys
 from typing import TYPE_CHECKING, Callable, List, Optional
 
 from .errors import ExitStatus, ValueBindingError
-from .inputs import program_and_values
+from .inputs import program_and_values, seed_gradient
 from .progress import Progress
 from .render import Format
 from .terminal import console, error_boundary, picture, say, show_renderable, tell, write
@@ -21,7 +21,7 @@ if TYPE_CHECKING:
 
 def eval_command(
     args: Optional[List[str]], file: Optional[Path] = None, fmt: Format = Format.table, as_json: bool = False,
-    seed_grad: float = 1.0, all_rows: bool = False, graph: bool = False, example: Optional[str] = None,
+    seed_grad: Optional[str] = None, all_rows: bool = False, graph: bool = False, example: Optional[str] = None,
     expand: bool = False, traceback: bool = False, grad: Optional[str] = None, values_file: Optional[Path] = None,
     batch: Optional[str] = None, check: bool = False, symbolic: bool = False, exact: bool = False,
     latex: bool = False, scalarize: bool = False, params: Optional[str] = None,
@@ -36,7 +36,8 @@ def eval_command(
                              latex=latex, grad=grad)
         if batch is not None:
             raise SystemExit(_batch(args, file, seed_grad, values_file, batch, fmt, grad, example))
-        source, given = program_and_values(args, file, example, values_file, seed_grad)
+        source, given = program_and_values(args, file, example, values_file)
+        seed = seed_gradient(seed_grad)
         _check_options(check, eps, difference, nodes, nudge)
         trust = check or symbolic or exact or latex
         if scalarize and trust:
@@ -53,12 +54,12 @@ def eval_command(
         if trust:  # sympy is loaded on this path only
             from .trust import evaluate
 
-            result = evaluate(source, given, seed=seed_grad, check=check, symbolic=symbolic, exact=exact, latex=latex,
+            result = evaluate(source, given, seed=seed, check=check, symbolic=symbolic, exact=exact, latex=latex,
                               eps=eps, difference=difference or "central", nodes=nodes)
         else:
             from . import run
 
-            trace = run(source, given, seed=seed_grad, expand=expand, on_phase=progress, scalarize=scalarize)
+            trace = run(source, given, seed=seed, expand=expand, on_phase=progress, scalarize=scalarize)
             for remark in trace.remarks:  # e.g. that * between a matrix and a vector is not @
                 say(remark)
             if nudge:
@@ -114,14 +115,14 @@ def _refuse_combinations(fmt: Format, *, graph: bool, batch: Optional[str], chec
 
 
 def trace_of(args: Optional[List[str]], file: Optional[Path] = None, example: Optional[str] = None,
-             values_file: Optional[Path] = None, seed_grad: float = 1.0,
+             values_file: Optional[Path] = None, seed_grad: Optional[str] = None,
              expand: bool = False, scalarize: bool = False):  # type: ignore[no-untyped-def]
     """Read the program and its values (see inputs.program_and_values); run both passes.
     Every variable needs a value: a picture or a narration shows numbers."""
     from . import run
 
-    source, given = program_and_values(args, file, example, values_file, seed_grad)
-    return run(source, given, seed=seed_grad, expand=expand, scalarize=scalarize)
+    source, given = program_and_values(args, file, example, values_file)
+    return run(source, given, seed=seed_gradient(seed_grad), expand=expand, scalarize=scalarize)
 
 
 def _batch(args, file, seed_grad, values_file, name: str, fmt: Format, grad: str | None,  # type: ignore[no-untyped-def]
@@ -129,10 +130,13 @@ def _batch(args, file, seed_grad, values_file, name: str, fmt: Format, grad: str
     """--batch: the program once, then one output row per input row; returns the exit code."""
     from .batch import Batch, BatchReader, open_batch
 
-    source, given = program_and_values(args, file, example, values_file, seed_grad, batch=name)
+    source, given = program_and_values(args, file, example, values_file, batch=name)
+    seed = seed_gradient(seed_grad)
+    if isinstance(seed, str):
+        raise ValueBindingError("--batch runs programs over numbers, so --seed-grad must be a number")
     with open_batch(name, sys.stdin) as stream:
         reader = BatchReader(stream, name)
-        job = Batch(source, given, reader.columns, seed=seed_grad)
+        job = Batch(source, given, reader.columns, seed=seed)
         return _run_batch(job, reader, fmt, grad, stream)
 
 
@@ -301,7 +305,7 @@ def _show_trust(result, fmt: Format, all_rows: bool, latex: bool,  # type: ignor
 
 
 def graph_command(args: Optional[List[str]], file: Optional[Path] = None, example: Optional[str] = None,
-                  values_file: Optional[Path] = None, seed_grad: float = 1.0, expand: bool = False,
+                  values_file: Optional[Path] = None, seed_grad: Optional[str] = None, expand: bool = False,
                   fmt=None, output: Optional[Path] = None, max_nodes: int = 0,  # type: ignore[no-untyped-def]
                   traceback: bool = False, scalarize: bool = False) -> None:
     """`bprop graph`: the computational graph with every wire's value and gradient."""
@@ -324,7 +328,7 @@ def graph_command(args: Optional[List[str]], file: Optional[Path] = None, exampl
 
 
 def explain_command(args: Optional[List[str]], file: Optional[Path] = None, example: Optional[str] = None,
-                    values_file: Optional[Path] = None, seed_grad: float = 1.0, expand: bool = False,
+                    values_file: Optional[Path] = None, seed_grad: Optional[str] = None, expand: bool = False,
                     all_rows: bool = False, traceback: bool = False, scalarize: bool = False,
                     step: bool = False, params: Optional[str] = None, lr: Optional[float] = None) -> None:
     """`bprop explain`: narrate a program step by step, or teach a topic or a gate."""
@@ -336,7 +340,7 @@ def explain_command(args: Optional[List[str]], file: Optional[Path] = None, exam
         if positional and positional[0] == "gradient-descent" and (len(positional) > 1 or file or example):
             from .descent_lesson import descent_lesson  # one step of the user's own program
 
-            source, values = program_and_values(positional[1:], file, example, values_file, seed_grad)
+            source, values = program_and_values(positional[1:], file, example, values_file)
             shown = positional[1:] if file is None and example is None else \
                 (["-f", str(file)] if file is not None else ["--example", str(example)]) + positional[1:]
             blocks = descent_lesson(source, values, shown, params, lr)
@@ -353,8 +357,8 @@ def explain_command(args: Optional[List[str]], file: Optional[Path] = None, exam
             from . import run
             from .tutor import narrate
 
-            source, values = program_and_values(positional, file, example, values_file, seed_grad)
-            trace = run(source, values, seed=seed_grad, expand=expand, scalarize=scalarize)
+            source, values = program_and_values(positional, file, example, values_file)
+            trace = run(source, values, seed=seed_gradient(seed_grad), expand=expand, scalarize=scalarize)
             blocks = narrate(trace, expand=expand, all_steps=all_rows)
     if step and trace is not None and step_through_on_a_terminal(blocks, trace):
         return
@@ -379,7 +383,7 @@ def step_through_on_a_terminal(blocks, trace) -> bool:  # type: ignore[no-untype
 
 # --- practice: bprop quiz, bprop check ----------------------------------------------------------
 
-def _scalar_trace(source: str, given: dict[str, object], seed: float, expand: bool,  # type: ignore[no-untyped-def]
+def _scalar_trace(source: str, given: dict[str, object], seed: Optional[str], expand: bool,  # type: ignore[no-untyped-def]
                   command: str):
     """The trace a practice command works on; array programs are refused for now."""
     from . import run
@@ -387,14 +391,14 @@ def _scalar_trace(source: str, given: dict[str, object], seed: float, expand: bo
     if any(isinstance(v, (list, tuple)) or (isinstance(v, str) and v.lstrip().startswith("[")) for v in given.values()):
         raise ValueBindingError(f"{command} works on scalar programs; this one has an array value",
                                 hint="give every input a single number, e.g. x=-2")
-    trace = run(source, given, seed=seed, expand=expand)
+    trace = run(source, given, seed=seed_gradient(seed), expand=expand)
     if not all(isinstance(n.value, float) for n in trace.nodes):
         raise ValueBindingError(f"{command} works on scalar programs; this one computes arrays")
     return trace
 
 
 def quiz_command(args: Optional[List[str]], file: Optional[Path] = None, example: Optional[str] = None,
-                 expand: bool = False, values_file: Optional[Path] = None, seed_grad: float = 1.0,
+                 expand: bool = False, values_file: Optional[Path] = None, seed_grad: Optional[str] = None,
                  ask: str = "forward,local,product,grad", as_json: bool = False, random: bool = False,
                  level: int = 1, seed: Optional[int] = None, traceback: bool = False) -> None:
     """`bprop quiz`: the learner fills in the trace; exit 0 if every answer was right, 1 otherwise."""
@@ -415,7 +419,7 @@ def quiz_command(args: Optional[List[str]], file: Optional[Path] = None, example
             if seed is not None:
                 raise ValueBindingError("--seed picks a made-up exercise; it goes with --random",
                                         hint="bprop quiz --random --seed 7")
-            source, given = program_and_values(args, file, example, values_file, seed_grad)
+            source, given = program_and_values(args, file, example, values_file)
             if (args and args[0] == "-") and not _stdin_is_terminal():
                 raise ValueBindingError("the program and the answers cannot both come from standard input",
                                         hint="give the program as an argument or with -f FILE")
@@ -504,7 +508,7 @@ def _read_answer() -> str | None:
 
 def check_command(args: Optional[List[str]], answers: List[str], file: Optional[Path] = None,
                   example: Optional[str] = None, expand: bool = False, values_file: Optional[Path] = None,
-                  seed_grad: float = 1.0, as_json: bool = False, traceback: bool = False) -> None:
+                  seed_grad: Optional[str] = None, as_json: bool = False, traceback: bool = False) -> None:
     """`bprop check`: are hand-worked answers right? Exit 0 if all are, 1 if not."""
     from .practice import RIGHT, check_answers
 
@@ -517,7 +521,7 @@ def check_command(args: Optional[List[str]], answers: List[str], file: Optional[
             if not eq or not name.strip():
                 raise ValueBindingError(f"--answer takes NAME=VALUE, not {answer!r}", hint="e.g. --answer dx=-4")
             pairs.append((name.strip(), value))
-        source, given = program_and_values(args, file, example, values_file, seed_grad)
+        source, given = program_and_values(args, file, example, values_file)
         trace = _scalar_trace(source, given, seed_grad, expand, "check")
         results = check_answers(trace, pairs)
     if as_json:

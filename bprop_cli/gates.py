@@ -335,7 +335,7 @@ F(Gate("min", 0, min, lambda *xs: _ties(xs[:-1], xs[-1]), "", ("1 if {i} is the 
 # Gates for vectors and matrices. On numbers (a scalar program) sum, mean and transpose are the
 # identity, softmax of one number is 1, and mse(a, b) is (a - b)^2; the matrix product needs arrays.
 R(Gate("matmul", 2, lambda a, b: a * b, lambda a, b, out: (b, a), "{0} @ {1}", ("{1}", "{0}"),
-       "the matrix product sends upstream @ transpose(B) back to A and transpose(A) @ upstream back to B",
+       "for A @ B, the matrix product sends upstream @ transpose(B) back to A and transpose(A) @ upstream back to B",
        array_only=True))
 F(Gate("transpose", 1, lambda a: a, lambda a, out: (1.0,), "transpose({0})", ("1",),
        "transpose only rearranges entries: the gradient is transposed back"))
@@ -450,8 +450,13 @@ def broadcast_shapes(*shapes: tuple[int, ...]) -> tuple[int, ...] | None:
     return tuple(out)
 
 
-def _show_shape(shape: tuple[int, ...]) -> str:
-    return "a number" if not shape else f"({shape[0]},)" if len(shape) == 1 else str(shape)
+def describe_shape(shape: tuple[int, ...]) -> str:
+    """'a number', 'a vector of 3 entries', 'a 2x3 matrix': a shape in a message."""
+    if not shape:
+        return "a number"
+    if len(shape) == 1:
+        return f"a vector of {shape[0]} entr{'y' if shape[0] == 1 else 'ies'}"
+    return f"a {shape[0]}x{shape[1]} matrix"
 
 
 def _matmul_shape(a: tuple[int, ...], b: tuple[int, ...]) -> tuple[int, ...] | str:
@@ -589,7 +594,7 @@ NOT_ELEMENTWISE: dict[str, tuple[Callable[..., Any], Callable[..., Any], Callabl
     "softmax": (_softmax, _softmax_vjp, lambda a: a, ("{out} ⊙ (upstream - sum(upstream ⊙ {out}))",)),
     "mse": (lambda np, a, b: np.mean((a - b) ** 2), _mse_vjp,
             lambda a, b: () if broadcast_shapes(a, b) is not None else
-            f"mse needs shapes that broadcast, not {_show_shape(a)} and {_show_shape(b)}",
+            "these shapes do not broadcast",
             ("upstream * 2*({0} - {1})/n", "-upstream * 2*({0} - {1})/n")),
 }
 _RULES: dict[str, tuple[str, ...]] = {

@@ -15,9 +15,11 @@ class Geometry(NamedTuple):
     direction: dict[str, object] | None  # gradient / norm per input; None when the gradient is zero
     chosen: bool = False  # True when `over` is the parameters the user named (--params)
 
-    def to_dict(self) -> dict[str, object]:
-        """The JSON keys this adds to eval's object."""
-        entry: dict[str, object] = {"gradient_norm": self.norm, "gradient_direction": _plain(self.direction)}
+    def to_dict(self, plain=None) -> dict[str, object]:  # type: ignore[no-untyped-def]
+        """The JSON keys this adds to eval's object (arrays as nested lists, or as `plain` makes them)."""
+        direction = None if self.direction is None else \
+            {k: (plain or _plain_value)(v) for k, v in self.direction.items()}
+        entry: dict[str, object] = {"gradient_norm": self.norm, "gradient_direction": direction}
         if self.chosen:
             entry["params"] = list(self.over)
             entry["data"] = list(self.data)
@@ -39,10 +41,8 @@ class Geometry(NamedTuple):
         return lines
 
 
-def _plain(direction: dict[str, object] | None) -> dict[str, object] | None:
-    if direction is None:
-        return None
-    return {k: (v.tolist() if hasattr(v, "tolist") else v) for k, v in direction.items()}
+def _plain_value(v: object) -> object:
+    return v.tolist() if hasattr(v, "tolist") else v  # type: ignore[attr-defined]
 
 
 def squared_norm(value: object) -> float:
@@ -106,6 +106,14 @@ def geometry(gradients: Mapping[str, object], params: Sequence[str] | None = Non
 
 
 def _fmt_value(value: object, fmt) -> str:  # type: ignore[no-untyped-def]
+    """A number as `fmt` writes it; a small array as nested lists of such numbers; a big one by
+    its shape (its entries are in --json)."""
     if isinstance(value, (int, float)):
         return fmt(float(value))
-    return str(value.tolist())  # type: ignore[attr-defined]
+    if value.size > 12:  # type: ignore[attr-defined]
+        return f"({'x'.join(map(str, value.shape))}: every entry in --json)"  # type: ignore[attr-defined]
+
+    def nested(v: object) -> str:
+        return "[" + ", ".join(map(nested, v)) + "]" if isinstance(v, list) else fmt(float(v))  # type: ignore[arg-type]
+
+    return nested(value.tolist())  # type: ignore[attr-defined]

@@ -42,7 +42,8 @@ EXAMPLE = Opt("example", ("--example",), True,
 VALUES = Opt("values_file", ("--values",), True,
              'Values from a JSON object, e.g. {"x": -2, "w": "-pi/4"}; NAME=VALUE arguments win.', "FILE.json")
 SEED_GRAD = Opt("seed_grad", ("--seed-grad",), True,
-                "Gradient of the output to start the backward pass from (default 1).", "G")
+                "Gradient of the output to start the backward pass from: a number (default 1), or an "
+                "array of the output's shape for a vector or matrix output, e.g. [1,0].", "G")
 EXPAND = Opt("expand", ("--expand",), False,
              "Expand composite gates (sigmoid, tanh, ...) into the primitive gates they are made of.")
 ALL_ROWS = Opt("all_rows", ("--all-rows",), False,
@@ -172,8 +173,7 @@ def stated_values(source: str) -> list[str]:
 
 
 def program_and_values(args: Iterable[str] | None, file: Path | None = None, example: str | None = None,
-                       values_file: Path | None = None, seed_grad: float = 1.0,
-                       batch: str | None = None) -> tuple[str, dict[str, object]]:
+                       values_file: Path | None = None, batch: str | None = None) -> tuple[str, dict[str, object]]:
     """The program (from EXPR, '-', -f FILE or --example NAME) and its values.
 
     Values come, weakest first, from the program's own `# at:` line, from --values FILE.json,
@@ -183,7 +183,6 @@ def program_and_values(args: Iterable[str] | None, file: Path | None = None, exa
     from .values import parse_assignments
 
     positional = list(args or [])
-    _check_seed_grad(seed_grad)
     if example is not None:
         from .catalog import example as builtin
 
@@ -205,8 +204,14 @@ def program_and_values(args: Iterable[str] | None, file: Path | None = None, exa
     return source, given
 
 
-def _check_seed_grad(seed_grad: float) -> None:
-    import math
+def seed_gradient(text: str | float | None) -> float | str:
+    """--seed-grad as given: a number or a constant expression (-1/2, pi), parsed here; or an
+    array literal ('[1, 0]'), kept as text for the array engine to read against the output's
+    shape. None (not given) is 1."""
+    if text is None:
+        return 1.0
+    if isinstance(text, str) and text.lstrip().startswith("["):
+        return text
+    from .values import as_float, constant_value
 
-    if not math.isfinite(seed_grad):
-        raise ValueBindingError(f"--seed-grad must be a finite number, not {seed_grad}")
+    return constant_value(text, "--seed-grad") if isinstance(text, str) else as_float(text, "--seed-grad")

@@ -8,10 +8,10 @@ program and its values with one call:
     @app.command("train", cls=ProgramCommand, epilog=...)
     def train(args: Optional[List[str]] = PROGRAM, file: Optional[Path] = FILE,
               example: Optional[str] = EXAMPLE, values_file: Optional[Path] = VALUES,
-              seed_grad: float = SEED_GRAD, expand: bool = EXPAND, all_rows: bool = ALL_ROWS,
+              seed_grad: Optional[str] = SEED_GRAD, expand: bool = EXPAND, all_rows: bool = ALL_ROWS,
               scalarize: bool = SCALARIZE, traceback: bool = TRACEBACK, ...its own options...) -> None:
         with error_boundary(traceback=traceback):
-            source, values = program_and_values(args, file, example, values_file, seed_grad)
+            source, values = program_and_values(args, file, example, values_file)
             ...
 """
 
@@ -42,7 +42,7 @@ PROGRAM = typer.Argument(
 FILE = option(inputs.FILE, None)
 EXAMPLE = option(inputs.EXAMPLE, None)
 VALUES = option(inputs.VALUES, None)
-SEED_GRAD = option(inputs.SEED_GRAD, 1.0)
+SEED_GRAD = option(inputs.SEED_GRAD, None)
 EXPAND = option(inputs.EXPAND, False)
 ALL_ROWS = option(inputs.ALL_ROWS, False)
 SCALARIZE = option(inputs.SCALARIZE, False)

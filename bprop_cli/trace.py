@@ -4,7 +4,7 @@ between the engine and every renderer (tables, plain lines, JSON, narration, pic
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any, Iterator, NamedTuple
+from typing import TYPE_CHECKING, Any, Callable, Iterator, NamedTuple
 
 from .gates import GATES
 from .geometry import geometry
@@ -28,11 +28,12 @@ class NodeRecord(NamedTuple):
     note: str | None = None  # set when a subgradient convention was used here
     shape: tuple[int, ...] = ()  # () for a number; value and grad are NumPy arrays otherwise
 
-    def to_dict(self) -> dict[str, Any]:
-        """This node's entry in the JSON "nodes" array (arrays as nested lists, with "shape"
-        in a trace of an array program)."""
-        entry = {"id": self.id, "op": self.op, "inputs": list(self.inputs), "value": _plain(self.value),
-                 "grad": _plain(self.grad), "text": self.text, "expression": self.expression}
+    def to_dict(self, plain: Callable[[Any], Any] | None = None) -> dict[str, Any]:
+        """This node's entry in the JSON "nodes" array (arrays as nested lists, or as `plain`
+        makes them, with "shape" in a trace of an array program)."""
+        plain = plain or _plain
+        entry = {"id": self.id, "op": self.op, "inputs": list(self.inputs), "value": plain(self.value),
+                 "grad": plain(self.grad), "text": self.text, "expression": self.expression}
         if self.note:
             entry["note"] = self.note
         return entry
@@ -51,11 +52,12 @@ class BackwardStep(NamedTuple):
     rule: str | None = None  # an array gate's rule in matrix form (then local is None)
     note: str | None = None  # e.g. how a broadcast operand's gradient was summed
 
-    def to_dict(self) -> dict[str, Any]:
-        """This step's entry in the JSON "backward" array."""
+    def to_dict(self, plain: Callable[[Any], Any] | None = None) -> dict[str, Any]:
+        """This step's entry in the JSON "backward" array (arrays as `plain` makes them)."""
         if self.rule is not None:
-            entry = {"node": self.node, "input": self.input, "upstream": _plain(self.upstream), "rule": self.rule,
-                     "product": _plain(self.product), "total": _plain(self.total)}
+            plain = plain or _plain
+            entry = {"node": self.node, "input": self.input, "upstream": plain(self.upstream), "rule": self.rule,
+                     "product": plain(self.product), "total": plain(self.total)}
             if self.note:
                 entry["note"] = self.note
             return entry
@@ -244,17 +246,19 @@ class Trace(NamedTuple):
             counts[step.input] = counts.get(step.input, 0) + 1
         return counts
 
-    def head(self) -> dict[str, Any]:
-        """The JSON object's keys other than the per-node and per-step arrays."""
+    def head(self, plain: Callable[[Any], Any] | None = None) -> dict[str, Any]:
+        """The JSON object's keys other than the per-node and per-step arrays (arrays as nested
+        lists, or as `plain` makes them)."""
+        plain = plain or _plain
         return {
             "bprop": SCHEMA_VERSION,
             "expression": self.expression,
             "output": self.output,
-            "value": _plain(self.value),
-            "seed": _plain(self.seed),
-            "inputs": {k: _plain(v) for k, v in self.inputs.items()},
-            "gradients": {k: _plain(v) for k, v in self.gradients.items()},
-            **geometry(self.gradients).to_dict(),  # gradient_norm, gradient_direction
+            "value": plain(self.value),
+            "seed": plain(self.seed),
+            "inputs": {k: plain(v) for k, v in self.inputs.items()},
+            "gradients": {k: plain(v) for k, v in self.gradients.items()},
+            **geometry(self.gradients).to_dict(plain),  # gradient_norm, gradient_direction
         }
 
     def to_dict(self) -> dict[str, Any]:

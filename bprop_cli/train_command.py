@@ -85,7 +85,7 @@ def train_command(
             source = chosen.program
             rows = chosen.rows() if chosen.rows is not None and data is None else None
         else:
-            source, given = program_and_values(args, file, None, values_file, 1.0)
+            source, given = program_and_values(args, file, None, values_file)
         optimizer = optimizer or (chosen.optimizer if chosen else "sgd")
         if optimizer not in OPTIMIZERS:
             raise ValueBindingError(f"--optimizer {optimizer!r}: choose one of {', '.join(OPTIMIZERS)}")

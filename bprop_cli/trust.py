@@ -12,6 +12,7 @@ from .errors import ValueBindingError
 from .graph import Graph, build_graph
 from .parser import parse
 from .trace import Trace
+from .values import has_arrays
 
 if TYPE_CHECKING:
     from .crosscheck import CheckReport
@@ -41,6 +42,9 @@ def evaluate(source: str, given: Mapping[str, str], *, seed: float = 1.0, check:
     missing = [name for name in graph.inputs if name not in given]
     partial = bool(missing) and (symbolic or not given) and not (check or exact)
     trace = None
+    if partial and has_arrays(graph, {}):
+        raise ValueBindingError("this program multiplies matrices (@): symbols stand for numbers, so it needs values",
+                                hint=f"give every variable a value, e.g. {missing[0]}=[[1,2],[3,4]] or {missing[0]}=[1,2]")
     if not partial:
         try:
             trace = run(source, given, seed=seed)  # validates domains and names the failing node

@@ -313,9 +313,14 @@ def _backward(trace: Trace, start: int, expand: bool, layers: list | None = None
     if not trace.backward:
         return [partial(Block, "step", "The output depends on no variable, so there is nothing to differentiate.",
                         start, out)]
+    if isinstance(trace.seed, (int, float)):
+        begin = (f"Start at the output {out} with the gradient d{out}/d{out} = {num(trace.seed)}: "
+                 f"a nudge of {out} changes {out} by the same amount.")
+    else:  # an array output, seeded with --seed-grad S: the gradients are those of sum(S ⊙ out)
+        begin = (f"Start at the output {out}, an array, with the seed S = {num(trace.seed)} given by "
+                 f"--seed-grad: every gradient below is then that of {seeded_output(trace)}.")
     steps: list[Later] = [partial(
-        Block, "step", f"Start at the output {out} with the gradient d{out}/d{out} = {num(trace.seed)}: "
-        f"a nudge of {out} changes {out} by the same amount. Then visit the gates from the "
+        Block, "step", f"{begin} Then visit the gates from the "
         f"output backwards; each one multiplies the gradient arriving from above by its local "
         f"derivative (the chain rule) and passes the product on to its inputs.", start, out)]
     records = {n.id: n for n in trace.nodes}
@@ -357,6 +362,17 @@ def _backward(trace: Trace, start: int, expand: bool, layers: list | None = None
     return steps
 
 
+def seeded_output(trace: Trace) -> str:
+    """What an array seed S makes the backward pass differentiate: sum(S ⊙ f), or f[i] when S
+    picks one entry (a one-hot S: one row of the Jacobian)."""
+    seed = trace.seed
+    flat = [float(v) for v in seed.ravel()]  # type: ignore[union-attr]
+    if sorted(flat)[-1] == 1.0 and flat.count(1.0) == 1 and flat.count(0.0) == len(flat) - 1:
+        index = divmod(flat.index(1.0), seed.shape[-1]) if seed.ndim == 2 else (flat.index(1.0),)  # type: ignore[union-attr]
+        return f"{trace.output}{''.join(f'[{i}]' for i in index)}"
+    return f"sum(S ⊙ {trace.output})"
+
+
 def _result(trace: Trace, start: int) -> list[Block]:
     out = trace.output
     blocks = [Block("heading", "Result: the gradients and what they mean")]
@@ -366,8 +382,9 @@ def _result(trace: Trace, start: int) -> list[Block]:
     if trace.arrays:  # each gradient has the shape of its input, and is read entry by entry
         from .layers import shown
 
+        moved = out if isinstance(trace.seed, (int, float)) else seeded_output(trace)
         text = (f"{out} = {num(trace.value)}. Each gradient has the shape of its input and is read entry by "
-                f"entry: nudging one entry of {first} up by a small h changes {out} by about the matching "
+                f"entry: nudging one entry of {first} up by a small h changes {moved} by about the matching "
                 f"entry of d{out}/d{first} times h.")
         rows = tuple((f"d{out}/d{name}", shown(g)) for name, g in trace.gradients.items())
         return blocks + [Block("step", text, start, out, rows)]

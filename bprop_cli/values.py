@@ -32,6 +32,8 @@ def constant_value(text: str, name: str = "") -> float:
             raise ValueBindingError(f"{what}, {shown!r}, has a unit ({unit[1]!r})",
                                     hint=f"values have no units: write just the number, {name or 'x'}={unit[0]}") from None
         raise ValueBindingError(f"{what}, {shown!r}, is not a number: {err.message}", hint=err.hint) from None
+    if any(n.lower() in ("nan", "inf", "infinity") for n in graph.inputs):
+        raise ValueBindingError(f"{what} is {shown}: values must be finite numbers (NaN and infinity have no gradient)")
     if graph.inputs or graph.ops[graph.output] != CONST:
         names = ", ".join(graph.inputs)
         raise ValueBindingError(
@@ -104,10 +106,11 @@ def _looks_like_array(value: object) -> bool:
 
 
 def has_arrays(graph: Graph, values: Mapping[str, object]) -> bool:
-    """Does this program need the array engine: an array value, or the matrix product?"""
+    """Does this program need the array engine: an array value (as given or bound), or the
+    matrix product?"""
     from .gates import GATES
 
-    return any(not isinstance(v, (int, float)) for v in values.values()) or any(
+    return any(not isinstance(v, (int, float)) and _looks_like_array(v) for v in values.values()) or any(
         GATES[op].array_only for op in set(graph.ops) if op in GATES)
 
 
@@ -133,11 +136,13 @@ def bind(graph: Graph, given: Mapping[str, float | str]) -> dict[str, float]:
             f"the variables are {', '.join(wanted)}" if wanted else "the program has no variables")
         raise ValueBindingError(f"{name} is not a variable of the program", hint=hint)
     if missing:
-        example = " ".join(f"{m}=1" for m in missing)
-        raise ValueBindingError(
-            f"no value given for {', '.join(missing)}",
-            hint=f"add {example} (every variable needs a value; bprop eval --symbolic keeps them as symbols)",
-        )
+        if has_arrays(graph, given):  # the missing ones are likely vectors or matrices too
+            hint = (f"add {missing[0]}=[[1,2],[3,4]] (a matrix), {missing[0]}=[1,2] (a vector) or {missing[0]}=1 "
+                    "for each: every variable needs a value")
+        else:
+            example = " ".join(f"{m}=1" for m in missing)
+            hint = f"add {example} (every variable needs a value; bprop eval --symbolic keeps them as symbols)"
+        raise ValueBindingError(f"no value given for {', '.join(missing)}", hint=hint)
     out = {}
     for name in wanted:
         value = given[name]

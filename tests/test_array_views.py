@@ -411,3 +411,22 @@ def test_array_tables_choose_their_layout_from_the_width(columns: str, side_by_s
     w2 = next(i for i, line in enumerate(lines) if line.startswith("v2 = W2 @ y1"))
     first_row = "[[ 0.082167    0.0826676]"
     assert (first_row in lines[w2]) == side_by_side and first_row in lines[w2] + lines[w2 + 1]
+
+
+@pytest.mark.parametrize("program, values", [
+    ("z1 = W1 @ x + b1; y1 = sigmoid(z1); z2 = W2 @ y1 + b2; y2 = sigmoid(z2); E = sum((t - y2)^2)/2",
+     {"W1": [[0.15, 0.2], [0.25, 0.3]], "b1": [0.35, 0.35], "W2": [[0.4, 0.45], [0.5, 0.55]], "b2": [0.6, 0.6],
+      "x": [0.05, 0.1], "t": [0.01, 0.99]}),
+    ("h = relu(X @ W + b); sum(h * h) + sum(W)", {"X": np.linspace(-1, 1, 40 * 30).reshape(40, 30).tolist(),
+                                                  "W": np.linspace(-2, 1, 30 * 20).reshape(30, 20).tolist(),
+                                                  "b": 0.5}),
+])
+def test_array_json_is_to_dict_with_each_array_on_one_line(program: str, values: dict) -> None:
+    """The array JSON writer encodes each array once and lays it on one line; what it writes
+    must still parse back to exactly Trace.to_dict() (the reference, through json.dumps)."""
+    from bprop_cli.render.json import render_json
+
+    trace = run(program, values)
+    text = render_json(trace)
+    assert json.loads(text) == json.loads(json.dumps(trace.to_dict()))
+    assert len(text.splitlines()) <= 20 + len(trace.nodes) + len(trace.backward) + 3 * len(values)

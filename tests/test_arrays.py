@@ -212,10 +212,18 @@ def test_broadcast_bias_gradient_sums_rows_and_says_so() -> None:
 
 
 @pytest.mark.parametrize("program, values, words", [
-    ("W @ x", ["W=[[1,2],[3,4]]", "x=[1,2,3]"], ["W is (2, 2)", "x is (3,)", "2 columns against 3 rows"]),
-    ("W + x", ["W=[[1,2],[3,4]]", "x=[1,2,3]"], ["W is (2, 2)", "x is (3,)", "do not broadcast"]),
+    ("W @ x", ["W=[[1,2],[3,4]]", "x=[1,2,3]"], ["W is a 2x2 matrix", "x a vector of 3", "2 columns against 3 rows"]),
+    ("W + x", ["W=[[1,2],[3,4]]", "x=[1,2,3]"], ["W is a 2x2 matrix", "x a vector of 3", "do not broadcast", "(3,)"]),
+    ("mse(x, y)", ["x=[1,2]", "y=[1,2,3]"], ["x is a vector of 2 entries and y a vector of 3", "do not broadcast"]),
     ("x @ y", ["x=2", "y=3"], ["both sides must be vectors or matrices"]),
-    ("W @ x", ["W=[[1,2],[3,4]]", "x=[1,2]"], ["backpropagation starts from one number", "sum(...)"]),
+    ("W @ x", ["W=[[1,2],[3,4]]", "x=[1,2]"], ["backpropagation starts from one number", "sum(...)", "'[1,0]'"]),
+    ("W @ x", ["W=[[1,2],[3,4]]", "x=[1,2]", "--seed-grad", "[1,0,0]"],
+     ["--seed-grad is a vector of 3 entries but the output f is a vector of 2 entries", "'[1,0]'"]),
+    ("W @ x", ["W=[[1,2],[3,4]]", "x=[1,2]", "--seed-grad", "[[1,0],[0,1]]"], ["--seed-grad is a 2x2 matrix"]),
+    ("W @ x", ["W=[[1,2],[3,4]]", "x=[1,2]", "--seed-grad", "[1,nan]"], ["--seed-grad"]),
+    ("x * 2", ["x=1", "--seed-grad", "[1,0]"], ["the output f is a number, so --seed-grad must be a number"]),
+    ("sum(W @ x)", [], ["multiplies matrices", "W=[[1,2],[3,4]]"]),
+    ("sum(W @ x)", ["x=[1,2]"], ["no value given for W", "W=[[1,2],[3,4]]"]),
 ])
 def test_shape_mistakes_are_usage_errors_with_both_shapes(program: str, values: list[str], words: list[str]) -> None:
     r = bprop("eval", program, *values)
@@ -332,3 +340,33 @@ def test_scalarize_on_the_command_line_shows_every_product() -> None:
     from conftest import assert_json_invariants
 
     assert_json_invariants(data)
+
+
+# -- --seed-grad with an array (SPEC §9: a non-scalar output starts from an array of its shape) --
+
+
+SEEDED = [  # a program over arrays with a non-scalar output, its values, the output's shape
+    ("W @ x", {"W": [[1.0, -2.0, 0.5], [3.0, 0.25, -1.0]], "x": [0.5, -1.5, 2.0]}, (2,)),
+    ("sigmoid(W @ x + b)", {"W": [[0.15, 0.2], [0.25, 0.3]], "x": [0.05, 0.1], "b": [0.35, 0.35]}, (2,)),
+    ("relu(X @ W) * 2", {"X": [[1.0, -2.0], [0.5, 3.0], [-1.0, 1.0]], "W": [[0.5, -1.0], [1.5, 0.2]]}, (3, 2)),
+]
+
+
+@pytest.mark.parametrize("program, values, shape", SEEDED)
+@pytest.mark.parametrize("command", ["eval", "explain", "graph"])
+def test_array_seed_grad_on_the_command_line(program: str, values: dict, shape: tuple, command: str) -> None:
+    """The gradient from an array seed S equals the gradient of sum(S * output), a scalar
+    program with no seed, and central differences of it; every program-taking command takes it."""
+    seed = np.round(np.linspace(-1.5, 2.0, int(np.prod(shape))).reshape(shape), 3)
+    args = [f"{k}={json.dumps(v)}" for k, v in values.items()]
+    scalar, with_s = f"sum(S * ({program}))", {**values, "S": seed}
+    r = bprop(command, program, *args, "--seed-grad", json.dumps(seed.tolist()), *(["--json"] if command == "eval" else []))
+    assert r.returncode == 0, r.stderr
+    if command == "eval":
+        got = json.loads(r.stdout)["gradients"]
+        for name in values:
+            np.testing.assert_allclose(got[name], numeric_gradient(scalar, with_s, name), rtol=1e-6, atol=1e-8)
+            np.testing.assert_allclose(got[name], run(scalar, with_s).gradients[name], rtol=1e-12, atol=1e-12)
+    else:
+        ones = bprop(command, program, *args, "--seed-grad", json.dumps(np.ones(shape).tolist()))
+        assert ones.returncode == 0 and ones.stdout != r.stdout  # the seed reached the view

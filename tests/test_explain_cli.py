@@ -130,3 +130,15 @@ def test_explain_hostile_inputs_fail_cleanly() -> None:
     for program in ("(" * 10_000 + "x" + ")" * 10_000, "x\x00", "é + x", "[red]x[/]"):
         r = bprop("explain", "-", "x=1", stdin=program)
         assert r.returncode in (0, 2) and "Traceback" not in r.stderr, program[:20]
+
+
+@pytest.mark.parametrize("seed, target", [("[1,0]", "f[0]"), ("[0,1]", "f[1]"), ("[1,-1]", "sum(S ⊙ f)")])
+def test_explain_says_what_an_array_seed_differentiates(seed: str, target: str) -> None:
+    """With --seed-grad S on an array output, the gradients are those of sum(S ⊙ f) (one entry
+    of f for a one-hot S), and the narration says so instead of 'a nudge of f changes f'."""
+    r = bprop("explain", "W @ x", "W=[[1,2],[3,4]]", "x=[1,2]", "--seed-grad", seed)
+    assert r.returncode == 0, r.stderr
+    prose = " ".join(r.stdout.split())
+    assert f"every gradient below is then that of {target}." in prose
+    assert f"changes {target} by about" in prose
+    assert "a nudge of f changes f by the same amount" not in prose

@@ -4,6 +4,7 @@ a program; combinations that cannot work are refused; every usage error is one l
 from __future__ import annotations
 
 import json
+import math
 
 import pytest
 from typer.main import get_command
@@ -165,3 +166,11 @@ def test_an_expression_that_starts_with_dashes_still_works() -> None:
 def test_refusals_speak_the_usage_error_vocabulary(args: tuple[str, ...]) -> None:
     r = bprop("eval", *args)
     assert r.returncode == 2 and r.stderr.startswith("usage error: ")
+
+
+@pytest.mark.parametrize("seed, grad", [("1/2", 1.0), ("-pi", -2 * math.pi), ("3", 6.0)])
+def test_seed_grad_takes_constant_expressions_like_values(seed: str, grad: float) -> None:
+    """--seed-grad reads numbers as NAME=VALUE does (fractions and pi too), on the fast path and Typer's."""
+    for extra in ([], ["--traceback"]):  # --traceback sends eval through Typer
+        r = bprop("eval", "x*2", "x=1", "--seed-grad", seed, "--grad", "x", *extra)
+        assert r.returncode == 0 and math.isclose(float(r.stdout), grad, rel_tol=1e-12), r.stderr

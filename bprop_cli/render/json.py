@@ -35,14 +35,18 @@ def write_json(trace: Trace, out: TextIO, geo: Geometry | None = None) -> None:
     """Write the object `trace.to_dict()`, laid out for reading and grep: top-level keys
     indented, each node and each backward step on a line of its own; the gradient's norm and
     direction (over the parameters, when named) after the gradients."""
+    if trace.arrays:  # arrays as nested lists; a few nodes, each with its shape
+        encoded = _Encoded()
+        head = _indented({**trace.head(encoded), **(geo.to_dict(encoded) if geo else {})})
+        out.write(head[: -len("\n}")] + ",\n")
+        nodes = ({**n.to_dict(encoded), "shape": list(n.shape)} for n in trace.nodes)
+        _array(out, "nodes", _chunks(map(_compact, nodes)), last=False)
+        _array(out, "backward", _chunks(_compact(s.to_dict(encoded)) for s in trace.backward), last=True)
+        out.write("}\n")
+        return
     head = json.dumps({**trace.head(), **(geo.to_dict() if geo else {})}, indent=2, allow_nan=False)
     out.write(head[: -len("\n}")] + ",\n")
-    if trace.arrays:  # arrays as nested lists; a few nodes, each with its shape
-        whole = trace.to_dict()
-        line = lambda entry: json.dumps(entry, allow_nan=False)  # noqa: E731
-        _array(out, "nodes", _chunks(map(line, whole["nodes"])), last=False)
-        _array(out, "backward", _chunks(map(line, whole["backward"])), last=True)
-    elif isinstance(trace.nodes, NodeRecords) and isinstance(trace.backward, BackwardSteps):
+    if isinstance(trace.nodes, NodeRecords) and isinstance(trace.backward, BackwardSteps):
         tape = trace.nodes.tape  # straight from the columns, with no record objects
         vs, gs = list(map(_number, tape.values)), list(map(_number, tape.grads))
         _array(out, "nodes", _node_chunks(tape, vs, gs), last=False)
@@ -51,6 +55,47 @@ def write_json(trace: Trace, out: TextIO, geo: Geometry | None = None) -> None:
         _array(out, "nodes", _chunks(map(_node, trace.nodes)), last=False)
         _array(out, "backward", _chunks(map(_step, trace.backward)), last=True)
     out.write("}\n")
+
+
+class _Raw(str):
+    """JSON text already written: an array, encoded once however often the trace holds it."""
+
+
+class _Encoded:
+    """Arrays as JSON text, each encoded once (an input's value is also its node's value; a
+    gradient is also its node's grad and its last step's total), by json's C encoder."""
+
+    def __init__(self) -> None:
+        self.seen: dict[int, tuple[object, _Raw]] = {}
+
+    def __call__(self, x: object) -> object:
+        if isinstance(x, float) or not hasattr(x, "tolist"):
+            return x
+        kept = self.seen.get(id(x))
+        if kept is None:
+            kept = self.seen[id(x)] = (x, _Raw(json.dumps(x.tolist(), allow_nan=False)))  # type: ignore[attr-defined]
+        return kept[1]
+
+
+def _compact(obj: object) -> str:
+    """json.dumps(obj) where a _Raw string goes in as the JSON it already is."""
+    if isinstance(obj, _Raw):
+        return obj
+    if isinstance(obj, dict):
+        return "{" + ", ".join(f"{_string(k)}: {_compact(v)}" for k, v in obj.items()) + "}"
+    if isinstance(obj, list):
+        return "[" + ", ".join(map(_compact, obj)) + "]"
+    return json.dumps(obj, allow_nan=False)
+
+
+def _indented(obj: object, level: int = 0) -> str:
+    """json.dumps(obj, indent=2) for objects, but each array on one line: a 784x128 matrix is one
+    line, not 100,000."""
+    if not isinstance(obj, dict) or not obj:
+        return _compact(obj)
+    pad = "  " * (level + 1)
+    items = ",\n".join(f"{pad}{_string(k)}: {_indented(v, level + 1)}" for k, v in obj.items())
+    return "{\n" + items + "\n" + "  " * level + "}"
 
 
 def _node(n: NodeRecord) -> str:
