@@ -218,3 +218,11 @@ def test_exact_tables_keep_a_formula_with_its_value() -> None:
     lines = r.stdout.splitlines()
     assert all(len(line) <= 80 for line in lines)
     _no_split_formula(lines)  # e.g. '... = e/(1 +' then 'e)^2 ≈ 0.196612' before
+
+
+def test_descriptions_wrap_as_sentences_not_as_equations() -> None:
+    """A description that holds an '=' ('loss = (w*x + b - y)^2, the one-neuron example...') is
+    prose: it wraps at the width, not before its '='."""
+    lines = bprop("examples").stdout.splitlines()
+    assert not [line for line in lines if line.lstrip().startswith("= ")]
+    assert any("backprop-explainer     loss = (w*x + b - y)^2, the one-neuron" in line for line in lines)

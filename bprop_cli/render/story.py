@@ -29,9 +29,20 @@ def _wrap(text: str, width: int, first: str, rest: str) -> list[str]:
 def _fold(formula: str, width: int) -> list[str]:
     """An equation folded before an '=' (never between a product and its number); a row of
     words (a gate's description in the index) wrapped as prose."""
-    if " = " in formula:
+    if " = " in formula and not _sentence(formula):
         return fold_formula(formula, width).split("\n")
     return _wrap(formula, width, "", "  ")
+
+
+def _sentence(text: str) -> bool:
+    """Words rather than an equation: a comma outside brackets ('..., the one-neuron example'),
+    or a full stop at the end."""
+    depth = 0
+    for i, ch in enumerate(text):
+        depth += (ch in "([") - (ch in ")]")
+        if ch == "," and depth == 0 and text[i + 1: i + 2] == " ":
+            return True
+    return text.rstrip().endswith(".")
 
 
 STACK = 32  # labels wider than this go on a line of their own, the formula indented below
