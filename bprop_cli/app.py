@@ -317,7 +317,7 @@ Examples:
 
   bprop train --example mazur               (Mazur's one step; also mazur-matrix, mazur-10000, perceptron, moons)
 
-  bprop train -f examples/mazur.bp --values examples/mazur.json --params W1,W2 --lr 0.5 --steps 10000 --every 1000
+  bprop train --example mazur-matrix --steps 10000 --every 1000   (the matrix form, 10,000 steps)
 
   bprop train "(w*x + b - y)^2" w=0 b=0 x=2 y=3 --params w,b --lr 0.05 --steps 100
 

@@ -294,7 +294,7 @@ def _show_trust(result, fmt: Format, all_rows: bool, latex: bool,  # type: ignor
     elif fmt is Format.plain or latex:
         write("\n".join(trust_plain(result, latex)))
     else:
-        show_renderable(lambda width: trust_tables(result, all_rows))
+        show_renderable(lambda width: trust_tables(result, all_rows, width))
     if then is not None and result.trace is not None:
         then()
     if result.check is not None and not result.check.passed:

@@ -325,10 +325,10 @@ F(Gate("relu", 1, lambda a: a if a > 0 else 0.0, lambda a, out: (1.0 if a > 0 el
 F(Gate("abs", 1, abs, lambda a, out: (math.copysign(1.0, a) if a != 0 else 0.0,), "abs({0})",
        ("sign({0})",), "abs passes the gradient with the sign of its input",
        kink=_zero_kink("abs", "0")))
-F(Gate("max", 0, max, lambda *xs: _ties(xs[:-1], xs[-1]), "", ("1 if {i} is the largest else 0",),
+F(Gate("max", 0, max, lambda *xs: _ties(xs[:-1], xs[-1]), "", ("1 if {i} is the largest, else 0",),
        "max routes: the whole gradient goes to the largest input, the others get 0",
        kink=_tie_note))
-F(Gate("min", 0, min, lambda *xs: _ties(xs[:-1], xs[-1]), "", ("1 if {i} is the smallest else 0",),
+F(Gate("min", 0, min, lambda *xs: _ties(xs[:-1], xs[-1]), "", ("1 if {i} is the smallest, else 0",),
        "min routes: the whole gradient goes to the smallest input, the others get 0",
        kink=_tie_note))
 

@@ -83,7 +83,9 @@ class UnknownOption(OptionError):
     def __init__(self, option: str, known: Iterable[str]) -> None:
         import difflib
 
-        close = difflib.get_close_matches(option, [k for k in known if k.startswith("--")], n=1, cutoff=0.6)
+        # 0.7, not difflib's 0.6: at 0.6 --check "might be" --traceback, a guess that misleads.
+        close = difflib.get_close_matches(option, [k for k in known if k.startswith("--")], n=1, cutoff=0.7)
+        self.option = option
         super().__init__(f"no such option {option}" + (f" (did you mean {close[0]}?)" if close else ""),
                          hint=None if close else "bprop COMMAND --help lists a command's options")
 

@@ -66,8 +66,39 @@ class ProgramCommand(TyperCommand):
         try:
             options, positional = split_arguments(args, takes_value)
         except OptionError as err:
-            raise _click_exceptions().UsageError(err.message, ctx) from None  # run_app: one line, exit 2
+            where = _elsewhere(ctx, getattr(err, "option", None)) if err.hint else None  # none when a did-you-mean
+            message = err.message + (f" ({where})" if where else "")
+            raise _click_exceptions().UsageError(message, ctx) from None  # run_app: one line, exit 2
         return super().parse_args(ctx, [*options, "--", *positional] if positional else options)
+
+
+def _elsewhere(ctx, option: str | None) -> str | None:  # type: ignore[no-untyped-def]
+    """What to say after an unknown option: which other commands have it (or the option it
+    looks like a slip for); that `--quiz` is a command; else where this command's options are."""
+    if not option:
+        return None
+    group = ctx.parent.command if ctx.parent is not None else None
+    commands = dict(sorted(getattr(group, "commands", {}).items()))
+    name = ctx.info_name
+    owned: dict[str, list[str]] = {}
+    for other, command in commands.items():
+        for param in command.params if other != name else ():
+            for flag in param.opts:
+                if flag.startswith("--") and not getattr(param, "hidden", False):
+                    owned.setdefault(flag, []).append(other)
+    slip = ""
+    if option not in owned:
+        import difflib
+
+        close = difflib.get_close_matches(option, owned, n=1, cutoff=0.7)
+        if option[2:] in commands:
+            return f"{option[2:]} is a command: bprop {option[2:]} EXPR NAME=VALUE..."
+        if not close:
+            return f"bprop {name} --help lists its options"
+        option, slip = close[0], f"did you mean {close[0]}? "
+    owners = owned[option]
+    listed = owners[0] if len(owners) == 1 else ", ".join(owners[:-1]) + " and " + owners[-1]
+    return f"{slip}bprop {listed} {'has' if len(owners) == 1 else 'have'} it"
 
 
 ExpressionFirstCommand = ProgramCommand  # the earlier name

@@ -27,6 +27,33 @@ def console(stderr: bool = False):  # type: ignore[no-untyped-def]
                    **({"color_system": None} if plain else {}))
 
 
+class NoTrailingSpaces:
+    """A text stream that drops the spaces Rich leaves at the end of a line (where it wrapped
+    a text, or padded a table's last column): spaces are held until the next character shows
+    whether a line ends after them."""
+
+    def __init__(self, stream) -> None:  # type: ignore[no-untyped-def]
+        self.stream, self.held = stream, ""
+
+    def write(self, text: str) -> int:
+        import re
+
+        text = re.sub(r" +\n", "\n", self.held + text)
+        body = text.rstrip(" ")
+        self.held = text[len(body):]
+        self.stream.write(body)
+        return len(text)
+
+    def flush(self) -> None:
+        self.stream.flush()
+
+    def isatty(self) -> bool:
+        return False
+
+    def __getattr__(self, name: str):  # type: ignore[no-untyped-def]
+        return getattr(self.stream, name)
+
+
 def stderr_console():  # type: ignore[no-untyped-def]
     return console(stderr=True)
 

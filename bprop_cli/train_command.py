@@ -204,6 +204,10 @@ class _View:
         self.width = len(f"{steps:,}")
         self.progress = Progress(sys.stderr)
         self.console = _console() if fmt is Format.table else None
+        if self.console is not None and not self.console.is_terminal:  # a pipe or a file: no trailing spaces
+            from .terminal import NoTrailingSpaces
+
+            self.console.file = NoTrailingSpaces(self.console.file)
 
     def lines(self, lines: list[str], style: str | None = None) -> None:
         from .render.train import texts

@@ -60,3 +60,16 @@ def test_a_check_at_a_kink_says_what_was_decided() -> None:
     assert "no gradient disagrees with every estimate" not in said
     assert re.search(r"check passed at a kink: x sits where the derivative jumps", said)
     assert "PyTorch's convention" in said
+
+
+def test_max_says_which_case_holds_like_relu() -> None:
+    text = " ".join(explain("max(x,y)", "x=2", "y=1").split())
+    assert "df/dx = 1 if x is the largest, else 0; at x = 2 it is 1" in text
+    assert "is the largest else 0 =" not in text and "if 2 is the largest" not in text
+
+
+def test_the_eval_table_does_not_chain_equals_through_a_case() -> None:
+    r = bprop("eval", "relu(x) + max(x,y)", "x=2", "y=1")
+    flat = " ".join(r.stdout.split())
+    assert "else 0 =" not in flat
+    assert "1 if x > 0, else 0; here 1" in flat and "1 if y is the largest, else 0; here 0" in flat

@@ -121,10 +121,15 @@ def test_graph_beside_a_check() -> None:
 
 @pytest.mark.parametrize("argv, message", [
     (("eval", *CS231N, "--jsn"), "usage error: no such option --jsn (did you mean --json?)"),
-    (("explain", *CS231N, "--json"), "usage error: no such option --json"),
+    (("explain", *CS231N, "--json"), "usage error: no such option --json (bprop check, eval, quiz and train have it)"),
+    (("explain", *CS231N, "--jsn"), "usage error: no such option --jsn (did you mean --json? bprop check, eval,"),
+    (("explain", *CS231N, "--check"), "usage error: no such option --check (bprop eval has it)"),
+    (("graph", "x*y", "--symbolic"), "usage error: no such option --symbolic (bprop eval has it)"),
+    (("explain", *CS231N, "--frob"), "usage error: no such option --frob (bprop explain --help lists its options)"),
+    (("eval", *CS231N, "--chek"), "usage error: no such option --chek (did you mean --check?)"),
     (("explain", *CS231N, "--all-row"), "usage error: no such option --all-row (did you mean --all-rows?)"),
     (("graph", *CS231N, "--exampel", "cs231n"), "usage error: no such option --exampel (did you mean --example?)"),
-    (("explain", "--quiz", "x"), "usage error: no such option --quiz"),
+    (("explain", "--quiz", "x"), "usage error: no such option --quiz (quiz is a command: bprop quiz EXPR"),
     (("evl", "x"), "usage error: no such command 'evl' (did you mean eval?)"),
     (("eval", "x", "x=1", "--format=jsn"), "usage error: invalid value for '--format'"),
     (("eval", "x", "x=1", "--format"), "usage error: option --format needs a value"),

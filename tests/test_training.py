@@ -345,3 +345,13 @@ def test_two_moons_are_deterministic_and_shaped_like_scikit_learns() -> None:
     assert all(-1 <= v <= 1 for k, v in init.items() if k.startswith("w")) and all(
         v == 0 for k, v in init.items() if k.startswith("b"))
     assert "relu(1 - y*score)" in mlp_program()
+
+
+@pytest.mark.parametrize("example", ["mazur", "mazur-matrix", "moons"])
+def test_the_training_view_in_a_pipe_has_no_trailing_spaces(example: str) -> None:
+    """Rich leaves a space where it wraps a line and pads a table's last column; a pipe gets neither."""
+    r = bprop("train", "--example", example)
+    assert r.returncode == 0, r.stderr
+    lines = r.stdout.splitlines()
+    assert [line for line in lines if line != line.rstrip()] == []
+    assert max(map(len, lines)) <= 80 and r.stdout.endswith("\n")

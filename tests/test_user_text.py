@@ -44,6 +44,8 @@ def test_help_of_every_command(command: tuple[str, ...]) -> None:
     assert result.exit_code == 0, result.output
     assert "Usage" in result.output
     assert offending(result.output) == []
+    # an installed bprop has no examples/ folder beside the user: help says --example NAME
+    assert "examples/" not in result.output
 
 
 @pytest.mark.parametrize("word", [*TOPICS, *GATES], ids=str)

@@ -67,4 +67,13 @@ def terminal_picture(trace: Trace, limit: int = DEFAULT_LIMIT):  # type: ignore[
 
     console = Console(highlight=False)
     plain = console.no_color or console.color_system is None
-    console.print(render_graph(build_picture(trace, limit), ascii=plain, width=min(console.width, 120)))
+    drawing = render_graph(build_picture(trace, limit), ascii=plain, width=min(console.width, 120))
+    if console.is_terminal:
+        console.print(drawing)
+        return
+    import re
+    import sys
+
+    with console.capture() as captured:  # a pipe or a file: no trailing spaces
+        console.print(drawing)
+    sys.stdout.write(re.sub(r" +$", "", captured.get(), flags=re.MULTILINE))

@@ -12,6 +12,7 @@ from rich.table import Table
 from rich.text import Text
 
 from ..tutor import Block
+from .fold import fold_formula, fold_program_line
 
 INDENT = 5  # width of the step-number gutter, "12. "
 
@@ -25,6 +26,25 @@ def _wrap(text: str, width: int, first: str, rest: str) -> list[str]:
     return [line.replace(NBSP, " ") for line in lines] or [first.rstrip()]
 
 
+def _fold(formula: str, width: int) -> list[str]:
+    """An equation folded before an '=' (never between a product and its number); a row of
+    words (a gate's description in the index) wrapped as prose."""
+    if " = " in formula and not _sentence(formula):
+        return fold_formula(formula, width).split("\n")
+    return _wrap(formula, width, "", "  ")
+
+
+def _sentence(text: str) -> bool:
+    """Words rather than an equation: a comma outside brackets ('..., the one-neuron example'),
+    or a full stop at the end."""
+    depth = 0
+    for i, ch in enumerate(text):
+        depth += (ch in "([") - (ch in ")]")
+        if ch == "," and depth == 0 and text[i + 1: i + 2] == " ":
+            return True
+    return text.rstrip().endswith(".")
+
+
 STACK = 32  # labels wider than this go on a line of their own, the formula indented below
 
 
@@ -36,11 +56,13 @@ def _rows_plain(rows: tuple[tuple[str, str], ...], width: int) -> list[str]:
         if "\n" in formula:  # a matrix: its lines stand under each other
             lines += _matrix_row(label, formula, lead, min(label_width, STACK), width)
             continue
-        if label_width > STACK:
-            lines += _wrap(label, width, lead, lead + "  ") + _wrap(formula, width, lead + "    ", lead + "    ")
+        if label_width > STACK or width - len(lead) - label_width - 2 < 24:  # too little room beside it
+            lines += _wrap(label, width, lead, lead + "  ")
+            lines += [lead + "    " + line for line in _fold(formula, width - len(lead) - 4)]
             continue
         first = f"{lead}{label.ljust(label_width)}  "
-        lines += _wrap(formula, width, first, " " * len(first))
+        folded = _fold(formula, width - len(first))
+        lines += [first + folded[0], *(" " * len(first) + line for line in folded[1:])]
     return lines
 
 
@@ -78,10 +100,11 @@ def story_plain(blocks: Iterable[Block], width: int = 80) -> str:
             title = _wrap(b.text, width, "", "")
             lines += [*title, "=" * max(map(len, title))]
         elif b.kind == "heading":
-            lines += ["", b.text, "-" * min(len(b.text), width)]
+            heading = _wrap(b.text, width, "", "")
+            lines += ["", *heading, "-" * max(map(len, heading))]
         elif b.kind == "code":
             for line in b.text.splitlines():
-                lines += _wrap(line, width, "    ", "      ")
+                lines += ["    " + part for part in fold_program_line(line, width - 4)]
         elif b.kind == "text":
             lines += [""] + _wrap(b.text, width, "", "")
         elif b.kind == "try":
@@ -113,6 +136,27 @@ def _escape(name: str) -> str:
     return re.escape(name)
 
 
+class _Folded:
+    """A step's text or formula, folded when Rich knows the column's width: prose wrapped with
+    'x = 2' kept whole, a formula broken before an '=' (never between a product and its number),
+    as story_plain does in a pipe."""
+
+    def __init__(self, text: str, node: str, prose: bool = False) -> None:
+        self.text, self.node, self.prose = text, node, prose
+
+    def _lines(self, width: int) -> list[str]:
+        return _wrap(self.text, width, "", "") if self.prose else _fold(self.text, width)
+
+    def __rich_console__(self, console, options):  # type: ignore[no-untyped-def]
+        yield _highlighted("\n".join(self._lines(options.max_width)), self.node)
+
+    def __rich_measure__(self, console, options):  # type: ignore[no-untyped-def]
+        from rich.measure import Measurement
+
+        words = max((len(w) for w in self.text.split()), default=1)
+        return Measurement(min(words, options.max_width), min(len(self.text), options.max_width))
+
+
 def story_rich(blocks: Iterable[Block], width: int | None = None) -> RenderableType:
     """Rich renderables; given the console's `width`, each step's text column is set to the
     width it would take anyway, which spares Rich measuring the nested tables in it (most of
@@ -134,7 +178,7 @@ def story_rich(blocks: Iterable[Block], width: int | None = None) -> RenderableT
             grid = Table.grid(padding=(0, 1))
             grid.add_column(width=INDENT - 1, justify="right", style="bold")
             grid.add_column(ratio=1, width=body_width)
-            body: list[RenderableType] = [_highlighted(b.text, b.node)] if b.text else [Text("")]
+            body: list[RenderableType] = [_Folded(b.text, b.node, prose=True)] if b.text else [Text("")]
             if b.rows:
                 rows = Table.grid(padding=(0, 2))
                 rows.add_column(style="dim", no_wrap=True)
@@ -143,7 +187,9 @@ def story_rich(blocks: Iterable[Block], width: int | None = None) -> RenderableT
                 for label, formula in b.rows:
                     if "\n" in formula:  # a matrix: beside its rule if it fits 80 columns, else below it
                         formula = _matrix_cell(formula, INDENT + 2 + label_width + 2, 80)
-                    rows.add_row(Text(label), _highlighted(formula, b.node))
+                        rows.add_row(Text(label), _highlighted(formula, b.node))
+                        continue
+                    rows.add_row(Text(label), _Folded(formula, b.node))
                 body.append(Padding(rows, (0, 0, 0, 2)))
             grid.add_row(Text(f"{b.number}." if b.number else ""), Group(*body))
             parts.append(grid)

@@ -11,7 +11,8 @@ from rich.text import Text
 from ..symbolic import SymTrace, decimal
 from ..sympy_gates import show
 from . import full, num
-from .table import _fill, _heading, _table, program_text
+from .fold import fold_formula
+from .table import _budgets, _fill, _heading, _table, program_text
 
 
 def approx(x) -> str:  # type: ignore[no-untyped-def]
@@ -52,21 +53,24 @@ def forward_table(trace: SymTrace, all_rows: bool = False):  # type: ignore[no-u
     return table
 
 
-def backward_table(trace: SymTrace, all_rows: bool = False):  # type: ignore[no-untyped-def]
+def backward_table(trace: SymTrace, all_rows: bool = False, width: int = 80):  # type: ignore[no-untyped-def]
     table = _table()
     table.add_column("gate", style="cyan", overflow="fold")
     table.add_column("local derivative", overflow="fold")
     table.add_column("upstream * local", overflow="fold")
     expression = {n.id: n.expression for n in trace.nodes}
-    rows: list[tuple[Text | str, ...]] = []
+    cells: list[tuple[str, str, str]] = []
     last = None
     for s in trace.backward:
         formula, local = show(s.formula), show(s.local)
         said = formula if formula == local else f"{formula} = {local}"
         gate = "" if s.node == last else f"{s.node} = {expression[s.node]}"
         last = s.node
-        rows.append((Text(gate), Text(f"d{s.node}/d{s.input} = {said}"),
-                     Text(f"{factor(s.upstream)} * {factor(s.local)} = {_exact(s.product)}")))
+        cells.append((gate, f"d{s.node}/d{s.input} = {said}", f"{factor(s.upstream)} * {factor(s.local)} = {_exact(s.product)}"))
+    # Each cell folded to its column's share of the width, before an '=' or '≈' where it can.
+    gate_w, local_w, product_w = _budgets(width, *([c[k] for c in cells] for k in range(3)), [])
+    rows = [(Text(fold_formula(g, gate_w)), Text(fold_formula(lo, local_w)), Text(fold_formula(p, product_w)))
+            for g, lo, p in cells]
     _fill(table, len(rows), rows.__getitem__, all_rows, gap_column=1)
     return table
 
@@ -85,10 +89,10 @@ def gradient_table(trace: SymTrace):  # type: ignore[no-untyped-def]
     return table
 
 
-def render_symbolic_table(trace: SymTrace, all_rows: bool = False) -> RenderableType:
+def render_symbolic_table(trace: SymTrace, all_rows: bool = False, width: int = 80) -> RenderableType:
     out = trace.output
     bound = [f"{name} = {show(v)}" for name, v in trace.inputs.items() if name not in trace.free]
-    parts: list[RenderableType] = [program_text(trace.expression)]
+    parts: list[RenderableType] = [program_text(trace.expression, width)]
     if trace.exact:
         parts.append(Text(f"at {', '.join(bound)}, in exact arithmetic" if bound else "in exact arithmetic"))
     else:
@@ -99,7 +103,7 @@ def render_symbolic_table(trace: SymTrace, all_rows: bool = False) -> Renderable
     parts += [_heading(title), forward_table(trace, all_rows)]
     if trace.backward:
         parts += [_heading(f"Backward pass: chain rule from d{out}/d{out} = {show(trace.seed)}"),
-                  backward_table(trace, all_rows)]
+                  backward_table(trace, all_rows, width)]
     if trace.gradients:
         parts += [_heading(f"Gradients of {out} = {_exact(trace.value)}"), gradient_table(trace)]
     else:

@@ -12,8 +12,10 @@ from rich.text import Text
 from ..geometry import Geometry, geometry
 from ..trace import Trace
 from . import num
+from .fold import fold_formula, fold_items, fold_program_line, narrowest
 from .safe import visible
 
+PROSE = 88  # a sentence is not wider than this, however wide the terminal
 HEAD = 40  # rows shown before a long table is summarised
 TAIL = 10  # rows shown after the gap
 
@@ -62,6 +64,7 @@ class Column(NamedTuple):
     justify: str = "left"
     style: str | None = None
     wrap: bool = True  # fold long cells onto more lines (else the column is as wide as its cells)
+    whole: bool = False  # never fold a cell (a number): the column is at least as wide as its widest
 
 
 class Rows(NamedTuple):
@@ -73,12 +76,22 @@ class Rows(NamedTuple):
     gap_column: int  # where the "... more rows" message goes in a summary
 
 
-def _rich(rows: Rows, all_rows: bool) -> Table:
+def _rich(rows: Rows, all_rows: bool, width: int = 80) -> Table:
     table = _table()
-    for c in rows.columns:
-        table.add_column(c.header, justify=c.justify, style=c.style,  # type: ignore[arg-type]
+    head, tail = _window(rows.count, all_rows)
+    built = {i: rows.row(i) for i in (*head, *tail)}
+    # A header breaks between words only, a number (a 'whole' column) never: while these fit.
+    least = [max(map(len, c.header.split())) for c in rows.columns]
+    whole = [max([least[k], *(len(line) for r in built.values() for line in r[k].split("\n"))]) if c.whole
+             or not c.wrap else least[k] for k, c in enumerate(rows.columns)]
+    if sum(whole) + 3 * (len(whole) - 1) <= width:
+        least = whole
+    elif sum(least) + 3 * (len(least) - 1) > width:
+        least = [1] * len(least)
+    for k, c in enumerate(rows.columns):
+        table.add_column(c.header, justify=c.justify, style=c.style, min_width=least[k],  # type: ignore[arg-type]
                          **({"overflow": "fold"} if c.wrap else {"no_wrap": True}))
-    _fill(table, rows.count, lambda i: tuple(map(Text, rows.row(i))), all_rows, rows.gap_column)
+    _fill(table, rows.count, lambda i: tuple(map(Text, built[i])), all_rows, rows.gap_column)
     return table
 
 
@@ -90,9 +103,9 @@ def forward_rows(trace: Trace) -> Rows:
         return (n.id + (" *" if n.note else ""), "input" if n.op == "input" else n.expression,
                 num(n.value), num(n.grad))
 
-    columns = (Column("node", style="cyan", wrap=False), Column("computes"),
-               Column("value", justify="right", style="green"),
-               Column(f"d{trace.output}/dnode", justify="right", style="red"))
+    columns = (Column("node", style="cyan", wrap=False), Column("computes"),  # numbers are never folded
+               Column("value", justify="right", style="green", whole=True),
+               Column(f"d{trace.output}/dnode", justify="right", style="red", whole=True))
     return Rows(columns, len(shown), row, gap_column=1)
 
 
@@ -101,12 +114,9 @@ def forward_table(trace: Trace, all_rows: bool = False) -> Table:
 
 
 def keep_with_number(text: str, budget: int) -> str:
-    """`formula = number` longer than `budget`: the number goes to the next line with its '=',
+    """`formula = number` longer than `budget`: folded before an '=' (then before an operator),
     so a formula and its number are never split mid-way, and neither is a number."""
-    if len(text) <= budget or " = " not in text:
-        return text
-    head, _, value = text.rpartition(" = ")
-    return f"{head}\n  = {value}"
+    return fold_formula(text, budget)
 
 
 def fold_list(prefix: str, items: list[str], width: int) -> str:
@@ -123,27 +133,40 @@ def fold_list(prefix: str, items: list[str], width: int) -> str:
     return "\n".join(lines)
 
 
+NARROW = 60  # below this width the backward table's steps are stacked, not in columns
 # Column headers short enough never to wrap in 80 columns.
 BACKWARD_HEADERS = ("gate", "local derivative", "upstream * local", "running sum")
 
 
-def _budgets(width: int, gates: list[str], locals_: list[str], products: list[str], sums: list[str]) -> tuple[int, int]:
-    """How wide the local-derivative and product columns may be before a number moves down."""
+def _budgets(width: int, gates: list[str], locals_: list[str], products: list[str],
+             sums: list[str]) -> tuple[int, int, int]:
+    """How wide the gate, local-derivative and product columns may be before a cell folds
+    (every cell is folded to its budget here, so Rich never has to wrap one mid-formula)."""
     gate_w = min(max(map(len, gates), default=4), 24)
-    sum_w = max((len(s) for s in sums), default=0)
-    sum_w = max(sum_w, len(BACKWARD_HEADERS[3])) if sums else 0
+    sum_w = max([len(BACKWARD_HEADERS[3]), *(len(line) for s in sums for line in s.split("\n"))]) if sums else 0
     gaps = 3 * (3 if sums else 2)
+    local_w = max([len(BACKWARD_HEADERS[1]), *map(len, locals_)])  # a header is not folded either
+    product_w = max([len(BACKWARD_HEADERS[2]), *map(len, products)])
+    if local_w + product_w > width - gate_w - sum_w - gaps:  # a gate folded at its '=' leaves more room
+        halves = [g.partition(" = ") for g in gates]
+        gate_w = min(gate_w, max([10, *(max(len(a), len(b) + 4) for a, _, b in halves)]))
     room = max(20, width - gate_w - sum_w - gaps)
-    local_w = max(map(len, locals_), default=0)
-    product_w = max(map(len, products), default=0)
     if local_w + product_w <= room:
-        return local_w, product_w
+        return gate_w, local_w, product_w
     half = room // 2
     if local_w <= half:
-        return local_w, room - local_w
+        return gate_w, local_w, room - local_w
     if product_w <= half:
-        return room - product_w, product_w
-    return half, room - half
+        return gate_w, room - product_w, product_w
+    # Both fold: each column at least as wide as its cells folded at their '=', the rest shared
+    # in proportion to what each would still take.
+    local_min = max([len(BACKWARD_HEADERS[1]), *map(narrowest, locals_)])
+    product_min = max([len(BACKWARD_HEADERS[2]), *map(narrowest, products)])
+    if local_min + product_min > room:
+        return gate_w, half, room - half
+    spare, want = room - local_min - product_min, (local_w - local_min) + (product_w - product_min)
+    local = local_min + (spare * (local_w - local_min) // want if want else spare // 2)
+    return gate_w, local, room - local
 
 
 def backward_rows(trace: Trace, width: int = 80, all_rows: bool = False) -> Rows:
@@ -163,6 +186,8 @@ def backward_rows(trace: Trace, width: int = 80, all_rows: bool = False) -> Rows
         s = steps[i]
         local = num(s.local)
         formula = s.formula if s.formula == local else f"{s.formula} = {local}"
+        if " if " in s.formula:  # a rule by cases (relu, max): which case holds, not '... else 0 = 1'
+            formula = f"{s.formula}; here {local}"
         total = ""
         if fan_in[s.input] > 1:  # gradients meet here: show the running sum
             total = f"{num(s.total)} ({nth[i]} of {fan_in[s.input]})"
@@ -174,13 +199,30 @@ def backward_rows(trace: Trace, width: int = 80, all_rows: bool = False) -> Rows
     head, tail = _window(len(steps), False)
     shown = [cells(i) for i in (*head, *tail)]
     gates, locals_, products, sums = ([c[k] for c in shown] for k in range(4))
-    local_w, product_w = _budgets(width, gates, locals_, products, sums if meet else [])
+    gate_w, local_w, product_w = _budgets(width, gates, locals_, products, sums if meet else [])
+    # A running sum takes two lines, its count under it, when the formulas would fold otherwise.
+    split_sums = meet and local_w + product_w < max(map(len, locals_)) + max(map(len, products))
+    if split_sums:
+        sums = [t.replace(" (", "\n(") for t in sums]
+        gate_w, local_w, product_w = _budgets(width, gates, locals_, products, sums)
 
     streamed = all_rows and summarised(len(steps))
+    if width < NARROW:  # too narrow for the columns side by side: each step's lines under its gate
+        def stacked(i: int) -> tuple[str, ...]:
+            gate, local, product, total = cells(i)
+            lines = [gate] if gate else []
+            for text in (local, product + (f", running sum {total.replace(chr(10), ' ')}" if total else "")):
+                lines += ["  " + line for line in fold_formula(text, width - 2).split("\n")]
+            return ("\n".join(lines),)
+
+        return Rows((Column(", ".join(BACKWARD_HEADERS[:3])),), len(steps), stacked, gap_column=0)
 
     def row(i: int) -> tuple[str, ...]:
         gate, local, product, total = cells(i)
+        if split_sums:
+            total = total.replace(" (", "\n(")
         if not streamed:
+            gate = fold_formula(gate, gate_w)
             local, product = keep_with_number(local, local_w), keep_with_number(product, product_w)
         return (gate, local, product, *([total] * meet))
 
@@ -190,7 +232,7 @@ def backward_rows(trace: Trace, width: int = 80, all_rows: bool = False) -> Rows
 
 
 def backward_table(trace: Trace, all_rows: bool = False, width: int = 80) -> Table:
-    return _rich(backward_rows(trace, width), all_rows)
+    return _rich(backward_rows(trace, width), all_rows, width)
 
 
 def gradient_table(trace: Trace) -> Table:
@@ -207,7 +249,7 @@ PROGRAM_LINES = 40  # a longer program shows its first and last lines
 LINE_CHARS = 400  # a longer line shows its start and end
 
 
-def program_text(expression: str) -> Text:
+def program_text(expression: str, width: int = 80) -> Text:
     """The program as the first lines of a report: whole lines, never cut mid-line, without its
     `# at:` line (the values actually used are printed below it). A very long program shows
     its first and last lines, a very long line its start and end, saying how much is left out."""
@@ -217,7 +259,8 @@ def program_text(expression: str) -> Text:
     if len(lines) > PROGRAM_LINES:
         lines = [*lines[:PROGRAM_LINES - 6], f"... ({len(lines) - PROGRAM_LINES + 1:,} more lines)",
                  *lines[-5:]]
-    lines = [_shorten(line) for line in lines]
+    lines = [part for line in lines  # a comment is prose: it stops near PROSE columns, code at the width
+             for part in fold_program_line(_shorten(line), min(width, PROSE) if line.lstrip().startswith("#") else width)]
     return Text("\n".join(lines).strip("\n"), style="bold")
 
 
@@ -236,7 +279,7 @@ def at_line(inputs: dict[str, float], width: int = 80) -> str:
 PROGRAM_LINES = 12  # a longer array program shows its first lines and its last
 
 
-def array_program_text(expression: str) -> Text:
+def array_program_text(expression: str, width: int = 80) -> Text:
     """An array program as the report's first lines, without its '# at:' line (the values are
     in the forward table, the shapes on the line below); a long one shortened to its ends."""
     lines = [line.rstrip() for line in visible(expression.strip()).splitlines()
@@ -244,6 +287,8 @@ def array_program_text(expression: str) -> Text:
     if len(lines) > PROGRAM_LINES:
         lines = [*lines[:PROGRAM_LINES - 3], f"... ({len(lines) - PROGRAM_LINES + 1:,} more lines)", *lines[-2:]]
     lines = [line if len(line) <= 300 else f"{line[:270]} ... ({len(line):,} characters)" for line in lines]
+    lines = [part for line in lines
+             for part in fold_program_line(line, min(width, PROSE) if line.lstrip().startswith("#") else width)]
     return Text("\n".join(lines), style="bold")
 
 
@@ -314,7 +359,7 @@ class _ArrayBackward:
                 continue
             text = Text(f"d{out}/d{s.input} = {s.rule.replace('upstream', f'd{out}/d{s.node}')}")
             if s.note:  # told under the table: in a narrow column it would take a line a word
-                text.append(" *", style="yellow")
+                text.append(" (*)", style="yellow")  # a footnote mark: a bare '*' would read as a product cut off
             self.rows.append((gate, text, grid(s.product, all_rows)))
 
     def __rich_console__(self, console, options):  # type: ignore[no-untyped-def]
@@ -339,14 +384,15 @@ class _ArrayBackward:
 
 def array_step_notes(trace: Trace) -> list[Text]:
     """The notes of the backward steps marked * (how a broadcast operand's gradient was summed)."""
-    return [Text(f"* {s.input}: {s.note}", style="yellow") for s in trace.backward if s.rule is not None and s.note]
+    return [Text(f"(*) {s.input}: {s.note}", style="yellow") for s in trace.backward if s.rule is not None and s.note]
 
 
-def render_array_table(trace: Trace, all_rows: bool = False, geo: Geometry | None = None) -> RenderableType:
+def render_array_table(trace: Trace, all_rows: bool = False, geo: Geometry | None = None,
+                       width: int = 80) -> RenderableType:
     from .grid import grid, shape_text
 
     out = trace.output
-    parts: list[RenderableType] = [array_program_text(trace.expression)]
+    parts: list[RenderableType] = [array_program_text(trace.expression, width)]
     sizes = ", ".join(f"{name} {shape_text(n.shape)}" for name in trace.inputs
                       if (n := trace.node(name)).shape)
     if sizes:
@@ -362,15 +408,15 @@ def render_array_table(trace: Trace, all_rows: bool = False, geo: Geometry | Non
         for name, g in trace.gradients.items():
             table.add_row(Text(name), Text(grid(g, all_rows)))
         parts += [_heading(f"Gradients of {out} = {grid(trace.value)}"), table]
-        parts += [Text(line) for line in (geo or geometry(trace.gradients)).describe(out, num)]
+        parts += [Text(fold_items(line, min(width, PROSE))) for line in (geo or geometry(trace.gradients)).describe(out, num)]
     parts += [Text(f"* {n.id}: {n.note}", style="yellow") for n in trace.noted_nodes()]
     return Group(*parts)
 
 
 def render_table(trace: Trace, all_rows: bool = False, width: int = 80, geo: Geometry | None = None) -> RenderableType:
     if trace.arrays:
-        return render_array_table(trace, all_rows, geo)
-    return Group(*(part if not isinstance(part, Rows) else _rich(part, all_rows)
+        return render_array_table(trace, all_rows, geo, width)
+    return Group(*(part if not isinstance(part, Rows) else _rich(part, all_rows, width)
                    for part in table_parts(trace, all_rows, width, geo)))
 
 
@@ -378,7 +424,7 @@ def print_table(trace: Trace, all_rows: bool, console: Console, geo: Geometry | 
     """Print the report; with --all-rows, long tables are streamed a chunk of rows at a time
     (laid out by StreamedTable: Rich would lay out every row before printing the first)."""
     if trace.arrays:
-        console.print(render_array_table(trace, all_rows, geo))
+        console.print(render_array_table(trace, all_rows, geo, console.width))
         return
     for part in table_parts(trace, all_rows, console.width, geo):
         if isinstance(part, Rows):
@@ -386,7 +432,7 @@ def print_table(trace: Trace, all_rows: bool, console: Console, geo: Geometry | 
                 console.file.flush()
                 StreamedTable(part, console).write(console.file)
                 continue
-            part = _rich(part, all_rows)
+            part = _rich(part, all_rows, console.width)
         console.print(part)
 
 
@@ -400,9 +446,9 @@ def table_parts(trace: Trace, all_rows: bool = False, width: int = 80,
                 geo: Geometry | None = None) -> Iterator[RenderableType | Rows]:
     """The report's parts in order: Rich renderables, and the two long tables as Rows."""
     out = trace.output
-    yield program_text(trace.expression)
+    yield program_text(trace.expression, width)
     if trace.inputs:
-        yield Text(at_line(trace.inputs, width))
+        yield Text(at_line(trace.inputs, min(width, PROSE)))
     yield _heading("Forward pass: values, and each node's gradient")
     yield forward_rows(trace)
     if trace.backward:
@@ -411,7 +457,7 @@ def table_parts(trace: Trace, all_rows: bool = False, width: int = 80,
     if trace.gradients:
         yield _heading(f"Gradients of {out} = {num(trace.value)}")
         yield gradient_table(trace)
-        yield from (Text(line) for line in (geo or geometry(trace.gradients)).describe(out, num))
+        yield from (Text(fold_items(line, min(width, PROSE))) for line in (geo or geometry(trace.gradients)).describe(out, num))
     else:
         yield Text(f"{out} = {num(trace.value)} (no variables: nothing to differentiate)")
     for n in trace.noted_nodes():

@@ -14,6 +14,7 @@ from rich.console import Group, RenderableType
 from rich.text import Text
 
 from . import num
+from .fold import fold_items
 from .picture import CONST, GATE, INPUT, OUTPUT, Box, Picture, wire_text
 
 VALUE_STYLE = "green"
@@ -140,7 +141,7 @@ def render_graph(pic: Picture, ascii: bool = False, width: int = 80) -> Renderab
 
     parts: list[RenderableType] = [Text(pic.title(width), style="bold")]
     if pic.inputs:
-        parts.append(Text(pic.inputs_line()))
+        parts.append(Text(fold_items(pic.inputs_line(), min(width, 88))))  # folded between assignments
     parts.append(Text("[x] input  (op) gate  ((op)) output; each line is a wire into the line above it", style="dim"))
     if pic.arrays:
         parts.append(Text("W 2x3: a matrix of 2 rows, 3 columns; x 3: a vector of 3 entries", style="dim"))
@@ -153,7 +154,7 @@ def render_graph(pic: Picture, ascii: bool = False, width: int = 80) -> Renderab
         if t:
             parts.append(Text(""))
         for line in tree:
-            parts.append(_text(line, left, vwidth, sep))
+            parts.append(_text(line, left, vwidth, sep, width))
     footer: list[str] = []
     reached = {line.id for line in every}
     for box in pic.boxes:
@@ -176,7 +177,7 @@ def render_graph(pic: Picture, ascii: bool = False, width: int = 80) -> Renderab
     return Group(*parts)
 
 
-def _text(line: _Line, left: int, vwidth: int, sep: str) -> Text:
+def _text(line: _Line, left: int, vwidth: int, sep: str, width: int = 80) -> Text:
     text = Text()
     text.append(line.prefix, style="dim")
     label = line.label
@@ -186,7 +187,15 @@ def _text(line: _Line, left: int, vwidth: int, sep: str) -> Text:
     text.append(line.value.rjust(vwidth) if left else line.value, style=VALUE_STYLE)
     text.append(sep)
     text.append(line.grad, style=GRAD_STYLE)
-    if line.extra:
-        text.append(f"  ({line.extra})", style="dim")
+    if line.extra:  # beside the gradient if it fits, else on a line of its own under it
+        room = len(text.plain) + 4 + len(line.extra) <= width
+        if room:
+            text.append(f"  ({line.extra})", style="dim")
+        else:  # the tree's lines go on through it: the wire's own branch becomes a plain pipe
+            tail = line.prefix[-3:]
+            going_on = line.prefix[:-3] + ("|  " if tail == "|- " else "│  " if tail == "├─ " else "   ")
+            text.append("\n" + going_on, style="dim")
+            text.append(" " * (len(text.plain.split("\n")[0]) - len(line.grad) - len(going_on)))
+            text.append(f"({line.extra})", style="dim")
     return text
 

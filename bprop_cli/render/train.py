@@ -128,7 +128,7 @@ def loss_chart(losses: Sequence[float], width: int = 78, height: int = 14) -> st
     fig.draw(fig.signal(list(range(len(losses))), ys, marker="braille"))
     fig.title("log10(loss) after each step" if log else "loss after each step")
     fig.label("step")
-    return fig.build().string(colorless=True).rstrip("\n")
+    return "\n".join(line.rstrip() for line in fig.build().string(colorless=True).rstrip("\n").splitlines())
 
 
 def final_table(result: Result, all_rows: bool = False) -> RenderableType:

@@ -11,16 +11,16 @@ from ..trace import SCHEMA_VERSION
 from ..trust import TrustResult
 
 
-def trust_tables(result: TrustResult, all_rows: bool = False) -> RenderableType:
+def trust_tables(result: TrustResult, all_rows: bool = False, width: int = 80) -> RenderableType:
     parts: list[RenderableType] = []
     if result.symbolic is not None:
         from .symbolic import render_symbolic_table
 
-        parts.append(render_symbolic_table(result.symbolic, all_rows))
+        parts.append(render_symbolic_table(result.symbolic, all_rows, width))
     elif result.trace is not None:
         from .table import render_table
 
-        parts.append(render_table(result.trace, all_rows))
+        parts.append(render_table(result.trace, all_rows, width))
     if result.check is not None:
         from .check import render_check_table
 
