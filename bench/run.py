@@ -180,6 +180,9 @@ def worker_bprop(shape: str, n: int, memory: bool, phase_runs: int) -> dict:
     trace = state["trace"]
     out["nodes"] = len(trace.nodes)
     out["check"] = _close((trace.value, trace.gradients["x"]), expected(shape, n))
+    import bprop_cli
+
+    out["path"] = bprop_cli.__path__[0]  # the driver checks that it is the installed bprop
     if memory:  # a second pass under tracemalloc (which slows it down, so it is not timed)
         state.clear()
         for name, phase in phases.items():
@@ -280,12 +283,16 @@ def _ratio(a: float | None, b: float | None) -> str:
     return "-" if not a or not b else f"{a / b:.2f}"
 
 
-def cold_start(runs: int, where: dict) -> None:
-    """Interleaved runs of bprop eval (every format) and a minimal one-argument Typer command."""
-    # An installed package ships bytecode, as Typer's does here; an editable install run with
-    # PYTHONDONTWRITEBYTECODE set would recompile bprop on every start, so compile it first.
+def _compile_installed(where: dict) -> None:
+    """An installed package ships bytecode, as Typer's does here; an editable install run with
+    PYTHONDONTWRITEBYTECODE set would recompile bprop on every start, so compile it first."""
     subprocess.run([PY, "-m", "compileall", "-q", where["path"]], check=True,
                    env={k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"})
+
+
+def cold_start(runs: int, where: dict) -> None:
+    """Interleaved runs of bprop eval (every format) and a minimal one-argument Typer command."""
+    _compile_installed(where)
     with tempfile.TemporaryDirectory() as tmp:
         mini = Path(tmp, "mini.py")
         mini.write_text(MINI_TYPER)
@@ -331,10 +338,19 @@ def cold_start(runs: int, where: dict) -> None:
               "bprop's and Typer's alike; `pip install .` does not)")
 
 
-def prompt_commands(runs: int, bprop: list[str]) -> None:
-    """The commands a person types at a prompt, run on a (pseudo-)terminal: CPU ms, median."""
+def prompt_commands(runs: int, bprop: list[str], before: str | None = None) -> None:
+    """The commands a person types at a prompt, run on a (pseudo-)terminal: CPU ms, median.
+
+    With `before` (a folder holding another version's bprop_cli, e.g. `git archive` of an older
+    commit), each command is also run with that version first on PYTHONPATH, taking turns with
+    the installed one, so that both see the same machine."""
     env = {k: v for k, v in os.environ.items() if k not in ("NO_COLOR", "FORCE_COLOR")}
     env.update(TERM="xterm-256color", COLUMNS="80", LINES="40")
+    versions = {"now": env}
+    if before:
+        subprocess.run([PY, "-m", "compileall", "-q", before], check=True, stdout=subprocess.DEVNULL,
+                       env={k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"})
+        versions = {"before": {**env, "PYTHONPATH": os.path.abspath(before)}, "now": env}
     expr = ["(x+y)*z", "x=-2", "y=5", "z=-4"]
     commands = {
         "bprop --help": ["--help"],
@@ -344,25 +360,78 @@ def prompt_commands(runs: int, bprop: list[str]) -> None:
         "bprop graph EXPR VALUES": ["graph", *expr],
         "bprop explain": ["explain"],
         "bprop explain chain-rule": ["explain", "chain-rule"],
+        "bprop explain mul": ["explain", "mul"],
         "bprop explain EXPR VALUES": ["explain", *expr],
         "bprop examples": ["examples"],
+        "bprop quiz --help": ["quiz", "--help"],
         "bprop --version": ["--version"],
     }
     floor = "python -c 'import typer' (for scale)"
-    cpu: dict[str, list[float]] = {k: [] for k in (floor, *commands)}
+    python = "python -c pass (Python's own start)"
+    floors = {python: [PY, "-c", "pass"], floor: [PY, "-c", "import typer"]}
+    cpu: dict[tuple[str, str], list[float]] = {}
     for _ in range(runs):
-        cpu[floor].append(run_on_terminal([PY, "-c", "import typer"], env)[1])
+        for name, cmd in floors.items():
+            cpu.setdefault((name, "now"), []).append(run_on_terminal(cmd, env)[1])
         for name, args in commands.items():
-            _, c, status = run_on_terminal([*bprop, *args], env)
-            assert status == 0, name
-            cpu[name].append(c)
+            for version, venv in versions.items():
+                _, c, status = run_on_terminal([*bprop, *args], venv)
+                assert status == 0, (name, version)
+                cpu.setdefault((name, version), []).append(c)
     print(f"\nAt a prompt (on a terminal, 80 columns, colour): CPU ms, median of {runs} interleaved runs"
           " (target < 100), and the excess over importing Typer (which the machine's speed scales)")
-    base = statistics.median(cpu[floor])
-    for name in (floor, *commands):
-        c = statistics.median(cpu[name])
-        verdict = "" if name == floor else "met" if c < 0.1 else "NOT met"
-        print(f"{name:42} {_ms(c):>6} {_ms(c - base) if name != floor else '':>6}  {verdict}")
+    if before:
+        print(f"{'':42} {'before':>6} {'now':>6} {'excess':>6}")
+    base = statistics.median(cpu[floor, "now"])
+    for name in (*floors, *commands):
+        c = statistics.median(cpu[name, "now"])
+        if name in floors:
+            print(f"{name:42} {' ' * 7 if before else ''}{_ms(c):>6}")
+            continue
+        was = f"{_ms(statistics.median(cpu[name, 'before'])):>6} " if before else ""
+        print(f"{name:42} {was}{_ms(c):>6} {_ms(c - base):>6}  {'met' if c < 0.1 else 'NOT met'}")
+
+
+def prompt_instructions(bprop: list[str], before: str | None = None) -> None:
+    """The same commands once each under valgrind's callgrind, on a terminal: the instructions
+    they execute, a count that does not move with the load of a shared machine (the CPU time
+    of each is about this count over the machine's speed of the moment; `import typer` gives it)."""
+    if not shutil.which("valgrind"):
+        print("\n(instructions: valgrind is not installed; apt-get install valgrind)")
+        return
+    env = {k: v for k, v in os.environ.items() if k not in ("NO_COLOR", "FORCE_COLOR")}
+    env.update(TERM="xterm-256color", COLUMNS="80", LINES="40")
+    versions = {"now": env}
+    if before:
+        versions = {"before": {**env, "PYTHONPATH": os.path.abspath(before)}, "now": env}
+    expr = ["(x+y)*z", "x=-2", "y=5", "z=-4"]
+    commands = {
+        "python -c pass": [PY, "-c", "pass"],
+        "python -c 'import typer'": [PY, "-c", "import typer"],
+        **{f"bprop {' '.join(a) if a[1:2] != ['(x+y)*z'] else a[0] + ' EXPR VALUES'}": [*bprop, *a] for a in (
+            ["--help"], ["eval", "--help"], ["eval", *expr], ["graph", *expr], ["explain"], ["explain", "mul"],
+            ["explain", *expr], ["examples"], ["quiz", "--help"], ["--version"])},
+    }
+    print("\nInstructions executed (callgrind, millions; on a terminal), and the ratio to `import typer`")
+    print(f"{'':42} " + " ".join(f"{v:>7} {'x typer':>7}" for v in versions))
+    typer_ir: dict[str, float] = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        log = os.path.join(tmp, "vg.log")
+        for name, cmd in commands.items():
+            cells = []
+            for version, venv in versions.items():
+                if not name.startswith("bprop") and version == "before":
+                    cells.append(f"{'':>7} {'':>7}")
+                    continue
+                run_on_terminal(["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null",
+                                 f"--log-file={log}", *cmd], venv)
+                text = Path(log).read_text()
+                ir = int(text.rpartition("Collected : ")[2].split()[0]) / 1e6
+                if "import typer" in name:
+                    typer_ir = {v: ir for v in versions}
+                ratio = f"{ir / typer_ir[version]:7.2f}" if typer_ir else f"{'':>7}"
+                cells.append(f"{ir:7,.0f} {ratio}")
+            print(f"{name:42} " + " ".join(cells))
 
 
 def end_to_end(shape: str, n: int) -> float | None:
@@ -443,7 +512,8 @@ def _median_row(runs: list[dict]) -> dict:
     return row
 
 
-def scale(sizes: list[int], memory_up_to: int, peers: bool, repeat: int, repeat_up_to: int, phase_runs: int) -> None:
+def scale(sizes: list[int], memory_up_to: int, peers: bool, repeat: int, repeat_up_to: int, phase_runs: int,
+          where: dict) -> None:
     phases = ("parse", "forward", "backward", "json")
     have = {m: peers and _have(m) for m in ("micrograd", "torch")}
     for shape in SHAPES:
@@ -459,6 +529,8 @@ def scale(sizes: list[int], memory_up_to: int, peers: bool, repeat: int, repeat_
                 for peer in ("micrograd", "torch"):
                     runs[peer].append(_spawn(peer, shape, str(n)) if have[peer] else {})
             row = _median_row(runs["bprop"])
+            measured = {r["path"] for r in runs["bprop"] if "path" in r}
+            assert measured <= {where["path"]}, f"the workers imported {measured}, not {where['path']}"
             if "error" not in row:
                 row["peaks"] = runs["bprop"][0].get("peaks") or {}
             times = [t for t in runs["e2e"] if t is not None]
@@ -544,7 +616,13 @@ def main() -> None:
                     help="largest size run --repeat times; larger sizes run once (default 1e5)")
     ap.add_argument("--phase-runs", type=int, default=3,
                     help="runs of the whole pipeline in a worker; each phase's best time is reported (default 3)")
-    ap.add_argument("--only", choices=("cold", "scale", "formats"), help="run one part only")
+    ap.add_argument("--only", choices=("cold", "prompt", "scale", "formats"),
+                    help="run one part only (prompt: the commands a person types, on a terminal)")
+    ap.add_argument("--before", metavar="DIR",
+                    help="with --only prompt: also run the bprop_cli in DIR (an older version), taking turns")
+    ap.add_argument("--instructions", action="store_true",
+                    help="with --only prompt: also count each command's instructions under valgrind (slow, but"
+                         " the same on a loaded machine)")
     ap.add_argument("--format-sizes", default="1e5,1e6",
                     help="node counts for the comparison of output formats (default 1e5,1e6)")
     ap.add_argument("--table-sizes", default="1e4,2e4,4e4",
@@ -559,12 +637,18 @@ def main() -> None:
         print(f"(note: that editable install is not this checkout, {ROOT})")
     if args.only in (None, "cold"):
         cold_start(args.runs or (10 if args.quick else 30), where)
+    if args.only == "prompt":
+        _compile_installed(where)
+        prompt_commands(args.runs or (10 if args.quick else 30), bprop_command(), args.before)
+        if args.instructions:
+            prompt_instructions(bprop_command(), args.before)
     if args.only in (None, "formats"):
         formats([int(float(s)) for s in args.format_sizes.split(",")], max(1, args.repeat),
                 [int(float(s)) for s in args.table_sizes.split(",") if s])
-    if args.only not in ("cold", "formats"):
+    if args.only in (None, "scale"):
         scale(sizes, memory_up_to=0 if args.no_memory else int(args.memory_up_to), peers=not args.no_peers,
-              repeat=max(1, args.repeat), repeat_up_to=int(args.repeat_up_to), phase_runs=max(1, args.phase_runs))
+              repeat=max(1, args.repeat), repeat_up_to=int(args.repeat_up_to), phase_runs=max(1, args.phase_runs),
+              where=where)
 
 
 if __name__ == "__main__":

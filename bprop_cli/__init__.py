@@ -11,14 +11,21 @@ Python API::
 from __future__ import annotations
 
 import gc
-from typing import Callable, Mapping
+from typing import TYPE_CHECKING, Any, Callable, Mapping
 
-from .engine import backward, forward
 from .errors import BpropError, EvalError, ExitStatus, ParseError, ValueBindingError
-from .graph import Graph, build_graph, compile_program
-from .parser import parse
-from .trace import Trace
-from .values import as_float, bind, has_arrays
+
+if TYPE_CHECKING:
+    from .engine import backward, forward
+    from .graph import Graph, build_graph, compile_program
+    from .parser import parse
+    from .trace import Trace
+    from .values import bind
+
+# The API's names from the engine's modules, imported when first used: every command imports
+# this package first, and `bprop --help`, `bprop examples` and the like never run a program.
+_LAZY = {"backward": "engine", "forward": "engine", "Graph": "graph", "build_graph": "graph",
+         "compile_program": "graph", "parse": "parser", "Trace": "trace", "bind": "values"}
 
 __version__ = "0.1.0"
 __all__ = [
@@ -40,6 +47,10 @@ def run(
     `expand` lowers composite gates (sigmoid, tanh, ...) into their primitive gates;
     `on_phase`, if given, is called with the name of each step as it starts (for progress).
     """
+    from .engine import backward, forward
+    from .graph import compile_program
+    from .values import bind, has_arrays
+
     phase = on_phase or _quiet
     # The graph holds no reference cycles, so the cyclic collector only costs time here
     # (it rescans the growing heap again and again on big programs).
@@ -68,6 +79,8 @@ def run(
 
 
 def _scalar_seed(seed: object, output: str) -> float:
+    from .values import as_float
+
     if isinstance(seed, (int, float)) and not isinstance(seed, bool):
         return as_float(seed, "the seed gradient")  # a huge int, NaN or inf: a BpropError
     if isinstance(seed, str) and not seed.lstrip().startswith("["):
@@ -79,3 +92,15 @@ def _scalar_seed(seed: object, output: str) -> float:
 
 def _quiet(phase: str) -> None:
     pass
+
+
+def __getattr__(name: str) -> Any:
+    """`bprop_cli.parse`, `bprop_cli.Trace`, ...: imported from their module on first use."""
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    from importlib import import_module
+
+    value = getattr(import_module(f".{module}", __name__), name)
+    globals()[name] = value
+    return value

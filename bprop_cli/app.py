@@ -4,9 +4,12 @@ The commands' bodies live in commands.py, free of Typer; the options every progr
 command shares are declared once in inputs.py and made Typer parameters in options.py.
 `bprop eval` with only simple options skips this module altogether (see cli.main), so Typer
 is imported only for the other commands, for help and for the less common options.
-"""
 
-from __future__ import annotations
+Typer reads every command's signature to build the whole application, even for `--help`: so
+the annotations here are objects, not strings (no `from __future__ import annotations`, whose
+strings Typer would evaluate twice per parameter), and the commands' bodies import what they
+run only when they run.
+"""
 
 from enum import Enum
 from pathlib import Path
@@ -17,7 +20,6 @@ import typer
 from typer.core import TyperCommand
 
 from . import __version__
-from .commands import eval_command, explain_command, graph_command
 from .inputs import FORMAT, GRAD, JSON
 from .options import (ALL_ROWS, EXAMPLE, EXPAND, FILE, PROGRAM, SCALARIZE, SEED_GRAD, TRACEBACK, VALUES,
                       ProgramCommand, option, run_app)
@@ -144,6 +146,8 @@ def eval_(
     traceback: bool = TRACEBACK,
 ) -> None:
     """Run the forward and backward passes and show every step."""
+    from .commands import eval_command
+
     eval_command(
         args=args, file=file, fmt=fmt, as_json=as_json, seed_grad=seed_grad, all_rows=all_rows,
         graph=graph, example=example, expand=expand, traceback=traceback, grad=grad, values_file=values_file,
@@ -182,6 +186,8 @@ def graph_(
     traceback: bool = TRACEBACK,
 ) -> None:
     """Draw the computational graph: every wire's value (green) and gradient (red)."""
+    from .commands import graph_command
+
     graph_command(args, file, example, values_file, seed_grad, expand, fmt, output, 0 if all_rows else max_nodes,
                   traceback, scalarize)
 
@@ -206,6 +212,8 @@ def explain(
     traceback: bool = TRACEBACK,
 ) -> None:
     """Tutor: narrate backpropagation step by step, or explain a topic or a gate."""
+    from .commands import explain_command
+
     explain_command(args, file, example, values_file, seed_grad, expand, all_rows, traceback, scalarize, step,
                     params, lr)
 

@@ -12,7 +12,6 @@ from __future__ import annotations
 import os
 import sys
 
-from .commands import eval_command
 from .inputs import EVAL_FAST, OptionError, split_arguments
 from .render import Format
 from .terminal import ClosedStream, output_failed, say
@@ -76,12 +75,26 @@ def _fast_eval(argv: list[str]) -> dict[str, object] | None:
 
 def main() -> None:
     """Entry point of the `bprop` script and `python -m bprop_cli`."""
+    import gc
+
     _prepare_streams()
     try:
         fast = _fast_eval(sys.argv[1:])
+        # Importing makes some hundred thousand objects and no garbage; the collections that
+        # their number sets off would only rescan them (about 2% of `bprop --help`). So the
+        # collector waits, and then leaves them out of every later collection.
+        enabled = gc.isenabled()
+        gc.disable()
+        try:
+            if fast is None:
+                from .app import main as typer_main
+            else:
+                from .commands import eval_command
+        finally:
+            gc.freeze()
+            if enabled:
+                gc.enable()
         if fast is None:
-            from .app import main as typer_main
-
             typer_main()
             return
         try:
@@ -96,8 +109,6 @@ def main() -> None:
         # The process is about to end: spare Python's last garbage collection at exit a walk
         # over every object made so far (Rich's and Typer's modules included). This saves
         # 5-15 ms of every start-up; the memory goes back to the system all the same.
-        import gc
-
         gc.freeze()
 
 

@@ -1,4 +1,4 @@
-"""Stand-ins for two of Rich's modules that Typer imports for its help but does not use there.
+"""Stand-ins for Rich's modules that Typer's help imports but does not use.
 
 Imported by app.py before Typer (and so never by the `bprop eval` fast path).
 """
@@ -8,6 +8,7 @@ from __future__ import annotations
 import importlib
 import sys
 import types
+from collections.abc import Iterator, Mapping
 from typing import Any, Callable
 
 
@@ -62,5 +63,43 @@ def defer_import(module: str, *names: str) -> None:
     setattr(parent, child, stand_in)
 
 
+class _DeferredMapping(Mapping[str, Any]):
+    """A read-only mapping that imports the module holding the real one when first read."""
+
+    def __init__(self, load: Callable[[], Mapping[str, Any]]) -> None:
+        self._load = load
+
+    def __getitem__(self, key: str) -> Any:
+        return self._load()[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._load())
+
+    def __len__(self) -> int:
+        return len(self._load())
+
+
+def defer_mapping(module: str, name: str) -> None:
+    """Let `from MODULE import NAME` (a dict) succeed without importing MODULE until it is read.
+
+    Rich replaces emoji codes such as `:smile:` in the text it prints by looking them up in
+    rich._emoji_codes, a dict of some 3,600 names that costs about 3% of `bprop --help` to load;
+    Rich imports it before scanning the text, though bprop's help has no emoji code, so the
+    lookup never happens. (bprop's own consoles turn emoji codes off.)
+    """
+    if module in sys.modules:
+        return
+    stand_in = types.ModuleType(module, "bprop: a stand-in, imported for real when read")
+
+    def real() -> Mapping[str, Any]:
+        if sys.modules.get(module) is stand_in:
+            del sys.modules[module]
+        return getattr(importlib.import_module(module), name)  # type: ignore[no-any-return]
+
+    setattr(stand_in, name, _DeferredMapping(real))
+    sys.modules[module] = stand_in
+
+
 defer_import("rich.markdown", "Markdown")
 defer_import("rich.traceback", "Traceback")
+defer_mapping("rich._emoji_codes", "EMOJI")

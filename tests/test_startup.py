@@ -1,5 +1,6 @@
 """Start-up of the Typer commands: help is drawn without importing the parts of Rich that Typer
-loads for it but does not use (rich.markdown, rich.traceback), and says exactly the same."""
+loads for it but does not use (rich.markdown, rich.traceback, rich._emoji_codes), and says exactly
+the same; the commands that run no program do not import the engine."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from conftest import ROOT
 from test_architecture import loaded_modules
 
 RUN_MAIN = "import sys\nfrom bprop_cli.cli import main\nsys.argv = ['bprop', *sys.argv[1:]]\nmain()\n"
-REAL_FIRST = "import rich.markdown, rich.traceback\n"  # imported for real first: no stand-ins
+REAL_FIRST = "import rich.markdown, rich.traceback, rich._emoji_codes\n"  # imported for real first: no stand-ins
 
 
 def _run(code: str, *args: str, colour: bool) -> subprocess.CompletedProcess[str]:
@@ -59,6 +60,66 @@ def test_a_stand_in_becomes_the_real_module_when_used() -> None:
         "import rich.markdown\n"
         "assert rich.markdown.Markdown.__module__ == 'rich.markdown'\n"
         "print('ok')\n"
+    )
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=60)
+    assert r.stdout.strip() == "ok", r.stderr
+
+
+def test_the_emoji_codes_are_read_only_for_text_with_a_code() -> None:
+    code = (
+        "import sys\n"
+        "import bprop_cli.deferred\n"
+        "from rich.console import Console\n"
+        "console = Console(width=40, color_system=None)\n"
+        "def loaded():\n"
+        "    return isinstance(sys.modules['rich._emoji_codes'].EMOJI, dict)\n"
+        "with console.capture() as out:\n"
+        "    console.print('bprop: no code here, x:y')\n"
+        "assert not loaded() and out.get() == 'bprop: no code here, x:y\\n'\n"
+        "with console.capture() as out:\n"
+        "    console.print('I :heart: it :no-such-code:')\n"
+        "assert loaded() and out.get() == 'I \u2764 it :no-such-code:\\n', out.get()\n"
+        "print('ok')\n"
+    )
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=60)
+    assert r.stdout.strip() == "ok", r.stderr
+
+
+def test_a_stand_in_mapping_reads_as_the_real_one() -> None:
+    code = (
+        "import sys\n"
+        "import bprop_cli.deferred\n"
+        "from rich._emoji_codes import EMOJI as deferred\n"
+        "assert not isinstance(deferred, dict)\n"
+        "real = dict(deferred)\n"
+        "assert isinstance(sys.modules['rich._emoji_codes'].EMOJI, dict)\n"
+        "assert real == sys.modules['rich._emoji_codes'].EMOJI and len(deferred) == len(real) > 1000\n"
+        "assert deferred['smile'] == real['smile'] and 'smile' in deferred and 'no-such' not in deferred\n"
+        "print('ok')\n"
+    )
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=60)
+    assert r.stdout.strip() == "ok", r.stderr
+
+
+@pytest.mark.parametrize("args", [("--help",), ("eval", "--help"), ("quiz", "--help"), ("examples",), ("--version",)],
+                         ids=" ".join)
+def test_commands_that_run_no_program_do_not_load_the_engine(args: tuple[str, ...]) -> None:
+    loaded = loaded_modules(*args)
+    assert "typer" in loaded  # the Typer application really ran
+    assert not {"bprop_cli.engine", "bprop_cli.graph", "bprop_cli.parser", "bprop_cli.commands"} & loaded
+
+
+def test_the_package_api_is_imported_when_used() -> None:
+    code = (
+        "import sys\n"
+        "import bprop_cli\n"
+        "assert 'bprop_cli.engine' not in sys.modules\n"
+        "from bprop_cli import Trace, parse, backward, forward, bind, build_graph, compile_program, Graph\n"
+        "from bprop_cli.trace import Trace as T\n"
+        "assert Trace is T and bprop_cli.Trace is T\n"
+        "t = bprop_cli.run('(x+y)*z', {'x': -2, 'y': 5, 'z': -4})\n"
+        "assert (t.value, t.gradients) == (-12.0, {'x': -4.0, 'y': -4.0, 'z': 3.0})\n"
+        "try:\n    bprop_cli.no_such_name\nexcept AttributeError:\n    print('ok')\n"
     )
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=60)
     assert r.stdout.strip() == "ok", r.stderr
