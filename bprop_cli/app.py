@@ -24,7 +24,6 @@ from .inputs import FORMAT, GRAD, JSON
 from .options import (ALL_ROWS, EXAMPLE, EXPAND, FILE, PROGRAM, SCALARIZE, SEED_GRAD, TRACEBACK, VALUES,
                       ProgramCommand, option, run_app)
 from .render import DEFAULT_LIMIT, Format, GraphFormat
-from .terminal import tell
 
 EVAL_EXAMPLES = """\
 Examples:
@@ -222,15 +221,9 @@ def explain(
                                  "  bprop explain --example cs231n")
 def examples_() -> None:
     """List the built-in worked examples (the published walkthroughs bprop was built from), each with a one-line description."""
-    from .catalog import examples
-    from .tutor import Block
+    from .listing import examples_command
 
-    tell([
-        Block("title", "Built-in examples"),
-        Block("text", "Worked examples from the CS231n notes, the micrograd lecture and other published walkthroughs, each a program with its values."),
-        Block("step", "", 0, "", tuple((e.name, e.description) for e in examples().values())),
-        Block("try", "bprop eval --example sigmoid-neuron\nbprop explain --example cs231n"),
-    ])
+    examples_command()
 
 
 QUIZ_EXAMPLES = """\

@@ -1,10 +1,11 @@
 """The entry point: `bprop` and `python -m bprop_cli`.
 
-`main()` runs the common `bprop eval EXPR NAME=VALUE... [simple options]` without the Typer
-application, because importing Typer costs more than the whole calculation; everything else
-goes to app.py. The fast path knows eval's options from the same declarations app.py builds
-its Typer parameters from (inputs.EVAL_FAST), and splits arguments with the same function
-(inputs.split_arguments). Nothing here imports Typer or Rich.
+`main()` runs the common `bprop eval|explain|graph EXPR NAME=VALUE... [simple options]` and
+`bprop examples` without the Typer application, because importing Typer costs more than the
+whole calculation; everything else goes to app.py. The fast path knows each command's options from the same
+declarations app.py builds its Typer parameters from (inputs.EVAL_FAST, EXPLAIN_FAST,
+GRAPH_FAST), and splits arguments with the same function (inputs.split_arguments). Nothing
+here imports Typer or Rich.
 """
 
 from __future__ import annotations
@@ -12,40 +13,65 @@ from __future__ import annotations
 import os
 import sys
 
-from .inputs import EVAL_FAST, OptionError, split_arguments
-from .render import Format
+from .inputs import EVAL_FAST, EXPLAIN_FAST, GRAPH_FAST, Opt, OptionError, split_arguments
+from .render import DEFAULT_LIMIT, Format
 from .terminal import ClosedStream, output_failed, say
 
 
-# `bprop eval`'s options that main() parses itself -> (eval_command's keyword, takes a value).
-# Every other option (--help, --check, --batch, --graph, ...) is left to the Typer app.
-FAST_OPTIONS = {flag: (opt.key, opt.takes_value) for opt in EVAL_FAST for flag in opt.flags}
+def _options(opts: tuple[Opt, ...]) -> dict[str, tuple[str, bool]]:
+    """flag -> (the command body's keyword, takes a value)."""
+    return {flag: (opt.key, opt.takes_value) for opt in opts for flag in opt.flags}
+
+
+# The commands main() runs itself -> (the options it parses for them, the body to call (a
+# function of commands.py, or module.function), the keywords Typer would pass that differ from
+# the body's defaults, the command's other short options). Every other option (--help, --check,
+# --batch, --step, -o, ...) is left to the Typer app; a short one must be named here, or "-o"
+# would be read as an expression, like "-x".
+FAST_COMMANDS: dict[str, tuple[dict[str, tuple[str, bool]], str, dict[str, object], dict[str, bool]]] = {
+    "eval": (_options(EVAL_FAST), "eval_command", {}, {}),
+    "explain": (_options(EXPLAIN_FAST), "explain_command", {}, {}),
+    "graph": (_options(GRAPH_FAST), "graph_command", {"max_nodes": DEFAULT_LIMIT}, {"-o": True}),
+    "examples": ({}, "listing.examples_command", {}, {}),
+}
+FAST_OPTIONS = FAST_COMMANDS["eval"][0]
 _TO_TYPER = {"-h": False, "--help": False}  # help is Typer's
 
 
 def _fast_eval(argv: list[str]) -> dict[str, object] | None:
-    """eval_command's arguments when `argv` is `eval` with only the options above, each at most
-    once and well-formed; None for anything else, which then goes to the Typer app.
+    """eval_command's arguments when `argv` is a `bprop eval` that the fast path runs."""
+    found = _fast(argv)
+    return found[1] if found is not None and found[0] == "eval_command" else None
+
+
+def _fast(argv: list[str]) -> tuple[str, dict[str, object]] | None:
+    """The command body to call and its arguments when `argv` is eval, explain or graph with
+    only the options above, each at most once and well-formed; None for anything else, which
+    then goes to the Typer app.
 
     Arguments are split as options.ProgramCommand splits them (inputs.split_arguments): an
     expression that starts with '-' (like "-x^2") is a positional argument, and `--` ends
     the options.
     """
-    if not argv or argv[0] != "eval" or "_BPROP_COMPLETE" in os.environ:  # (shell completion: Typer's)
+    if not argv or argv[0] not in FAST_COMMANDS or "_BPROP_COMPLETE" in os.environ:  # (completion: Typer's)
         return None
-    takes_value = {flag: arity for flag, (_, arity) in FAST_OPTIONS.items()}
+    if argv[0] == "examples":  # no options, no arguments
+        return ("listing.examples_command", {}) if argv == ["examples"] else None
+    known, body, fixed, short = FAST_COMMANDS[argv[0]]
+    takes_value = {flag: arity for flag, (_, arity) in known.items()}
+    to_typer = {**_TO_TYPER, **short}
     try:
-        options, positional = split_arguments(argv[1:], {**takes_value, **_TO_TYPER})
-    except OptionError:  # another of eval's options, a typo, a missing value: Typer says which
+        options, positional = split_arguments(argv[1:], {**takes_value, **to_typer})
+    except OptionError:  # another of the command's options, a typo, a missing value: Typer says which
         return None
     given: dict[str, object] = {}
     i = 0
     while i < len(options):
         name, eq, value = options[i].partition("=") if options[i].startswith("--") else (options[i], "", "")
         i += 1
-        if name in _TO_TYPER:
+        if name in to_typer:
             return None
-        key, arity = FAST_OPTIONS[name]
+        key, arity = known[name]
         if key in given or (eq and not arity):
             return None
         if not arity:
@@ -70,7 +96,7 @@ def _fast_eval(argv: list[str]) -> dict[str, object] | None:
         for key in ("file", "values_file"):
             if key in given:
                 given[key] = Path(given[key])  # type: ignore[arg-type]
-    return {"args": positional or None, **given}
+    return body, {"args": positional or None, **fixed, **given}
 
 
 def main() -> None:
@@ -79,7 +105,7 @@ def main() -> None:
 
     _prepare_streams()
     try:
-        fast = _fast_eval(sys.argv[1:])
+        fast = _fast(sys.argv[1:])
         # Importing makes some hundred thousand objects and no garbage; the collections that
         # their number sets off would only rescan them (about 2% of `bprop --help`). So the
         # collector waits, and then leaves them out of every later collection.
@@ -89,7 +115,10 @@ def main() -> None:
             if fast is None:
                 from .app import main as typer_main
             else:
-                from .commands import eval_command
+                from importlib import import_module
+
+                module, _, name = fast[0].rpartition(".")
+                body = getattr(import_module(f"{__package__}.{module or 'commands'}"), name)
         finally:
             gc.freeze()
             if enabled:
@@ -98,7 +127,7 @@ def main() -> None:
             typer_main()
             return
         try:
-            eval_command(**fast)  # type: ignore[arg-type]
+            body(**fast[1])
         except (EOFError, KeyboardInterrupt):  # as Click ends a command that is interrupted
             say("\nAborted!")
             raise SystemExit(1) from None

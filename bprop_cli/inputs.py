@@ -63,6 +63,9 @@ GRAD = Opt("grad", ("--grad",), True, "Print only d(output)/d(NAME), as a bare n
 SHARED = (FILE, EXAMPLE, VALUES, SEED_GRAD, EXPAND, TRACEBACK)  # every program-taking command has these
 VIEW = (ALL_ROWS, SCALARIZE)  # the commands that show a trace have these too
 EVAL_FAST = (FILE, EXAMPLE, VALUES, SEED_GRAD, EXPAND, ALL_ROWS, SCALARIZE, FORMAT, JSON, GRAD)
+# What cli's fast path also reads for explain and graph (a program, a topic, or a picture on the terminal).
+EXPLAIN_FAST = (FILE, EXAMPLE, VALUES, SEED_GRAD, EXPAND, ALL_ROWS, SCALARIZE)
+GRAPH_FAST = (FILE, EXAMPLE, VALUES, SEED_GRAD, EXPAND, SCALARIZE)
 
 # Old spellings still accepted (not shown by --help): the first name is the one users see.
 ALIASES = {"--all-steps": "--all-rows"}

@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from typer.main import get_command
 
 from bprop_cli.app import app
-from bprop_cli.cli import FAST_OPTIONS, _fast_eval
+from bprop_cli.cli import FAST_COMMANDS, FAST_OPTIONS, _fast, _fast_eval
 from bprop_cli.terminal import as_rich_writes
 from bprop_cli.render import Format
 from conftest import ROOT
@@ -130,7 +130,7 @@ def test_fast_arguments(argv: list[str], expected: dict[str, object]) -> None:
 
 
 @pytest.mark.parametrize("argv", [
-    [], ["--help"], ["--version"], ["graph", "x", "x=1"], ["explain"], ["examples"], ["evaluate", "x"],
+    [], ["--help"], ["--version"], ["examples", "x"], ["examples", "--help"], ["evaluate", "x"],
     ["eval", "--help"], ["eval", "x", "-h"], ["eval", "x", "x=1", "--check"], ["eval", "x", "--symbolic"],
     ["eval", "x", "--exact"], ["eval", "x", "--latex"], ["eval", "x", "--batch", "-"], ["eval", "x", "--graph"],
     ["eval", "x", "--traceback"], ["eval", "x", "--bogus"], ["eval", "--x"], ["eval", "x", "--format", "yaml"],
@@ -139,7 +139,78 @@ def test_fast_arguments(argv: list[str], expected: dict[str, object]) -> None:
     ["eval", "x", "-f"],
 ], ids=lambda a: " ".join(a) or "(nothing)")
 def test_everything_else_goes_to_typer(argv: list[str]) -> None:
-    assert _fast_eval(argv) is None
+    assert _fast_eval(argv) is None and (argv[:1] == ["eval"] or _fast(argv) is None)
+
+
+# explain and graph: a program, a topic or the picture on the terminal take the fast path too.
+EXPLAIN_CORPUS = [
+    (), ("mul",), ("chain-rule",), ("chain", "rule"), ("no-such-topic",), EXPR, (*EXPR, "--expand"), NEURON,
+    (*NEURON, "--expand", "--all-rows"), ("--example", "mazur"), ("--example", "cs231n", "x=1"),
+    ("-f", "{dir}/neuron.bp", "--values", "{dir}/values.json"), ("x*y", "x=1"), ("(x+", "x=1"), ("log(x)", "x=-1"),
+    ("W @ x", "W=[[1,2],[3,4]]", "x=[1,2]", "--seed-grad", "[1,0]"), ("sum(W @ x)", "W=[[1,2],[3,4]]", "x=[1,2]", "--scalarize"),
+    ("-x^2", "x=3"), (*EXPR, "--all-steps"), (*EXPR, "--seed-grad", "nan"), ("x*y",),
+]
+GRAPH_CORPUS = [
+    EXPR, NEURON, (*NEURON, "--expand"), ("--example", "sigmoid-neuron"), ("-f", "{dir}/neuron.bp", "w=1", "x=2", "b=0"),
+    ("W @ x", "W=[[1,2],[3,4]]", "x=[1,2]", "--seed-grad", "[1,0]"), ("x*y", "x=1"), ("(x+", "x=1"), ("x*y",), (),
+    ("log(x)", "x=-1"), (" + ".join(f"x*{k}" for k in range(1, 40)), "x=1"),
+]
+
+
+@pytest.mark.parametrize("command, args", [*(("explain", a) for a in EXPLAIN_CORPUS), *(("graph", a) for a in GRAPH_CORPUS)],
+                         ids=[f"explain {' '.join(a)}" for a in EXPLAIN_CORPUS] + [f"graph {' '.join(a)}" for a in GRAPH_CORPUS])
+def test_explain_and_graph_fast_paths_and_typer_agree(command: str, args: tuple[str, ...], files) -> None:  # type: ignore[no-untyped-def]
+    argv = (command, *(a.replace("{dir}", str(files)) for a in args))
+    assert _fast(list(argv)) is not None or "--all-steps" in args
+    fast = _run([sys.executable, "-m", "bprop_cli"], argv, None, {})
+    typer = _run([sys.executable, "-c", TYPER_APP], argv, None, {})
+    assert fast == typer
+    assert "Traceback" not in fast[1]
+
+
+@pytest.mark.parametrize("args", [(), ("x",), ("--bogus",)])
+def test_examples_fast_path_and_typer_agree(args: tuple[str, ...]) -> None:
+    assert (_fast(["examples", *args]) is not None) == (not args)
+    fast = _run([sys.executable, "-m", "bprop_cli"], ("examples", *args), None, {})
+    typer = _run([sys.executable, "-c", TYPER_APP], ("examples", *args), None, {})
+    assert fast == typer and "Traceback" not in fast[1]
+
+
+@pytest.mark.parametrize("command, args", [("explain", EXPR), ("explain", ("mul",)), ("graph", EXPR), ("examples", ())])
+def test_explain_and_graph_colours_on_a_terminal_agree(command: str, args: tuple[str, ...]) -> None:
+    env = {"FORCE_COLOR": "1", "NO_COLOR": "", "TERM": "xterm-256color"}
+    fast = _run([sys.executable, "-m", "bprop_cli"], (command, *args), None, env)
+    typer = _run([sys.executable, "-c", TYPER_APP], (command, *args), None, env)
+    assert fast == typer
+    assert "\x1b[" in fast[0] + fast[1]
+
+
+@pytest.mark.parametrize("argv", [
+    ["explain", *EXPR, "--step"], ["explain", "gradient-descent", "--lr", "0.1"], ["explain", "--help"],
+    ["graph", *EXPR, "--format", "dot"], ["graph", *EXPR, "-o", "g.svg"], ["graph", *EXPR, "--max-nodes", "3"],
+    ["graph", *EXPR, "--all-rows"], ["explain", *EXPR, "--json"], ["graph", *EXPR, "--traceback"],
+])
+def test_the_rest_of_explain_and_graph_goes_to_typer(argv: list[str]) -> None:
+    assert _fast(argv) is None
+
+
+@pytest.mark.parametrize("command", ["explain", "graph"])
+def test_explain_and_graph_fast_options_are_their_own(command: str) -> None:
+    """Every option the fast path reads for explain and graph is one of the command's own in the
+    Typer app, with the same arity."""
+    params = get_command(app).commands[command].params  # type: ignore[attr-defined]
+    opts = {o: not getattr(p, "is_flag", False) for p in params for o in (*p.opts, *p.secondary_opts) if o.startswith("-")}
+    fast, _, _, short = FAST_COMMANDS[command]
+    for opt, (_, takes_value) in fast.items():
+        assert opts.get(opt) == takes_value, opt
+    assert {o for o in opts if not o.startswith("--")} <= {*fast, *short, "-h"}  # no '-o' read as an expression
+
+
+@pytest.mark.parametrize("argv", [["explain", *EXPR], ["explain", "mul"], ["graph", *EXPR], ["examples"]])
+def test_explain_and_graph_fast_paths_do_not_import_typer(argv: list[str]) -> None:
+    loaded = loaded_modules(*argv)
+    assert "bprop_cli.engine" in loaded or argv[1:] in (["mul"], [])
+    assert not set(HEAVY) & loaded
 
 
 def test_fast_options_are_evals_options() -> None:

@@ -1,0 +1,19 @@
+"""`bprop examples`: the catalogue of built-in worked examples, listed for people. Kept apart from
+commands.py so that listing them loads neither the parser nor the engine."""
+
+from __future__ import annotations
+
+from .terminal import tell
+
+
+def examples_command() -> None:
+    """`bprop examples`: the built-in worked examples, each with a one-line description."""
+    from .catalog import examples
+    from .tutor import Block
+
+    tell([
+        Block("title", "Built-in examples"),
+        Block("text", "Worked examples from the CS231n notes, the micrograd lecture and other published walkthroughs, each a program with its values."),
+        Block("step", "", 0, "", tuple((e.name, e.description) for e in examples().values())),
+        Block("try", "bprop eval --example sigmoid-neuron\nbprop explain --example cs231n"),
+    ])
