@@ -283,12 +283,14 @@ class GraphBuilder:
                 f"unknown function {func!r}", self.source, Span(start, name_end), hint=_function_hint(func)
             )
         gate = GATES[FUNCTIONS[func]]
+        # A wrong number of arguments is a slip in how the call is written: a syntax error, as
+        # the parser's own `f()` and `.relu(x)` are (the name itself is fine).
         if gate.arity == 0 and n < 2:
-            raise NameResolutionError(
+            raise ParseError(
                 f"{func} needs two or more arguments, as in {func}(0, x)", self.source, Span(start, end)
             )
         if gate.arity and n != gate.arity:
-            raise NameResolutionError(
+            raise ParseError(
                 f"{func} takes {gate.arity} argument{'s' * (gate.arity > 1)}, got {n}", self.source, Span(start, end),
                 hint=_SEVERAL_VALUES.get(func) if n > gate.arity else None,
             )

@@ -8,7 +8,7 @@ import pytest
 
 from bprop_cli import EvalError, run
 from conftest import assert_json_invariants
-from bprop_cli.errors import NameResolutionError, ValueBindingError
+from bprop_cli.errors import NameResolutionError, ParseError, ValueBindingError
 
 SEED_CASES = [
     pytest.param("(x+y)*z", {"x": -2, "y": 5, "z": -4}, -12, {"x": -4, "y": -4, "z": 3}, id="cs231n"),
@@ -142,8 +142,8 @@ def test_constant_errors_are_evaluation_errors() -> None:
         ("x", {"x": "y+1"}, ValueBindingError, "must be a number or a constant expression"),
         ("x", {"x": "abc("}, ValueBindingError, "is not a number"),
         ("sigmod(x)", {"x": 1}, NameResolutionError, "unknown function 'sigmod'"),
-        ("exp(x, x)", {"x": 1}, NameResolutionError, "exp takes 1 argument, got 2"),
-        ("max(x)", {"x": 1}, NameResolutionError, "max needs two or more arguments"),
+        ("exp(x, x)", {"x": 1}, ParseError, "exp takes 1 argument, got 2"),
+        ("max(x)", {"x": 1}, ParseError, "max needs two or more arguments"),
         ("exp + x", {"x": 1}, NameResolutionError, "exp is a function"),
         ("exp = x", {"x": 1}, NameResolutionError, "exp is a function and cannot be assigned"),
     ],
