@@ -209,13 +209,12 @@ def tell(blocks) -> None:  # type: ignore[no-untyped-def]
 
 
 def picture(trace, max_nodes: int) -> None:  # type: ignore[no-untyped-def]
+    """The graph drawn on the terminal (ASCII and no colour when colour is off)."""
     from .render.graph import terminal_picture
 
-    try:
-        terminal_picture(trace, max_nodes)
-    except BrokenPipeError:
-        write("")
-
+    out = console()
+    plain = out.no_color or out.color_system is None
+    show_renderable(lambda width: terminal_picture(trace, max_nodes, width, plain))
 
 
 def show_renderable(build) -> None:  # type: ignore[no-untyped-def]

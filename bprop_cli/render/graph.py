@@ -59,21 +59,9 @@ def write_graph(trace: Trace, path: Path, fmt: GraphFormat | None, limit: int = 
         raise OutputError(f"cannot write {str(path)!r}: {err.strerror or err}") from None
 
 
-def terminal_picture(trace: Trace, limit: int = DEFAULT_LIMIT):  # type: ignore[no-untyped-def]
-    """Print the terminal drawing: colour and box-drawing characters only on a colour terminal."""
-    from rich.console import Console
-
+def terminal_picture(trace: Trace, limit: int = DEFAULT_LIMIT, width: int = 80, plain: bool = False):  # type: ignore[no-untyped-def]
+    """The terminal drawing (a Rich renderable): box-drawing characters and colour unless `plain`,
+    at most 120 columns wide."""
     from .terminal import render_graph
 
-    console = Console(highlight=False)
-    plain = console.no_color or console.color_system is None
-    drawing = render_graph(build_picture(trace, limit), ascii=plain, width=min(console.width, 120))
-    if console.is_terminal:
-        console.print(drawing)
-        return
-    import re
-    import sys
-
-    with console.capture() as captured:  # a pipe or a file: no trailing spaces
-        console.print(drawing)
-    sys.stdout.write(re.sub(r" +$", "", captured.get(), flags=re.MULTILINE))
+    return render_graph(build_picture(trace, limit), ascii=plain, width=min(width, 120))
