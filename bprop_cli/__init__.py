@@ -79,14 +79,14 @@ def run(
 
 
 def _scalar_seed(seed: object, output: str) -> float:
-    from .values import as_float
+    """The seed of a program whose output is a number: a number or its text, read as
+    --seed-grad is (a huge int, NaN or inf is a BpropError); an array is a mistake here."""
+    if isinstance(seed, str) or (isinstance(seed, (int, float)) and not isinstance(seed, bool)):
+        from .inputs import seed_gradient
 
-    if isinstance(seed, (int, float)) and not isinstance(seed, bool):
-        return as_float(seed, "the seed gradient")  # a huge int, NaN or inf: a BpropError
-    if isinstance(seed, str) and not seed.lstrip().startswith("["):
-        from .values import constant_value
-
-        return constant_value(seed, "--seed-grad")
+        read = seed_gradient(seed, "the seed gradient")
+        if isinstance(read, float):
+            return read
     raise ValueBindingError(f"the output {output} is a number, so --seed-grad must be a number")
 
 

@@ -2,39 +2,45 @@
 
 `main()` runs the common `bprop eval|explain|graph EXPR NAME=VALUE... [simple options]` and
 `bprop examples` without the Typer application, because importing Typer costs more than the
-whole calculation; everything else goes to app.py. The fast path knows each command's options from the same
-declarations app.py builds its Typer parameters from (inputs.EVAL_FAST, EXPLAIN_FAST,
-GRAPH_FAST), and splits arguments with the same function (inputs.split_arguments). Nothing
-here imports Typer or Rich.
+whole calculation; everything else goes to app.py. The fast path knows each command's options
+from the same declarations app.py builds its Typer parameters from (inputs.EVAL_FAST,
+EXPLAIN_FAST, GRAPH_FAST), and splits arguments with the same function
+(inputs.split_arguments). Nothing here imports Typer or Rich.
 """
 
 from __future__ import annotations
 
 import os
 import sys
+from typing import NamedTuple
 
 from .inputs import EVAL_FAST, EXPLAIN_FAST, GRAPH_FAST, Opt, OptionError, split_arguments
 from .render import DEFAULT_LIMIT, Format
 from .terminal import ClosedStream, output_failed, say
 
 
+class Fast(NamedTuple):
+    """A command that main() runs itself. Every other option (--help, --check, --batch, --step,
+    -o, ...) is left to the Typer app; a short one must be named in `short`, or "-o" would be
+    read as an expression, like "-x"."""
+
+    options: dict[str, tuple[str, bool]]  # flag -> (the body's keyword, takes a value)
+    body: str  # the function to call: one of commands.py, or module.function
+    fixed: dict[str, object]  # keywords Typer would pass that differ from the body's defaults
+    short: dict[str, bool]  # the command's other short options -> takes a value
+
+
 def _options(opts: tuple[Opt, ...]) -> dict[str, tuple[str, bool]]:
-    """flag -> (the command body's keyword, takes a value)."""
     return {flag: (opt.key, opt.takes_value) for opt in opts for flag in opt.flags}
 
 
-# The commands main() runs itself -> (the options it parses for them, the body to call (a
-# function of commands.py, or module.function), the keywords Typer would pass that differ from
-# the body's defaults, the command's other short options). Every other option (--help, --check,
-# --batch, --step, -o, ...) is left to the Typer app; a short one must be named here, or "-o"
-# would be read as an expression, like "-x".
-FAST_COMMANDS: dict[str, tuple[dict[str, tuple[str, bool]], str, dict[str, object], dict[str, bool]]] = {
-    "eval": (_options(EVAL_FAST), "eval_command", {}, {}),
-    "explain": (_options(EXPLAIN_FAST), "explain_command", {}, {}),
-    "graph": (_options(GRAPH_FAST), "graph_command", {"max_nodes": DEFAULT_LIMIT}, {"-o": True}),
-    "examples": ({}, "listing.examples_command", {}, {}),
+FAST_COMMANDS = {
+    "eval": Fast(_options(EVAL_FAST), "eval_command", {}, {}),
+    "explain": Fast(_options(EXPLAIN_FAST), "explain_command", {}, {}),
+    "graph": Fast(_options(GRAPH_FAST), "graph_command", {"max_nodes": DEFAULT_LIMIT}, {"-o": True}),
+    "examples": Fast({}, "listing.examples_command", {}, {}),  # takes no option and no argument
 }
-FAST_OPTIONS = FAST_COMMANDS["eval"][0]
+FAST_OPTIONS = FAST_COMMANDS["eval"].options
 _TO_TYPER = {"-h": False, "--help": False}  # help is Typer's
 
 
@@ -45,9 +51,9 @@ def _fast_eval(argv: list[str]) -> dict[str, object] | None:
 
 
 def _fast(argv: list[str]) -> tuple[str, dict[str, object]] | None:
-    """The command body to call and its arguments when `argv` is eval, explain or graph with
-    only the options above, each at most once and well-formed; None for anything else, which
-    then goes to the Typer app.
+    """The command body to call and its arguments when `argv` is eval, explain, graph or
+    examples with only the options above, each at most once and well-formed; None for anything
+    else, which then goes to the Typer app.
 
     Arguments are split as options.ProgramCommand splits them (inputs.split_arguments): an
     expression that starts with '-' (like "-x^2") is a positional argument, and `--` ends
@@ -55,9 +61,9 @@ def _fast(argv: list[str]) -> tuple[str, dict[str, object]] | None:
     """
     if not argv or argv[0] not in FAST_COMMANDS or "_BPROP_COMPLETE" in os.environ:  # (completion: Typer's)
         return None
-    if argv[0] == "examples":  # no options, no arguments
-        return ("listing.examples_command", {}) if argv == ["examples"] else None
     known, body, fixed, short = FAST_COMMANDS[argv[0]]
+    if not known:  # examples: nothing may follow
+        return (body, {}) if len(argv) == 1 else None
     takes_value = {flag: arity for flag, (_, arity) in known.items()}
     to_typer = {**_TO_TYPER, **short}
     try:

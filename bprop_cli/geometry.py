@@ -100,14 +100,13 @@ def geometry(gradients: Mapping[str, object], params: Sequence[str] | None = Non
     """|∇| and the unit direction over the parameters (or every input)."""
     over = tuple(gradients) if params is None else tuple(params)
     data = () if params is None else tuple(n for n in gradients if n not in over)
-    length = norm(gradients, over)
-    direction = None if length == 0 or not over else {n: gradients[n] / length for n in over}  # type: ignore[operator]
-    big = max((_max_abs(gradients[n]) for n in over), default=0.0)
-    if direction is not None and 0 < big < math.inf:  # divided in the scaled space: a subnormal length
-        scaled = {n: _scaled(gradients[n], big) for n in over}  # (big * sqrt(2) for 2e-313) has lost digits
+    big = max((_max_abs(gradients[n]) for n in over), default=0.0)  # gradients are finite
+    direction = None
+    if big > 0:  # divided in the scaled space: a subnormal length (big * sqrt(2) for 2e-313) has lost digits
+        scaled = {n: _scaled(gradients[n], big) for n in over}
         unit = math.sqrt(math.fsum(squared_norm(v) for v in scaled.values()))
         direction = {n: v / unit for n, v in scaled.items()}  # type: ignore[operator]
-    return Geometry(over, data, length, direction, params is not None)
+    return Geometry(over, data, norm(gradients, over), direction, params is not None)
 
 
 def _fmt_value(value: object, fmt) -> str:  # type: ignore[no-untyped-def]

@@ -328,7 +328,7 @@ class GraphBuilder:
     def finish(self) -> Graph:
         """The graph whose output is the value of the last statement."""
         output = self.materialise(self.result)
-        if output not in self.names:  # an unnamed final expression is called f, as in the seeds
+        if output not in self.names:  # an unnamed final expression is called f, as in the CS231n notes
             name = next((n for n in ("f", "out", "output") if n not in self.taken), None)
             if name is not None:
                 self.claim(output, name)

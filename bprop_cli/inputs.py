@@ -207,14 +207,14 @@ def program_and_values(args: Iterable[str] | None, file: Path | None = None, exa
     return source, given
 
 
-def seed_gradient(text: str | float | None) -> float | str:
+def seed_gradient(text: str | float | None, what: str = "--seed-grad") -> float | str:
     """--seed-grad as given: a number or a constant expression (-1/2, pi), parsed here; or an
     array literal ('[1, 0]'), kept as text for the array engine to read against the output's
-    shape. None (not given) is 1."""
+    shape. None (not given) is 1. Mistakes name `what`."""
     if text is None:
         return 1.0
     if isinstance(text, str) and text.lstrip().startswith("["):
         return text
     from .values import as_float, constant_value
 
-    return constant_value(text, "--seed-grad") if isinstance(text, str) else as_float(text, "--seed-grad")
+    return constant_value(text, what) if isinstance(text, str) else as_float(text, what)
