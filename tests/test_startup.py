@@ -61,8 +61,7 @@ def test_a_stand_in_becomes_the_real_module_when_used() -> None:
         "assert rich.markdown.Markdown.__module__ == 'rich.markdown'\n"
         "print('ok')\n"
     )
-    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=60)
-    assert r.stdout.strip() == "ok", r.stderr
+    assert_prints_ok(code)
 
 
 def test_the_emoji_codes_are_read_only_for_text_with_a_code() -> None:
@@ -81,8 +80,7 @@ def test_the_emoji_codes_are_read_only_for_text_with_a_code() -> None:
         "assert loaded() and out.get() == 'I \u2764 it :no-such-code:\\n', out.get()\n"
         "print('ok')\n"
     )
-    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=60)
-    assert r.stdout.strip() == "ok", r.stderr
+    assert_prints_ok(code)
 
 
 def test_a_stand_in_mapping_reads_as_the_real_one() -> None:
@@ -97,8 +95,7 @@ def test_a_stand_in_mapping_reads_as_the_real_one() -> None:
         "assert deferred['smile'] == real['smile'] and 'smile' in deferred and 'no-such' not in deferred\n"
         "print('ok')\n"
     )
-    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=60)
-    assert r.stdout.strip() == "ok", r.stderr
+    assert_prints_ok(code)
 
 
 @pytest.mark.parametrize("args", [("--help",), ("eval", "--help"), ("quiz", "--help"), ("examples",), ("--version",)],
@@ -121,8 +118,7 @@ def test_the_package_api_is_imported_when_used() -> None:
         "assert (t.value, t.gradients) == (-12.0, {'x': -4.0, 'y': -4.0, 'z': 3.0})\n"
         "try:\n    bprop_cli.no_such_name\nexcept AttributeError:\n    print('ok')\n"
     )
-    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=60)
-    assert r.stdout.strip() == "ok", r.stderr
+    assert_prints_ok(code)
 
 
 def _story_texts(width: int | None) -> list[str]:
@@ -152,3 +148,9 @@ def test_lessons_on_a_terminal_look_the_same_with_the_width_given() -> None:
     """explain on a terminal tells Rich the text column's width instead of letting it measure the
     nested tables: the same picture (but for spaces at the ends of lines)."""
     assert _story_texts(width=80) == _story_texts(width=None)
+
+
+def assert_prints_ok(code: str) -> None:
+    """Run `code` in a fresh Python (nothing imported yet) and check that it got to print('ok')."""
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=60)
+    assert r.stdout.strip() == "ok", r.stderr
