@@ -265,6 +265,8 @@ def _show(trace, fmt: Format, all_rows: bool, geo=None) -> None:  # type: ignore
 
         write(lambda out: write_delimited(trace, SEPARATORS[fmt.value], out))
     else:
+        if not trace.arrays and _show_without_rich(trace, all_rows, geo):
+            return
         from .render.table import print_table, render_table, streams
 
         if streams(trace, all_rows):  # every row of a long table: printed as the rows are made
@@ -276,6 +278,22 @@ def _show(trace, fmt: Format, all_rows: bool, geo=None) -> None:  # type: ignore
                 write("")
             return
         show_renderable(lambda width: render_table(trace, all_rows, width, geo))
+
+
+def _show_without_rich(trace, all_rows: bool, geo) -> bool:  # type: ignore[no-untyped-def]
+    """The table report written in Rich's bytes without importing Rich (most of a short run's
+    time): when the environment is an ordinary one and every part fits the screen unfolded."""
+    from .render.ansi import report_text, screen
+    from .render.report import streams, table_parts
+
+    shown = screen()
+    if shown is None or streams(trace, all_rows):
+        return False
+    text = report_text(table_parts(trace, all_rows, shown.width, geo), all_rows, shown)
+    if text is None:
+        return False
+    write(lambda stream: stream.write(text))
+    return True
 
 
 def _broken_pipe() -> None:

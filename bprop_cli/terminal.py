@@ -220,10 +220,10 @@ def picture(trace, max_nodes: int) -> None:  # type: ignore[no-untyped-def]
 def show_renderable(build) -> None:  # type: ignore[no-untyped-def]
     """Print what `build(width)` returns (a Rich renderable laid out for the console's width),
     with no trailing spaces on any line, colour escapes kept."""
-    import re
+    from .render.ansi import strip_trailing
 
     out = console()
     with out.capture() as captured:
         out.print(build(out.width))
-    text = re.sub(r"[ ]+((?:\x1b\[[0-9;]*m)*)$", r"\1", captured.get(), flags=re.MULTILINE)
+    text = strip_trailing(captured.get())
     write(lambda stream: stream.write(text))

@@ -236,10 +236,12 @@ def test_fast_path_imports_neither_typer_nor_heavy_modules(fmt: str) -> None:
     loaded = loaded_modules("eval", *EXPR, "--format", fmt)
     assert "bprop_cli.engine" in loaded  # the command really ran
     assert not set(HEAVY) & loaded
-    if fmt == "table":
-        assert "rich.table" in loaded
-    else:
-        assert not {m for m in loaded if m == "rich" or m.startswith("rich.")}
+    assert not {m for m in loaded if m == "rich" or m.startswith("rich.")}  # the table too (render/ansi.py)
+
+
+def test_a_table_rich_must_lay_out_still_loads_rich(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("COLUMNS", "24")  # too narrow for the backward table unfolded
+    assert "rich.table" in loaded_modules("eval", *EXPR)
 
 
 def test_other_commands_still_load_typer() -> None:  # the fence above is not vacuous
