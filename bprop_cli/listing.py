@@ -6,14 +6,19 @@ from __future__ import annotations
 from .terminal import tell
 
 
-def examples_command() -> None:
-    """`bprop examples`: the built-in worked examples, each with a one-line description."""
+def examples_blocks() -> list:  # type: ignore[type-arg]
+    """The listing as tutor Blocks: a title, a line on where the examples come from, one row each."""
     from .catalog import examples
     from .tutor import Block
 
-    tell([
+    return [
         Block("title", "Built-in examples"),
         Block("text", "Worked examples from the CS231n notes, the micrograd lecture and other published walkthroughs, each a program with its values."),
         Block("step", "", 0, "", tuple((e.name, e.description) for e in examples().values())),
         Block("try", "bprop eval --example sigmoid-neuron\nbprop explain --example cs231n"),
-    ])
+    ]
+
+
+def examples_command() -> None:
+    """`bprop examples`: the built-in worked examples, each with a one-line description."""
+    tell(examples_blocks())

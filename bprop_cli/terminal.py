@@ -193,7 +193,25 @@ PROSE_WIDTH = 88  # the widest a lesson or walkthrough is laid out, however wide
 
 
 def tell(blocks) -> None:  # type: ignore[no-untyped-def]
-    """Lessons and walkthroughs: Rich on a colour terminal, plain text within 80 columns otherwise."""
+    """Lessons and walkthroughs: Rich's layout on a colour terminal, plain text within 80 columns
+    otherwise. Rich is imported only when it must lay the blocks out itself (render/story.py's
+    story_ansi writes its very bytes for most of them), or when the environment asks Rich to
+    decide what the terminal is (ansi.screen() is None)."""
+    from .render.ansi import screen
+
+    shown = screen()
+    if shown is not None and not shown.colour:
+        from .render.story import story_plain
+
+        write(story_plain(blocks, width=min(shown.width, 80)).rstrip("\n"))
+        return
+    if shown is not None:
+        from .render.story import story_ansi
+
+        text = story_ansi(blocks, shown._replace(width=min(shown.width, PROSE_WIDTH)))
+        if text is not None:
+            write(lambda stream: stream.write(text))
+            return
     from rich.console import Console
 
     console = Console(highlight=False)

@@ -22,7 +22,7 @@ _COLOURS = {"black": 30, "red": 31, "green": 32, "yellow": 33, "blue": 34, "mage
 
 # Characters one cell wide in Rich's measure (checked against rich.cells in the tests); any
 # other character outside printable ASCII sends the text to Rich.
-_WIDE_OK = frozenset("─∇⊙·…→←×≈≠≤≥Σσ∂√⋅ŷ²³")
+_WIDE_OK = frozenset("─∇⊙·…→←×≈≠≤≥Σσ∂√⋅ŷ²³Δδᵀ")
 _NARROW = re.compile(r"[ -~]*")
 
 
@@ -201,3 +201,49 @@ def report_text(parts, all_rows: bool, screen: Screen) -> str | None:  # type: i
             return None
         lines += got
     return strip_trailing("\n".join(lines) + "\n")
+
+
+_WORD = re.compile(r"\s*\S+\s*")  # rich._wrap's word: the word and the spaces after it
+_TRAILING_SPACE = re.compile(r"\s+$")
+
+
+def wrapped(text: str, width: int) -> list[str] | None:
+    """The lines of a Text as Rich wraps it at `width` with its default justify (none) and
+    overflow (fold): each line broken before a word that does not fit, the spaces after the last
+    word kept where they fit, a word longer than the line folded; None if a character is not
+    simple() (Rich measures those itself). A port of rich._wrap.divide_line and Text.wrap for
+    text whose every character is one cell."""
+    if width < 1:
+        return None
+    out: list[str] = []
+    for line in text.split("\n"):
+        if not simple(line):
+            return None
+        breaks: list[int] = []
+        offset = 0
+        for match in _WORD.finditer(line):
+            start, word = match.start(), match.group()
+            length = len(word.rstrip())
+            if width - offset >= length:
+                offset += len(word)
+            elif length > width:  # folded across lines
+                chunks = [word[i: i + width] for i in range(0, len(word), width)]
+                for k, chunk in enumerate(chunks):
+                    if start:
+                        breaks.append(start)
+                    if k == len(chunks) - 1:
+                        offset = len(chunk)
+                    else:
+                        start += len(chunk)
+            elif offset and start:
+                breaks.append(start)
+                offset = len(word)
+        for a, b in zip([0, *breaks], [*breaks, len(line)]):
+            piece = line[a:b]
+            if len(piece) > width:  # Text.rstrip_end, then truncate
+                found = _TRAILING_SPACE.search(piece)
+                if found is not None:
+                    piece = piece[: len(piece) - min(len(found.group()), len(piece) - width)]
+                piece = piece[:width]
+            out.append(piece)
+    return out

@@ -1,18 +1,21 @@
 """Lessons and walkthroughs (tutor Blocks) as plain text for pipes, or as Rich renderables for a
-terminal: headings, the node each step is about highlighted, formulas aligned in columns."""
+terminal: headings, the node each step is about highlighted, formulas aligned in columns.
+story_ansi writes what Rich prints for story_rich without importing Rich, whenever it can lay
+the blocks out exactly as Rich would (Rich is imported only by story_rich)."""
 
 from __future__ import annotations
 
+import re
 import textwrap
-from typing import Iterable
-
-from rich.console import Group, RenderableType
-from rich.padding import Padding
-from rich.table import Table
-from rich.text import Text
+from typing import TYPE_CHECKING, Iterable
 
 from ..tutor import Block
+from .ansi import Screen, codes, paint, simple, wrapped
 from .fold import fold_formula, fold_program_line
+
+if TYPE_CHECKING:
+    from rich.console import RenderableType
+    from rich.text import Text
 
 INDENT = 5  # width of the step-number gutter, "12. "
 
@@ -122,18 +125,22 @@ def story_plain(blocks: Iterable[Block], width: int = 80) -> str:
     return "\n".join(line.rstrip() for line in lines) + "\n"
 
 
+NODE_STYLE = "bold magenta"
+
+
+def _node_pattern(node: str) -> str:
+    """The node id wherever it stands as a whole word (not inside another name, nor 'x@2')."""
+    return rf"(?<![\w@]){re.escape(node)}(?![\w@])"
+
+
 def _highlighted(text: str, node: str) -> Text:
     """The step's text with its node id picked out wherever it stands as a whole word."""
+    from rich.text import Text
+
     out = Text(text)
     if node:
-        out.highlight_regex(rf"(?<![\w@]){_escape(node)}(?![\w@])", "bold magenta")
+        out.highlight_regex(_node_pattern(node), NODE_STYLE)
     return out
-
-
-def _escape(name: str) -> str:
-    import re
-
-    return re.escape(name)
 
 
 class _Folded:
@@ -161,6 +168,11 @@ def story_rich(blocks: Iterable[Block], width: int | None = None) -> RenderableT
     """Rich renderables; given the console's `width`, each step's text column is set to the
     width it would take anyway, which spares Rich measuring the nested tables in it (most of
     the time `bprop explain` took on a terminal)."""
+    from rich.console import Group
+    from rich.padding import Padding
+    from rich.table import Table
+    from rich.text import Text
+
     parts: list[RenderableType] = []
     body_width = None if width is None else max(1, width - INDENT)
     for b in blocks:
@@ -194,6 +206,129 @@ def story_rich(blocks: Iterable[Block], width: int | None = None) -> RenderableT
             grid.add_row(Text(f"{b.number}." if b.number else ""), Group(*body))
             parts.append(grid)
     return Group(*parts)
+
+
+def story_ansi(blocks: Iterable[Block], screen: Screen) -> str | None:
+    """What Console.print(story_rich(blocks, width)) writes on a screen `screen.width` wide, written
+    without Rich, padding spaces and colour codes included; None when some block needs Rich's own
+    layout (a character Rich measures from its tables, a step's text or formula that its column
+    would fold again, a row table Rich would squeeze unevenly). The same layout, step by step:
+    Texts wrapped as Rich wraps them, code and 'Try:' lines padded to the width four columns in,
+    each step a grid of a right-justified bold number column and the step's column, its text
+    folded by _wrap and its rows (dim labels, formulas folded by _fold) two columns in."""
+    width = screen.width
+    if width < 20:
+        return None
+    sgr = (lambda *styles: codes(*styles)) if screen.colour else (lambda *styles: "")
+    lines: list[str] = []
+    for b in blocks:
+        if b.kind == "title":
+            got = _styled(b.text, "bold underline", width, sgr)
+        elif b.kind == "heading":
+            got = _styled("\n" + b.text, "bold cyan", width, sgr)
+        elif b.kind == "code":
+            got = _indented(b.text, "green", width, sgr)
+        elif b.kind == "text":
+            got = _styled("\n" + b.text, None, width, sgr)
+        elif b.kind == "try":
+            head, commands = _styled("\nTry:", "bold", width, sgr), _indented(b.text, "bold green", width, sgr)
+            got = None if head is None or commands is None else head + commands
+        elif b.kind == "step":
+            got = _step_lines(b, width, sgr)
+        else:
+            continue  # story_rich shows nothing for a kind it does not know either
+        if got is None:
+            return None
+        lines += got
+    return "\n".join(lines) + "\n"
+
+
+def _styled(text: str, style: str | None, width: int, sgr) -> list[str] | None:  # type: ignore[no-untyped-def]
+    """A Text of this style printed on its own, as Rich wraps it."""
+    lines = wrapped(text, width)
+    return None if lines is None else [paint(line, sgr(style)) for line in lines]
+
+
+def _indented(text: str, style: str, width: int, sgr) -> list[str] | None:  # type: ignore[no-untyped-def]
+    """Padding(Text(text, style), (0, 0, 0, 4)): four spaces, the text wrapped in what is left,
+    each line padded (unstyled) to the full width."""
+    lines = wrapped(text, width - 4)
+    return None if lines is None else ["    " + paint(line, sgr(style)) + " " * (width - 4 - len(line)) for line in lines]
+
+
+def _marked(line: str, node: str, sgr) -> str:  # type: ignore[no-untyped-def]
+    """A line of a step's text or formula with its node id in NODE_STYLE (_highlighted)."""
+    if not node:
+        return line
+    pieces, at = [], 0
+    for found in re.finditer(_node_pattern(node), line):
+        if found.end() > found.start():
+            pieces += [line[at:found.start()], paint(found.group(), sgr(NODE_STYLE))]
+            at = found.end()
+    return "".join(pieces) + line[at:]
+
+
+def _fits(lines: list[str], width: int) -> bool:
+    return all(len(line) <= width and simple(line) for line in lines)
+
+
+def _step_lines(b: Block, width: int, sgr) -> list[str] | None:  # type: ignore[no-untyped-def]
+    """A step's grid: the number column (INDENT - 1 wide, right-justified, then a space, all bold)
+    beside the step's column (the rest of the width): its text, or a blank line, then its rows."""
+    number = f"{b.number}." if b.number else ""
+    body_width = width - INDENT
+    if len(number) > INDENT - 1:
+        return None
+    body: list[str] = []
+    if b.text:
+        text = _wrap(b.text, body_width, "", "")
+        if not _fits(text, body_width):
+            return None
+        body += [_marked(line, b.node, sgr) + " " * (body_width - len(line)) for line in text]
+    else:
+        body.append(" " * body_width)
+    if b.rows:
+        rows = _rows_lines(b, body_width - 2, sgr)
+        if rows is None:
+            return None
+        body += ["  " + line for line in rows]
+    bold = sgr("bold")
+    gutter = [paint(number.rjust(INDENT - 1), bold) + paint(" ", bold)]
+    gutter += [paint(" " * INDENT, bold)] * (len(body) - 1)
+    return [a + b for a, b in zip(gutter, body)]
+
+
+def _rows_lines(b: Block, width: int, sgr) -> list[str] | None:  # type: ignore[no-untyped-def]
+    """The rows' grid in `width` columns: the dim labels as wide as the widest and two dim spaces,
+    then the formulas, as wide as the longest (each folded in what is left when that does not
+    fit: the only column Rich may narrow), every line padded to `width`."""
+    label_width = max(len(label) for label, _ in b.rows)
+    cells = []
+    for label, formula in b.rows:
+        if "\n" in label or not simple(label):
+            return None
+        if "\n" in formula:  # a Text: as long as its longest line
+            formula = _matrix_cell(formula, INDENT + 2 + label_width + 2, 80)
+            cells.append((label, formula, False, max(map(len, formula.splitlines() or [""]))))
+        else:  # a _Folded: as long as its text
+            cells.append((label, formula, True, len(formula)))
+    labels = label_width + 2
+    if label_width == 0 or labels >= width:
+        return None
+    formulas = min(max(c[3] for c in cells), width) or 1
+    if labels + formulas > width:
+        formulas = width - labels
+    dim = sgr("dim")
+    out: list[str] = []
+    for label, formula, folded, _ in cells:
+        lines = _fold(formula, formulas) if folded else formula.split("\n")
+        if not _fits(lines, formulas):
+            return None
+        out.append(paint(label.ljust(label_width), dim) + paint("  ", dim))
+        out += [paint(" " * labels, dim)] * (len(lines) - 1)
+        for k, line in enumerate(lines, start=len(out) - len(lines)):
+            out[k] += _marked(line, b.node, sgr) + " " * (width - labels - len(line))
+    return out
 
 
 def shell_lines(command: str, width: int, first: str, rest: str) -> list[str]:
