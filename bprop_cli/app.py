@@ -17,7 +17,6 @@ from typing import List, Optional
 
 from . import deferred  # noqa: F401 - first: its stand-ins must be in place before Typer is imported
 import typer
-from typer.core import TyperCommand
 
 from . import __version__
 from .inputs import FORMAT, GRAD, JSON

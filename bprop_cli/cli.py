@@ -1,7 +1,7 @@
 """The entry point: `bprop` and `python -m bprop_cli`.
 
-`main()` runs the common `bprop eval|explain|graph EXPR NAME=VALUE... [simple options]` and
-`bprop examples` without the Typer application, because importing Typer costs more than the
+`main()` runs the common `bprop eval|explain|graph EXPR NAME=VALUE... [simple options]`,
+`bprop examples` and `bprop --version` without the Typer application, because importing Typer costs more than the
 whole calculation; everything else goes to app.py. The fast path knows each command's options
 from the same declarations app.py builds its Typer parameters from (inputs.EVAL_FAST,
 EXPLAIN_FAST, GRAPH_FAST), and splits arguments with the same function
@@ -59,6 +59,8 @@ def _fast(argv: list[str]) -> tuple[str, dict[str, object]] | None:
     expression that starts with '-' (like "-x^2") is a positional argument, and `--` ends
     the options.
     """
+    if argv == ["--version"] and "_BPROP_COMPLETE" not in os.environ:
+        return "listing.version_command", {}
     if not argv or argv[0] not in FAST_COMMANDS or "_BPROP_COMPLETE" in os.environ:  # (completion: Typer's)
         return None
     known, body, fixed, short = FAST_COMMANDS[argv[0]]

@@ -130,7 +130,7 @@ def test_fast_arguments(argv: list[str], expected: dict[str, object]) -> None:
 
 
 @pytest.mark.parametrize("argv", [
-    [], ["--help"], ["--version"], ["examples", "x"], ["examples", "--help"], ["evaluate", "x"],
+    [], ["--help"], ["--version", "--help"], ["examples", "x"], ["examples", "--help"], ["evaluate", "x"],
     ["eval", "--help"], ["eval", "x", "-h"], ["eval", "x", "x=1", "--check"], ["eval", "x", "--symbolic"],
     ["eval", "x", "--exact"], ["eval", "x", "--latex"], ["eval", "x", "--batch", "-"], ["eval", "x", "--graph"],
     ["eval", "x", "--traceback"], ["eval", "x", "--bogus"], ["eval", "--x"], ["eval", "x", "--format", "yaml"],
@@ -174,6 +174,20 @@ def test_examples_fast_path_and_typer_agree(args: tuple[str, ...]) -> None:
     fast = _run([sys.executable, "-m", "bprop_cli"], ("examples", *args), None, {})
     typer = _run([sys.executable, "-c", TYPER_APP], ("examples", *args), None, {})
     assert fast == typer and "Traceback" not in fast[1]
+
+
+@pytest.mark.parametrize("args", [("--version",), ("--version", "--help"), ("--version", "eval")])
+def test_version_fast_path_and_typer_agree(args: tuple[str, ...]) -> None:
+    assert (_fast(list(args)) is not None) == (args == ("--version",))
+    fast = _run([sys.executable, "-m", "bprop_cli"], args, None, {})
+    typer = _run([sys.executable, "-c", TYPER_APP], args, None, {})
+    assert fast == typer and fast[2] == 0 and "Traceback" not in fast[1]
+    if args == ("--version",):
+        assert "typer" not in loaded_modules(*args)
+        with open("/dev/full", "w") as full_disk:  # a full disk: one line on stderr and exit 1
+            full = subprocess.run([sys.executable, "-m", "bprop_cli", *args], stdout=full_disk, stderr=subprocess.PIPE,
+                                  text=True, cwd=ROOT, timeout=60)
+        assert full.returncode == 1 and full.stderr == "error: cannot write the output: No space left on device\n"
 
 
 @pytest.mark.parametrize("command, args", [("explain", EXPR), ("explain", ("mul",)), ("graph", EXPR), ("examples", ())])
