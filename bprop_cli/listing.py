@@ -3,7 +3,7 @@ commands.py so that listing them loads neither the parser nor the engine."""
 
 from __future__ import annotations
 
-from .terminal import tell
+from .terminal import tell, write
 
 
 def examples_blocks() -> list:  # type: ignore[type-arg]
@@ -22,3 +22,10 @@ def examples_blocks() -> list:  # type: ignore[type-arg]
 def examples_command() -> None:
     """`bprop examples`: the built-in worked examples, each with a one-line description."""
     tell(examples_blocks())
+
+
+def version_command() -> None:
+    """`bprop --version`, as the Typer app's eager option prints it."""
+    from . import __version__
+
+    write(f"bprop {__version__}")
