@@ -16,6 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from rich.console import Console
 from rich.text import Text
+from test_render_fuzz import programs
 
 from bprop_cli import run
 from bprop_cli.catalog import examples
@@ -28,7 +29,6 @@ from bprop_cli.render import ansi
 from bprop_cli.render.story import story_ansi, story_plain, story_rich
 from bprop_cli.tutor import Block, narrate
 from bprop_cli.values import parse_assignments
-from test_render_fuzz import programs
 
 WIDTHS = (40, 60, 80, 88, 120)
 
@@ -177,7 +177,7 @@ def _run(code: str, tty: bool, env: dict[str, str] | None = None, columns: int =
     full["TERM"] = "xterm-256color"
     full.update(env or {})
     if not tty:
-        r = subprocess.run([sys.executable, "-c", code], stdin=subprocess.DEVNULL, capture_output=True, env=full,
+        r = subprocess.run([sys.executable, "-c", code], stdin=subprocess.DEVNULL, capture_output=True, env=full, check=False,
                            timeout=60)
         assert r.returncode == 0, r.stderr
         return r.stdout.decode()

@@ -219,7 +219,7 @@ def story_ansi(blocks: Iterable[Block], screen: Screen) -> str | None:
     width = screen.width
     if width < 20:
         return None
-    sgr = (lambda *styles: codes(*styles)) if screen.colour else (lambda *styles: "")
+    sgr = codes if screen.colour else (lambda style: "")
     lines: list[str] = []
     for b in blocks:
         if b.kind == "title":
@@ -303,24 +303,24 @@ def _rows_lines(b: Block, width: int, sgr) -> list[str] | None:  # type: ignore[
     then the formulas, as wide as the longest (each folded in what is left when that does not
     fit: the only column Rich may narrow), every line padded to `width`."""
     label_width = max(len(label) for label, _ in b.rows)
-    cells = []
+    cells, longest = [], 0
     for label, formula in b.rows:
         if "\n" in label or not simple(label):
             return None
         if "\n" in formula:  # a Text: as long as its longest line
             formula = _matrix_cell(formula, INDENT + 2 + label_width + 2, 80)
-            cells.append((label, formula, False, max(map(len, formula.splitlines() or [""]))))
+            cells.append((label, formula, False))
+            longest = max(longest, *map(len, formula.splitlines()))
         else:  # a _Folded: as long as its text
-            cells.append((label, formula, True, len(formula)))
+            cells.append((label, formula, True))
+            longest = max(longest, len(formula))
     labels = label_width + 2
     if label_width == 0 or labels >= width:
         return None
-    formulas = min(max(c[3] for c in cells), width) or 1
-    if labels + formulas > width:
-        formulas = width - labels
+    formulas = min(longest, width - labels) or 1  # Rich narrows the formulas' column to what is left
     dim = sgr("dim")
     out: list[str] = []
-    for label, formula, folded, _ in cells:
+    for label, formula, folded in cells:
         lines = _fold(formula, formulas) if folded else formula.split("\n")
         if not _fits(lines, formulas):
             return None
