@@ -217,8 +217,10 @@ def _wire(line: _Line, left: int, vwidth: int, sep: str, width: int = 80) -> lis
     used = sum(len(piece) for piece, _ in first)
     if used + 4 + len(line.extra) <= width:
         return [first + [(f"  ({line.extra})", "dim")]]
-    # the tree's lines go on through it: the wire's own branch becomes a plain pipe
+    # the tree's lines go on through it: the wire's own branch becomes a plain pipe; the note
+    # starts under the gradient, or further left if it would not end within the width
     tail = line.prefix[-3:]
     going_on = line.prefix[:-3] + ("|  " if tail == "|- " else "│  " if tail == "├─ " else "   ")
-    return [first, [(going_on, "dim"), (" " * (used - len(line.grad) - len(going_on)), None),
-                    (f"({line.extra})", "dim")]]
+    note = f"({line.extra})"
+    pad = max(1, min(used - len(line.grad), width - len(note)) - len(going_on))
+    return [first, [(going_on, "dim"), (" " * pad, None), (note, "dim")]]
