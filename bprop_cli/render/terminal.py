@@ -16,7 +16,7 @@ from collections import deque
 from typing import TYPE_CHECKING, Optional
 
 from . import num
-from .fold import fold_items
+from .fold import fold_formula, fold_items
 from .picture import CONST, GATE, INPUT, OUTPUT, Box, Picture, wire_text
 
 if TYPE_CHECKING:
@@ -183,14 +183,15 @@ def graph_lines(pic: Picture, ascii: bool = False, width: int = 80) -> list[Line
             footer.append(f"{box.id}: {fan}")
     if footer:
         out += [[], [("gradients add where a value is used more than once:", None)]]
-        out += [[("  " + f, GRAD_STYLE)] for f in footer[:FOOTER]]
+        out += [[("  " + piece, GRAD_STYLE)] for f in footer[:FOOTER]  # a long sum broken before its '='
+                for piece in fold_formula(f, width - 2).split("\n")]
         if len(footer) > FOOTER:
             out.append([(f"  ... and {len(footer) - FOOTER} more", "dim")])
     unused = [b for b in pic.boxes if b.id not in reached]
     if unused:
-        out += [[], [(f"not used by {pic.output} (gradient 0): " + ", ".join(
+        out += [[], *_styled(fold_items(f"not used by {pic.output} (gradient 0): " + ", ".join(
             f"{b.id} (input) = {num(b.value)}" if b.kind == INPUT else f"{b.id} = {b.expression} = {num(b.value)}"
-            for b in unused), None)]]
+            for b in unused), width))]
     if pic.hidden:
         out += [[], [(f"{pic.hidden:,} more nodes not drawn ('...' stands for them; --max-nodes 0 draws all)", None)]]
     for b in pic.boxes:
