@@ -17,10 +17,9 @@ from typing import List, Optional
 
 from . import deferred  # noqa: F401 - first: its stand-ins must be in place before Typer is imported
 import typer
-from typer.core import TyperCommand
 
 from . import __version__
-from .inputs import FORMAT, GRAD, JSON
+from .inputs import ANSWER, CHECK_JSON, FORMAT, GRAD, JSON
 from .options import (ALL_ROWS, EXAMPLE, EXPAND, FILE, PROGRAM, SCALARIZE, SEED_GRAD, TRACEBACK, VALUES,
                       ProgramCommand, option, run_app)
 from .render import DEFAULT_LIMIT, Format, GraphFormat
@@ -283,14 +282,13 @@ def quiz_(
 @app.command("check", cls=ProgramCommand, epilog=CHECK_EXAMPLES)
 def check_(
     args: Optional[List[str]] = PROGRAM,
-    answer: List[str] = typer.Option([], "--answer", metavar="NAME=VALUE",
-                                     help="One of your answers, e.g. dx=-4 (repeat for more)."),
+    answer: List[str] = option(ANSWER, []),
     file: Optional[Path] = FILE,
     example: Optional[str] = EXAMPLE,
     values_file: Optional[Path] = VALUES,
     seed_grad: Optional[str] = SEED_GRAD,
     expand: bool = EXPAND,
-    as_json: bool = typer.Option(False, "--json", help="Print the verdicts as one JSON object."),
+    as_json: bool = option(CHECK_JSON, False),
     traceback: bool = TRACEBACK,
 ) -> None:
     """Check hand-worked answers; each wrong one is traced back to the first wrong step it depends on."""

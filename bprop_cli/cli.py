@@ -1,10 +1,10 @@
 """The entry point: `bprop` and `python -m bprop_cli`.
 
-`main()` runs the common `bprop eval|explain|graph EXPR NAME=VALUE... [simple options]` and
-`bprop examples` without the Typer application, because importing Typer costs more than the
-whole calculation; everything else goes to app.py. The fast path knows each command's options
+`main()` runs the common `bprop eval|explain|graph|check EXPR NAME=VALUE... [simple options]`,
+`bprop examples` and `bprop --version` without the Typer application, because importing Typer
+costs more than the whole calculation; everything else goes to app.py. The fast path knows each command's options
 from the same declarations app.py builds its Typer parameters from (inputs.EVAL_FAST,
-EXPLAIN_FAST, GRAPH_FAST), and splits arguments with the same function
+EXPLAIN_FAST, GRAPH_FAST, CHECK_FAST), and splits arguments with the same function
 (inputs.split_arguments). Nothing here imports Typer or Rich.
 """
 
@@ -14,7 +14,7 @@ import os
 import sys
 from typing import NamedTuple
 
-from .inputs import EVAL_FAST, EXPLAIN_FAST, GRAPH_FAST, Opt, OptionError, split_arguments
+from .inputs import CHECK_FAST, EVAL_FAST, EXPLAIN_FAST, GRAPH_FAST, Opt, OptionError, split_arguments
 from .render import DEFAULT_LIMIT, Format
 from .terminal import ClosedStream, output_failed, say
 
@@ -28,6 +28,7 @@ class Fast(NamedTuple):
     body: str  # the function to call: one of commands.py, or module.function
     fixed: dict[str, object]  # keywords Typer would pass that differ from the body's defaults
     short: dict[str, bool]  # the command's other short options -> takes a value
+    many: frozenset[str] = frozenset()  # keywords of the options that may be repeated (a list)
 
 
 def _options(opts: tuple[Opt, ...]) -> dict[str, tuple[str, bool]]:
@@ -39,6 +40,8 @@ FAST_COMMANDS = {
     "explain": Fast(_options(EXPLAIN_FAST), "explain_command", {}, {}),
     "graph": Fast(_options(GRAPH_FAST), "graph_command", {"max_nodes": DEFAULT_LIMIT}, {"-o": True}),
     "examples": Fast({}, "listing.examples_command", {}, {}),  # takes no option and no argument
+    "check": Fast(_options(CHECK_FAST), "check_command", {"answers": []}, {},
+                  frozenset(opt.key for opt in CHECK_FAST if opt.many)),
 }
 FAST_OPTIONS = FAST_COMMANDS["eval"].options
 _TO_TYPER = {"-h": False, "--help": False}  # help is Typer's
@@ -59,9 +62,11 @@ def _fast(argv: list[str]) -> tuple[str, dict[str, object]] | None:
     expression that starts with '-' (like "-x^2") is a positional argument, and `--` ends
     the options.
     """
+    if argv == ["--version"] and "_BPROP_COMPLETE" not in os.environ:
+        return "listing.version_command", {}
     if not argv or argv[0] not in FAST_COMMANDS or "_BPROP_COMPLETE" in os.environ:  # (completion: Typer's)
         return None
-    known, body, fixed, short = FAST_COMMANDS[argv[0]]
+    known, body, fixed, short, many = FAST_COMMANDS[argv[0]]
     if not known:  # examples: nothing may follow
         return (body, {}) if len(argv) == 1 else None
     takes_value = {flag: arity for flag, (_, arity) in known.items()}
@@ -78,7 +83,7 @@ def _fast(argv: list[str]) -> tuple[str, dict[str, object]] | None:
         if name in to_typer:
             return None
         key, arity = known[name]
-        if key in given or (eq and not arity):
+        if (key in given and key not in many) or (eq and not arity):
             return None
         if not arity:
             given[key] = True
@@ -90,7 +95,10 @@ def _fast(argv: list[str]) -> tuple[str, dict[str, object]] | None:
             i += 1
         if not value:
             return None
-        given[key] = value
+        if key in many:
+            given.setdefault(key, []).append(value)  # type: ignore[union-attr]
+        else:
+            given[key] = value
     try:
         if "fmt" in given:
             given["fmt"] = Format(given["fmt"])

@@ -31,6 +31,7 @@ class Opt(NamedTuple):
     help: str
     metavar: str | None = None
     hidden: bool = False
+    many: bool = False  # may be given more than once: the command gets a list
 
 
 # --- the options every program-taking command shares ----------------------------------------
@@ -60,12 +61,18 @@ FORMAT = Opt("fmt", ("--format",), True,
 JSON = Opt("as_json", ("--json",), False, "Same as --format json.")
 GRAD = Opt("grad", ("--grad",), True, "Print only d(output)/d(NAME), as a bare number.", "NAME")
 
+# --- check's own options ---------------------------------------------------------------------
+ANSWER = Opt("answers", ("--answer",), True, "One of your answers, e.g. dx=-4 (repeat for more).", "NAME=VALUE",
+             many=True)
+CHECK_JSON = Opt("as_json", ("--json",), False, "Print the verdicts as one JSON object.")
+
 SHARED = (FILE, EXAMPLE, VALUES, SEED_GRAD, EXPAND, TRACEBACK)  # every program-taking command has these
 VIEW = (ALL_ROWS, SCALARIZE)  # the commands that show a trace have these too
 EVAL_FAST = (FILE, EXAMPLE, VALUES, SEED_GRAD, EXPAND, ALL_ROWS, SCALARIZE, FORMAT, JSON, GRAD)
 # What cli's fast path also reads for explain and graph (a program, a topic, or a picture on the terminal).
 EXPLAIN_FAST = (FILE, EXAMPLE, VALUES, SEED_GRAD, EXPAND, ALL_ROWS, SCALARIZE)
 GRAPH_FAST = (FILE, EXAMPLE, VALUES, SEED_GRAD, EXPAND, SCALARIZE)
+CHECK_FAST = (FILE, EXAMPLE, VALUES, SEED_GRAD, EXPAND, ANSWER, CHECK_JSON)
 
 # Old spellings still accepted (not shown by --help): the first name is the one users see.
 ALIASES = {"--all-steps": "--all-rows"}

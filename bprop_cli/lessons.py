@@ -9,8 +9,7 @@ from __future__ import annotations
 import difflib
 import re
 import shlex
-from dataclasses import dataclass
-from typing import Callable
+from typing import Callable, NamedTuple
 
 from .errors import BpropError
 from .gates import GATES, Gate
@@ -22,8 +21,7 @@ class UnknownTopic(BpropError):
     kind = "usage error"
 
 
-@dataclass(frozen=True, slots=True)
-class Topic:
+class Topic(NamedTuple):
     name: str
     summary: str  # one line for the index
     build: Callable[[], list[Block]]

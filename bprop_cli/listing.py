@@ -3,7 +3,7 @@ commands.py so that listing them loads neither the parser nor the engine."""
 
 from __future__ import annotations
 
-from .terminal import tell
+from .terminal import tell, write
 
 
 def examples_command() -> None:
@@ -17,3 +17,10 @@ def examples_command() -> None:
         Block("step", "", 0, "", tuple((e.name, e.description) for e in examples().values())),
         Block("try", "bprop eval --example sigmoid-neuron\nbprop explain --example cs231n"),
     ])
+
+
+def version_command() -> None:
+    """`bprop --version`, as the Typer app's eager option prints it."""
+    from . import __version__
+
+    write(f"bprop {__version__}")

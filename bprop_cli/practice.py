@@ -10,8 +10,7 @@ from __future__ import annotations
 
 import math
 import re
-from dataclasses import dataclass, field
-from typing import Iterable, Sequence
+from typing import Iterable, NamedTuple, Sequence
 
 from .errors import ValueBindingError
 from .gates import GATES
@@ -23,8 +22,7 @@ KINDS = ("forward", "local", "product", "grad")
 REL, ABS = 0.01, 1e-3  # an answer is right within 1 % of the value, or within 0.001 of it
 
 
-@dataclass(frozen=True, slots=True)
-class Question:
+class Question(NamedTuple):
     """One number of the trace the learner is asked for."""
 
     number: int  # 1, 2, ... in the order asked
@@ -210,9 +208,7 @@ def _add_gradient(add, trace: Trace, name: str, terms: list[str],  # type: ignor
 
 
 def _numbered(q: Question, number: int) -> Question:
-    from dataclasses import replace
-
-    return replace(q, number=number)
+    return q._replace(number=number)
 
 
 # --- judging ----------------------------------------------------------------------------------
@@ -220,8 +216,7 @@ def _numbered(q: Question, number: int) -> Question:
 RIGHT, WRONG, SKIPPED = "right", "wrong", "skipped"
 
 
-@dataclass(frozen=True, slots=True)
-class Verdict:
+class Verdict(NamedTuple):
     question: Question
     status: str  # right, wrong or skipped
     text: str = ""  # the answer as typed (printable)
@@ -286,13 +281,13 @@ def diagnose(question: Question, given: float, trace: Trace) -> str:
     return ""
 
 
-@dataclass
 class Quiz:
     """A quiz in progress: its questions, and a verdict for each one answered so far."""
 
-    trace: Trace
-    questions: list[Question]
-    verdicts: list[Verdict] = field(default_factory=list)
+    def __init__(self, trace: Trace, questions: list[Question], verdicts: list[Verdict] | None = None) -> None:
+        self.trace = trace
+        self.questions = questions
+        self.verdicts: list[Verdict] = [] if verdicts is None else verdicts
 
     @property
     def current(self) -> Question | None:
@@ -363,8 +358,7 @@ def _times(n: int) -> str:
 
 # --- checking hand-worked answers ---------------------------------------------------------------
 
-@dataclass(frozen=True, slots=True)
-class Checked:
+class Checked(NamedTuple):
     """One of the learner's answers, judged; for a wrong one, the first wrong step it depends on."""
 
     name: str  # as the learner named it (dx, v1, dv1/dx, df/dx)

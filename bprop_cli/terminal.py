@@ -128,10 +128,10 @@ class ClosedStream:
 
 
 def print_error(text: str) -> None:
-    """An error message on stderr: red on a terminal (through Rich); elsewhere as Rich would
-    print it without colour, but without loading Rich, so that a failing run in a script or a
-    pipe starts as fast as a good one."""
-    plain = as_rich_writes(text) if _surely_not_a_terminal() else None
+    """An error message on stderr: red on a terminal; elsewhere as Rich would print it without
+    colour. Both are written as Rich writes them but without loading Rich where they can be, so
+    that a failing run starts as fast as a good one."""
+    plain = as_rich_writes(text) if _surely_not_a_terminal() else _red_as_rich_writes(text)
     if plain is not None:
         sys.stderr.write(plain)
         sys.stderr.flush()
@@ -148,6 +148,16 @@ _STRIPPED = dict.fromkeys((7, 8, 11, 12, 13))  # the control codes Rich's Text d
 def as_rich_writes(text: str) -> str | None:
     """What Rich writes for a Text without colour or wrapping; None for a tab (Rich expands it)."""
     return None if "\t" in text else text.translate(_STRIPPED) + "\n"
+
+
+def _red_as_rich_writes(text: str) -> str | None:
+    """On an ordinary terminal, the message in red as Rich writes it (its stderr console does
+    not wrap), without loading Rich; None where Rich must decide (render/ansi.py)."""
+    from .render.ansi import screen, text_lines
+
+    shown = screen(sys.stderr)
+    lines = None if shown is None else text_lines(text, "red" if shown.colour else None, shown, wrap=False)
+    return None if lines is None else "\n".join(lines) + "\n"
 
 
 def _surely_not_a_terminal() -> bool:

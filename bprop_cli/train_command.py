@@ -13,7 +13,7 @@ from typing import Any, Iterator, List, Optional
 
 from .inputs import program_and_values
 from .terminal import console as _console, error_boundary, say as _say, write as _write
-from .errors import BpropError, ExitStatus, ValueBindingError
+from .errors import ValueBindingError
 from .render import Format
 
 

@@ -5,9 +5,8 @@ registry entry. Produces Blocks (data); renderers in render/story.py lay them ou
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from functools import partial
-from typing import Callable
+from typing import Callable, NamedTuple
 
 from .gates import GATES, Gate
 from .render import num
@@ -15,8 +14,7 @@ from .render.safe import visible
 from .trace import BackwardStep, NodeRecord, Trace
 
 
-@dataclass(frozen=True, slots=True)
-class Block:
+class Block(NamedTuple):
     """One piece of a lesson or walkthrough.
 
     kind: "title", "heading", "text", "code" (program lines), "step" (numbered; `node` is the

@@ -198,41 +198,61 @@ def test_the_screen_is_the_one_riches_console_sees(env: dict[str, str], tty: boo
         assert mine == [100, True]
 
 
-def test_on_a_terminal_eval_prints_riches_bytes_without_rich() -> None:
-    """End to end on a pseudo-terminal: the same bytes as the Rich path, and Rich never imported."""
+def run_on_pty(code: str, env: dict[str, str] | None = None) -> tuple[str, int]:
+    """Run Python `code` with stdout and stderr on one pseudo-terminal of 90 columns: what it
+    shows and its exit code."""
     import fcntl
     import pty
     import struct
     import termios
 
-    def run_on_pty(code: str) -> str:
-        main_fd, sub_fd = pty.openpty()
-        fcntl.ioctl(sub_fd, termios.TIOCSWINSZ, struct.pack("HHHH", 30, 90, 0, 0))
-        env = {k: v for k, v in os.environ.items() if k not in ("COLUMNS", "NO_COLOR", "FORCE_COLOR")}
-        env["TERM"] = "xterm-256color"
-        chunks = []
-        with subprocess.Popen([sys.executable, "-c", code], stdin=subprocess.DEVNULL, stdout=sub_fd,
-                              stderr=subprocess.PIPE, env=env) as p:
-            os.close(sub_fd)
-            while True:
-                try:
-                    data = os.read(main_fd, 65536)
-                except OSError:  # the terminal's other end has closed
-                    break
-                if not data:
-                    break
-                chunks.append(data)
-            errors = p.stderr.read() if p.stderr else b""
-        os.close(main_fd)
-        assert p.returncode == 0, errors
-        return b"".join(chunks).decode()
+    main_fd, sub_fd = pty.openpty()
+    fcntl.ioctl(sub_fd, termios.TIOCSWINSZ, struct.pack("HHHH", 30, 90, 0, 0))
+    full = {k: v for k, v in os.environ.items() if k not in ("COLUMNS", "NO_COLOR", "FORCE_COLOR")}
+    full.update({"TERM": "xterm-256color", **(env or {})})
+    chunks = []
+    with subprocess.Popen([sys.executable, "-c", code], stdin=subprocess.DEVNULL, stdout=sub_fd,
+                          stderr=sub_fd, env=full) as p:
+        os.close(sub_fd)
+        while True:
+            try:
+                data = os.read(main_fd, 65536)
+            except OSError:  # the terminal's other end has closed
+                break
+            if not data:
+                break
+            chunks.append(data)
+    os.close(main_fd)
+    return b"".join(chunks).decode(), p.returncode
 
-    argv = ["bprop", "eval", "(x+y)*z", "x=-2", "y=5", "z=-4"]
-    fast = run_on_pty(
-        f"import sys; sys.argv = {argv!r}\nfrom bprop_cli.cli import main\nmain()\n"
-        "assert not [m for m in sys.modules if m == 'rich' or m.startswith('rich.')], 'rich was imported'\n")
-    slow = run_on_pty(
-        f"import sys; sys.argv = {argv!r}\nimport bprop_cli.commands as c\n"
-        "c._show_without_rich = lambda *a: False\nfrom bprop_cli.cli import main\nmain()\n")
-    assert "\x1b[36m" in fast  # in colour
+
+NO_RICH = "\nassert not [m for m in sys.modules if m == 'rich' or m.startswith('rich.')], 'rich was imported'\n"
+BY_RICH = "import bprop_cli.render.ansi as a\na.screen = lambda stream=None: None\n"  # Rich decides everything
+
+
+def bprop_on_pty(argv: list[str], rich: bool, env: dict[str, str] | None = None) -> tuple[str, int]:
+    main = f"import sys; sys.argv = {['bprop', *argv]!r}\nfrom bprop_cli.cli import main\n"
+    if rich:
+        return run_on_pty(BY_RICH + main + "main()\n", env)
+    return run_on_pty(main + "try:\n    main()\nexcept SystemExit as e:\n    code = e.code\nelse:\n    code = 0\n"
+                      + NO_RICH + "sys.exit(code)\n", env)
+
+
+def test_on_a_terminal_eval_prints_riches_bytes_without_rich() -> None:
+    """End to end on a pseudo-terminal: the same bytes as the Rich path, and Rich never imported."""
+    argv = ["eval", "(x+y)*z", "x=-2", "y=5", "z=-4"]
+    fast, slow = bprop_on_pty(argv, rich=False), bprop_on_pty(argv, rich=True)
+    assert "\x1b[36m" in fast[0]  # in colour
+    assert fast == slow and fast[1] == 0
+
+
+@pytest.mark.parametrize("argv", [["eval", "(x+y))", "x=1", "y=2"], ["eval", "log(x)", "x=-1"], ["eval", "sigmod(x)", "x=1"],
+                                  ["eval", "x*y", "x=1"], ["--version"]])
+@pytest.mark.parametrize("no_color", [False, True])
+def test_on_a_terminal_errors_are_riches_red_without_rich(argv: list[str], no_color: bool) -> None:
+    env = {"NO_COLOR": "1"} if no_color else {}
+    fast, slow = bprop_on_pty(argv, rich=False, env=env), bprop_on_pty(argv, rich=True, env=env)
     assert fast == slow
+    if argv != ["--version"]:
+        assert fast[1] == 2 or fast[1] == 1
+        assert ("\x1b[31m" in fast[0]) == (not no_color)

@@ -130,7 +130,7 @@ def test_fast_arguments(argv: list[str], expected: dict[str, object]) -> None:
 
 
 @pytest.mark.parametrize("argv", [
-    [], ["--help"], ["--version"], ["examples", "x"], ["examples", "--help"], ["evaluate", "x"],
+    [], ["--help"], ["--version", "--help"], ["examples", "x"], ["examples", "--help"], ["evaluate", "x"],
     ["eval", "--help"], ["eval", "x", "-h"], ["eval", "x", "x=1", "--check"], ["eval", "x", "--symbolic"],
     ["eval", "x", "--exact"], ["eval", "x", "--latex"], ["eval", "x", "--batch", "-"], ["eval", "x", "--graph"],
     ["eval", "x", "--traceback"], ["eval", "x", "--bogus"], ["eval", "--x"], ["eval", "x", "--format", "yaml"],
@@ -176,6 +176,20 @@ def test_examples_fast_path_and_typer_agree(args: tuple[str, ...]) -> None:
     assert fast == typer and "Traceback" not in fast[1]
 
 
+@pytest.mark.parametrize("args", [("--version",), ("--version", "--help"), ("--version", "eval")])
+def test_version_fast_path_and_typer_agree(args: tuple[str, ...]) -> None:
+    assert (_fast(list(args)) is not None) == (args == ("--version",))
+    fast = _run([sys.executable, "-m", "bprop_cli"], args, None, {})
+    typer = _run([sys.executable, "-c", TYPER_APP], args, None, {})
+    assert fast == typer and fast[2] == 0 and "Traceback" not in fast[1]
+    if args == ("--version",):
+        assert "typer" not in loaded_modules(*args)
+        with open("/dev/full", "w") as full_disk:  # a full disk: one line on stderr and exit 1
+            full = subprocess.run([sys.executable, "-m", "bprop_cli", *args], stdout=full_disk, stderr=subprocess.PIPE,
+                                  text=True, cwd=ROOT, timeout=60)
+        assert full.returncode == 1 and full.stderr == "error: cannot write the output: No space left on device\n"
+
+
 @pytest.mark.parametrize("command, args", [("explain", EXPR), ("explain", ("mul",)), ("graph", EXPR), ("examples", ())])
 def test_explain_and_graph_colours_on_a_terminal_agree(command: str, args: tuple[str, ...]) -> None:
     env = {"FORCE_COLOR": "1", "NO_COLOR": "", "TERM": "xterm-256color"}
@@ -194,16 +208,45 @@ def test_the_rest_of_explain_and_graph_goes_to_typer(argv: list[str]) -> None:
     assert _fast(argv) is None
 
 
-@pytest.mark.parametrize("command", ["explain", "graph"])
+@pytest.mark.parametrize("command", ["explain", "graph", "check"])
 def test_explain_and_graph_fast_options_are_their_own(command: str) -> None:
-    """Every option the fast path reads for explain and graph is one of the command's own in the
-    Typer app, with the same arity."""
+    """Every option the fast path reads for explain, graph and check is one of the command's own
+    in the Typer app, with the same arity, and repeated only where Typer takes a list."""
     params = get_command(app).commands[command].params  # type: ignore[attr-defined]
     opts = {o: not getattr(p, "is_flag", False) for p in params for o in (*p.opts, *p.secondary_opts) if o.startswith("-")}
-    fast, _, _, short = FAST_COMMANDS[command]
-    for opt, (_, takes_value) in fast.items():
+    multiple = {p.name for p in params if getattr(p, "multiple", False)}
+    spec = FAST_COMMANDS[command]
+    for opt, (key, takes_value) in spec.options.items():
         assert opts.get(opt) == takes_value, opt
-    assert {o for o in opts if not o.startswith("--")} <= {*fast, *short, "-h"}  # no '-o' read as an expression
+    assert {o for o in opts if not o.startswith("--")} <= {*spec.options, *spec.short, "-h"}  # no '-o' read as an expression
+    assert {"answer" if key == "answers" else key for key in spec.many} == multiple
+
+
+CHECK_CORPUS = [
+    (*EXPR, "--answer", "dx=-4", "--answer", "dz=2"), (*EXPR, "--answer", "dx=-4"), (*EXPR, "--answer=dy=-4", "--json"),
+    EXPR, (*EXPR, "--answer", "dx"), (*EXPR, "--answer", "dq=1"), (*EXPR, "--answer", "dx=1/0"),
+    (*EXPR, "--answer", "v1=3", "--answer", "f=-12", "--answer", "dv1=-4"), ("(x+", "--answer", "dx=1"),
+    ("--example", "cs231n", "--answer", "dx=-4"), ("-f", "{dir}/neuron.bp", "w=2", "x=1", "b=0", "--answer", "dw=0.1"),
+    (*EXPR, "--answer", "dx=-4", "--expand", "--seed-grad", "2"), (*EXPR, "--answer"), (*EXPR, "--answr", "dx=1"),
+    (*EXPR, "--answer", "dx=-4", "--json", "--json"),
+]
+
+
+@pytest.mark.parametrize("args", CHECK_CORPUS, ids=[" ".join(a) for a in CHECK_CORPUS])
+def test_check_fast_path_and_typer_agree(args: tuple[str, ...], files) -> None:  # type: ignore[no-untyped-def]
+    argv = ("check", *(a.replace("{dir}", str(files)) for a in args))
+    fast = _run([sys.executable, "-m", "bprop_cli"], argv, None, {})
+    typer = _run([sys.executable, "-c", TYPER_APP], argv, None, {})
+    assert fast == typer
+    assert "Traceback" not in fast[1]
+
+
+def test_the_check_corpus_takes_the_fast_path() -> None:
+    fast = [args for args in CHECK_CORPUS if _fast(["check", *args]) is not None]
+    assert len(fast) >= len(CHECK_CORPUS) - 4
+    assert _fast(["check", *EXPR, "--answer", "dx=1", "--answer", "dz=2"]) == (
+        "check_command", {"args": list(EXPR), "answers": ["dx=1", "dz=2"]})
+    assert "typer" not in loaded_modules("check", *EXPR, "--answer", "dx=-4")
 
 
 @pytest.mark.parametrize("argv", [["explain", *EXPR], ["explain", "mul"], ["graph", *EXPR], ["examples"]])

@@ -53,5 +53,5 @@ def test_a_spaced_compound_operator_is_not_one() -> None:
 def test_hints_for_what_students_type(args: tuple[str, ...], hint: str) -> None:
     r = bprop("eval", *args)
     assert r.returncode == 2
-    assert f"hint: " in r.stderr and hint in r.stderr, r.stderr
+    assert "hint: " in r.stderr and hint in r.stderr, r.stderr
     assert "did you mean max" not in r.stderr and "write sum*(" not in r.stderr

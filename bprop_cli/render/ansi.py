@@ -31,10 +31,10 @@ class Screen(NamedTuple):
     colour: bool
 
 
-def screen() -> Screen | None:
-    """The width and colour Rich's console (terminal.console()) would choose for stdout, or None
-    when something unusual is asked of it (FORCE_COLOR, TTY_COMPATIBLE, a dumb terminal, Jupyter,
-    IPython, Windows): then Rich decides and prints."""
+def screen(stream=None) -> Screen | None:  # type: ignore[no-untyped-def]
+    """The width and colour Rich's console (terminal.console()) would choose for `stream` (stdout
+    by default), or None when something unusual is asked of it (FORCE_COLOR, TTY_COMPATIBLE, a
+    dumb terminal, Jupyter, IPython, Windows): then Rich decides and prints."""
     env = os.environ
     if os.name == "nt" or "IPython" in sys.modules or any(
             name in env for name in ("FORCE_COLOR", "TTY_COMPATIBLE", "TTY_INTERACTIVE", "JUPYTER_COLUMNS",
@@ -57,7 +57,7 @@ def screen() -> Screen | None:
             break
         width = width or 80
     try:
-        tty = bool(sys.stdout.isatty())
+        tty = bool((stream or sys.stdout).isatty())
     except (AttributeError, ValueError):
         tty = False
     return Screen(width, tty and not env.get("NO_COLOR"))
@@ -96,10 +96,11 @@ def simple(text: str) -> bool:
     return _NARROW.fullmatch(text) is not None or all(" " <= ch <= "~" or ch in _WIDE_OK for ch in text)
 
 
-def text_lines(text: str, style: str | None, screen: Screen) -> list[str] | None:
-    """A Text printed by Rich: each line in its style; None if a line would wrap."""
+def text_lines(text: str, style: str | None, screen: Screen, wrap: bool = True) -> list[str] | None:
+    """A Text printed by Rich: each line in its style; None if a line would wrap (unless the
+    console does not wrap: soft_wrap) or holds a character Rich measures itself."""
     lines = text.split("\n")
-    if any(len(line) > screen.width or not simple(line) for line in lines):
+    if any((wrap and len(line) > screen.width) or not simple(line) for line in lines):
         return None
     sgr = codes(style) if screen.colour else ""
     return [paint(line, sgr) for line in lines]

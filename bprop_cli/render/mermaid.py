@@ -10,7 +10,6 @@ trace's ids.
 
 from __future__ import annotations
 
-from . import num
 from .picture import CUT, INPUT, OUTPUT, Box, Picture, wire_text
 
 VALUE_COLOUR = "#1a7f37"

@@ -9,7 +9,7 @@ from rich.console import Console, Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
-from ..geometry import Geometry
+from ..geometry import Geometry, geometry
 from ..trace import Trace
 from . import num
 from .fold import fold_items, fold_program_line
