@@ -6,15 +6,15 @@ wrap, a character whose width Rich measures from its own tables."""
 from __future__ import annotations
 
 import io
-import os
-import subprocess
-import sys
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from rich.cells import cell_len
 from rich.console import Console
+from test_ansi import bprop_on_pty, run_on_pty
+from test_architecture import loaded_modules
+from test_render_fuzz import array_programs, programs
 
 from bprop_cli import run
 from bprop_cli.catalog import examples
@@ -23,8 +23,6 @@ from bprop_cli.render import ansi
 from bprop_cli.render.graph import picture_text, terminal_picture
 from bprop_cli.render.picture import build_picture
 from bprop_cli.render.terminal import ASCII, UNICODE, graph_lines
-from test_architecture import loaded_modules
-from test_render_fuzz import array_programs, programs
 
 WIDTHS = (40, 60, 80, 120)
 LIMITS = (60, 0, 4, 12)  # the default, everything, and cut trees with '...' boxes
@@ -187,56 +185,30 @@ def test_generated_array_programs_are_drawn_in_riches_bytes(program, width: int,
     same_or_left_to_rich(build_picture(trace, limit), width, colour)
 
 
-def run_on_pty(code: str, columns: int = 90) -> str:
-    import fcntl
-    import pty
-    import struct
-    import termios
-
-    main_fd, sub_fd = pty.openpty()
-    fcntl.ioctl(sub_fd, termios.TIOCSWINSZ, struct.pack("HHHH", 30, columns, 0, 0))
-    env = {k: v for k, v in os.environ.items() if k not in ("COLUMNS", "NO_COLOR", "FORCE_COLOR")}
-    env["TERM"] = "xterm-256color"
-    chunks = []
-    with subprocess.Popen([sys.executable, "-c", code], stdin=subprocess.DEVNULL, stdout=sub_fd,
-                          stderr=subprocess.PIPE, env=env) as p:
-        os.close(sub_fd)
-        while True:
-            try:
-                data = os.read(main_fd, 65536)
-            except OSError:  # the terminal's other end has closed
-                break
-            if not data:
-                break
-            chunks.append(data)
-        errors = p.stderr.read() if p.stderr else b""
-    os.close(main_fd)
-    assert p.returncode == 0, errors
-    return b"".join(chunks).decode()
-
-
-NO_RICH = "assert not [m for m in sys.modules if m == 'rich' or m.startswith('rich.')], 'rich was imported'\n"
-ONLY_RICH = "import bprop_cli.render.graph as g\ng.picture_text = lambda *a: None\n"  # the Rich path, as before
-
-
-@pytest.mark.parametrize("argv", [["graph", "(x+y)*z", "x=-2", "y=5", "z=-4"], ["graph", "--example", "mazur-scalar"],
-                                  ["graph", "--example", "mazur-scalar", "--max-nodes", "20"]],
-                         ids=["cs231n", "mazur", "mazur-cut"])
+@pytest.mark.parametrize("argv", [["graph", "(x+y)*z", "x=-2", "y=5", "z=-4"], ["graph", "--example", "mazur-scalar"]],
+                         ids=["cs231n", "mazur"])
 def test_on_a_terminal_graph_prints_riches_bytes_without_rich(argv: list[str]) -> None:
-    """End to end on a pseudo-terminal: the same bytes as the Rich path, and Rich never imported
-    (--max-nodes goes through the Typer app, which imports Rich itself: the bytes only)."""
-    main = f"import sys; sys.argv = ['bprop', *{argv!r}]\nfrom bprop_cli.cli import main\nmain()\n"
-    fast = run_on_pty(main + (NO_RICH if "--max-nodes" not in argv else ""))
-    slow = run_on_pty(ONLY_RICH + main + "assert 'rich.console' in sys.modules\n")
-    assert "\x1b[36m" in fast and "├─ " in fast  # in colour, with the tree's box-drawing lines
-    assert fast == slow
+    """End to end on a pseudo-terminal: the same bytes as the Rich path, and Rich never imported."""
+    fast, slow = bprop_on_pty(argv, rich=False), bprop_on_pty(argv, rich=True)
+    assert "\x1b[36m" in fast[0] and "├─ " in fast[0]  # in colour, with the tree's box-drawing lines
+    assert fast == slow and fast[1] == 0
+
+
+def test_on_a_terminal_a_cut_tree_is_riches_bytes() -> None:
+    """--max-nodes goes through the Typer app (which loads Rich itself): the bytes only."""
+    argv = ["graph", "--example", "mazur-scalar", "--max-nodes", "20"]
+    main = f"import sys; sys.argv = {['bprop', *argv]!r}\nfrom bprop_cli.cli import main\nmain()\n"
+    fast = run_on_pty(main)
+    slow = run_on_pty("import bprop_cli.render.graph as g\ng.picture_text = lambda *a: None\n" + main)
+    assert "more nodes not drawn" in fast[0] and "\x1b[36m" in fast[0]
+    assert fast == slow and fast[1] == 0
 
 
 def test_on_a_narrow_terminal_rich_still_draws_the_graph() -> None:
     argv = ["graph", "(x+y)*z", "x=-2", "y=5", "z=-4"]
-    main = f"import sys; sys.argv = ['bprop', *{argv!r}]\nfrom bprop_cli.cli import main\nmain()\n"
-    text = run_on_pty(main + "assert 'rich.console' in sys.modules\n", columns=50)
-    assert "├─ " in text and "\x1b[31m" in text
+    main = f"import sys; sys.argv = {['bprop', *argv]!r}\nfrom bprop_cli.cli import main\nmain()\n"
+    text, code = run_on_pty(main + "assert 'rich.console' in sys.modules\n", {"COLUMNS": "50"})
+    assert code == 0 and "├─ " in text and "\x1b[31m" in text
 
 
 def test_graph_in_a_pipe_loads_no_rich() -> None:

@@ -57,7 +57,7 @@ class Wire(NamedTuple):
 
 
 class Picture:
-    __slots__ = ("expression", "inputs", "output", "seed", "boxes", "wires", "hidden", "arrays", "_out", "_index")
+    __slots__ = ("_index", "_out", "arrays", "boxes", "expression", "hidden", "inputs", "output", "seed", "wires")
 
     def __init__(self, expression: str, inputs: dict[str, float], output: str, seed: float, boxes: list[Box],
                  wires: list[Wire], hidden: int = 0, arrays: bool = False) -> None:

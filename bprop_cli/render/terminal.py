@@ -13,7 +13,7 @@ every line fits the screen (`graph.picture_text`), so the two cannot drift apart
 from __future__ import annotations
 
 from collections import deque
-from typing import TYPE_CHECKING, Optional
+from typing import TYPE_CHECKING
 
 from . import num
 from .fold import fold_formula, fold_items
@@ -22,7 +22,7 @@ from .picture import CONST, GATE, INPUT, OUTPUT, Box, Picture, wire_text
 if TYPE_CHECKING:
     from rich.console import RenderableType
 
-Span = tuple[str, Optional[str]]  # a piece of a line and its style (None: unstyled)
+Span = tuple[str, str | None]  # a piece of a line and its style (None: unstyled)
 Line = list[Span]  # one line on the screen, no line feed in it
 
 VALUE_STYLE = "green"
@@ -200,7 +200,7 @@ def graph_lines(pic: Picture, ascii: bool = False, width: int = 80) -> list[Line
     return out
 
 
-def _styled(text: str, style: Optional[str] = None) -> list[Line]:
+def _styled(text: str, style: str | None = None) -> list[Line]:
     """A text of one or more lines, each line in one style."""
     return [[(piece, style)] for piece in text.split("\n")]
 
