@@ -187,10 +187,15 @@ def test_generated_array_programs_are_drawn_in_riches_bytes(program, width: int,
 
 @pytest.mark.parametrize("argv", [["graph", "(x+y)*z", "x=-2", "y=5", "z=-4"], ["graph", "--example", "mazur-scalar"]],
                          ids=["cs231n", "mazur"])
-def test_on_a_terminal_graph_prints_riches_bytes_without_rich(argv: list[str]) -> None:
+@pytest.mark.parametrize("no_color", [False, True])
+def test_on_a_terminal_graph_prints_riches_bytes_without_rich(argv: list[str], no_color: bool) -> None:
     """End to end on a pseudo-terminal: the same bytes as the Rich path, and Rich never imported."""
-    fast, slow = bprop_on_pty(argv, rich=False), bprop_on_pty(argv, rich=True)
-    assert "\x1b[36m" in fast[0] and "├─ " in fast[0]  # in colour, with the tree's box-drawing lines
+    env = {"NO_COLOR": "1"} if no_color else {}
+    fast, slow = bprop_on_pty(argv, rich=False, env=env), bprop_on_pty(argv, rich=True, env=env)
+    if no_color:  # ASCII lines, no escape at all
+        assert "\x1b" not in fast[0] and "|- " in fast[0]
+    else:  # in colour, with the tree's box-drawing lines
+        assert "\x1b[36m" in fast[0] and "├─ " in fast[0]
     assert fast == slow and fast[1] == 0
 
 
