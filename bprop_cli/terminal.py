@@ -237,12 +237,22 @@ def tell(blocks) -> None:  # type: ignore[no-untyped-def]
 
 
 def picture(trace, max_nodes: int) -> None:  # type: ignore[no-untyped-def]
-    """The graph drawn on the terminal (ASCII and no colour when colour is off)."""
-    from .render.graph import terminal_picture
+    """The graph drawn on the terminal (ASCII and no colour when colour is off): written in
+    Rich's bytes without importing Rich when every line fits the screen in an ordinary
+    environment (render/ansi.py), else printed by Rich."""
+    from .render.ansi import screen
+    from .render.graph import picture_text, terminal_picture
+    from .render.picture import build_picture
 
+    pic = build_picture(trace, max_nodes)
+    shown = screen()
+    text = None if shown is None else picture_text(pic, shown)
+    if text is not None:
+        write(lambda stream: stream.write(text))
+        return
     out = console()
     plain = out.no_color or out.color_system is None
-    show_renderable(lambda width: terminal_picture(trace, max_nodes, width, plain))
+    show_renderable(lambda width: terminal_picture(pic, width, plain))
 
 
 def show_renderable(build) -> None:  # type: ignore[no-untyped-def]

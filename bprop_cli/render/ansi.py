@@ -22,7 +22,7 @@ _COLOURS = {"black": 30, "red": 31, "green": 32, "yellow": 33, "blue": 34, "mage
 
 # Characters one cell wide in Rich's measure (checked against rich.cells in the tests); any
 # other character outside printable ASCII sends the text to Rich.
-_WIDE_OK = frozenset("─∇⊙·…→←×≈≠≤≥Σσ∂√⋅ŷ²³Δδᵀ")
+_WIDE_OK = frozenset("─∇⊙·…→←×≈≠≤≥Σσ∂√⋅ŷ²³├└│Δδᵀ")
 _NARROW = re.compile(r"[ -~]*")
 
 
@@ -203,6 +203,25 @@ def report_text(parts, all_rows: bool, screen: Screen) -> str | None:  # type: i
         lines += got
     return strip_trailing("\n".join(lines) + "\n")
 
+
+# -- lines of several styled spans (the graph picture: render/terminal.graph_lines) ---------------
+
+def spans_lines(lines: Sequence[Sequence[tuple[str, str | None]]], screen: Screen) -> list[str] | None:
+    """Lines of (text, style) spans as Rich prints them, one Text a line: each non-empty span a
+    segment of its own, painted in its style. None if a line would wrap or holds a character
+    that is not simple() (no span may hold a line feed)."""
+    out = []
+    for line in lines:
+        if sum(len(text) for text, _ in line) > screen.width or not all(simple(text) for text, _ in line):
+            return None
+        if screen.colour:
+            out.append("".join(paint(text, codes(style)) for text, style in line))
+        else:
+            out.append("".join(text for text, _ in line))
+    return out
+
+
+# -- Rich's word wrap (lessons and walkthroughs: render/story.story_ansi) -------------------------
 
 _WORD = re.compile(r"\s*\S+\s*")  # rich._wrap's word: the word and the spaces after it
 _TRAILING_SPACE = re.compile(r"\s+$")

@@ -10,7 +10,7 @@ from ..trace import Trace
 from . import DEFAULT_LIMIT, GraphFormat
 from .picture import Picture, build_picture
 
-__all__ = ["GraphFormat", "graph_text", "terminal_picture", "write_graph"]
+__all__ = ["GraphFormat", "graph_text", "picture_text", "terminal_picture", "write_graph"]
 
 
 # -o FILE: the suffix picks the picture.
@@ -59,9 +59,20 @@ def write_graph(trace: Trace, path: Path, fmt: GraphFormat | None, limit: int = 
         raise OutputError(f"cannot write {str(path)!r}: {err.strerror or err}") from None
 
 
-def terminal_picture(trace: Trace, limit: int = DEFAULT_LIMIT, width: int = 80, plain: bool = False):  # type: ignore[no-untyped-def]
+def terminal_picture(pic: Picture, width: int = 80, plain: bool = False):  # type: ignore[no-untyped-def]
     """The terminal drawing (a Rich renderable): box-drawing characters and colour unless `plain`,
     at most 120 columns wide."""
     from .terminal import render_graph
 
-    return render_graph(build_picture(trace, limit), ascii=plain, width=min(width, 120))
+    return render_graph(pic, ascii=plain, width=min(width, 120))
+
+
+def picture_text(pic: Picture, screen) -> str | None:  # type: ignore[no-untyped-def]
+    """The terminal drawing in the very bytes Rich prints for terminal_picture on this screen
+    (an ansi.Screen), trailing spaces dropped, without importing Rich; None when a line would
+    wrap or holds a character whose width Rich must measure: then Rich prints it."""
+    from .ansi import spans_lines, strip_trailing
+    from .terminal import graph_lines
+
+    lines = spans_lines(graph_lines(pic, ascii=not screen.colour, width=min(screen.width, 120)), screen)
+    return None if lines is None else strip_trailing("\n".join(lines) + "\n")

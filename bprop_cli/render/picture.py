@@ -9,7 +9,7 @@ product), so a node used twice has two wires whose gradients add up to the node'
 from __future__ import annotations
 
 from collections import deque
-from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from ..gates import GATES
 from ..trace import NodeRecord, Trace
@@ -30,8 +30,9 @@ LEGEND_VALUE = "value (forward)"
 LEGEND_GRAD = "gradient (flowing back)"
 
 
-@dataclass(frozen=True, slots=True)
-class Box:
+# NamedTuples and a plain class rather than dataclasses: defining a dataclass costs milliseconds
+# each time bprop starts (as in trace.py), and `bprop graph` starts for every picture.
+class Box(NamedTuple):
     id: str
     kind: str  # INPUT, GATE, OUTPUT, CONST (a constant output) or CUT (stands for hidden nodes)
     symbol: str  # the gate's symbol with constants folded in; "" for inputs
@@ -48,26 +49,28 @@ class Box:
         return "x".join(map(str, self.shape))
 
 
-@dataclass(frozen=True, slots=True)
-class Wire:
+class Wire(NamedTuple):
     source: str
     target: str
     value: float  # the source's forward value
     grad: float  # the chain-rule product that flows back along this wire
 
 
-@dataclass(slots=True)
 class Picture:
-    expression: str
-    inputs: dict[str, float]
-    output: str
-    seed: float
-    boxes: list[Box]  # forward (topological) order
-    wires: list[Wire]
-    hidden: int = 0  # nodes left out to keep a large graph legible
-    arrays: bool = False  # a program over vectors and matrices: boxes and wires carry shapes
-    _out: dict[str, list[Wire]] = field(default_factory=dict)
-    _index: dict[str, Box] = field(default_factory=dict)
+    __slots__ = ("_index", "_out", "arrays", "boxes", "expression", "hidden", "inputs", "output", "seed", "wires")
+
+    def __init__(self, expression: str, inputs: dict[str, float], output: str, seed: float, boxes: list[Box],
+                 wires: list[Wire], hidden: int = 0, arrays: bool = False) -> None:
+        self.expression = expression
+        self.inputs = inputs
+        self.output = output
+        self.seed = seed
+        self.boxes = boxes  # forward (topological) order
+        self.wires = wires
+        self.hidden = hidden  # nodes left out to keep a large graph legible
+        self.arrays = arrays  # a program over vectors and matrices: boxes and wires carry shapes
+        self._out: dict[str, list[Wire]] = {}
+        self._index: dict[str, Box] = {}
 
     def box(self, id: str) -> Box:
         if not self._index:

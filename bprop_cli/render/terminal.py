@@ -4,18 +4,26 @@ Each line shows the node that feeds its parent, the value it sends forward (gree
 gradient that flows back along that wire (red). A node used twice appears twice, and a
 footer shows how its gradients add up. Without colour (NO_COLOR, TERM=dumb, a pipe) the
 drawing uses plain ASCII characters and the legend says which column is which.
+
+The picture is made once, as lines of styled spans (`graph_lines`), with no Rich in it: Rich
+prints them as Text (`render_graph`), and render/ansi.py writes the same bytes itself when
+every line fits the screen (`graph.picture_text`), so the two cannot drift apart.
 """
 
 from __future__ import annotations
 
 from collections import deque
-
-from rich.console import Group, RenderableType
-from rich.text import Text
+from typing import TYPE_CHECKING
 
 from . import num
-from .fold import fold_items
+from .fold import fold_formula, fold_items
 from .picture import CONST, GATE, INPUT, OUTPUT, Box, Picture, wire_text
+
+if TYPE_CHECKING:
+    from rich.console import RenderableType
+
+Span = tuple[str, str | None]  # a piece of a line and its style (None: unstyled)
+Line = list[Span]  # one line on the screen, no line feed in it
 
 VALUE_STYLE = "green"
 GRAD_STYLE = "red"
@@ -126,7 +134,22 @@ def _join(*parts: str) -> str:
 
 
 def render_graph(pic: Picture, ascii: bool = False, width: int = 80) -> RenderableType:
-    """The picture as Rich text; `ascii` for plain output (no box-drawing characters)."""
+    """The picture as Rich text (one Text a line); `ascii` for plain output (no box-drawing characters)."""
+    from rich.console import Group
+    from rich.text import Text
+
+    texts = []
+    for line in graph_lines(pic, ascii, width):
+        text = Text()
+        for piece, style in line:
+            text.append(piece, style=style)
+        texts.append(text)
+    return Group(*texts)
+
+
+def graph_lines(pic: Picture, ascii: bool = False, width: int = 80) -> list[Line]:
+    """The picture as lines of styled spans, laid out for `width` columns (wider lines are
+    Rich's to wrap); `ascii` for plain output (no box-drawing characters)."""
     glyphs = ASCII if ascii else UNICODE
     trees = _tree_lines(pic, glyphs, width)
     every = [line for tree in trees for line in tree]
@@ -139,63 +162,66 @@ def render_graph(pic: Picture, ascii: bool = False, width: int = 80) -> Renderab
         left = 0  # too wide to align: let the columns follow the labels
     sep = f" {glyphs['sep']} "
 
-    parts: list[RenderableType] = [Text(pic.title(width), style="bold")]
+    out: list[Line] = _styled(pic.title(width), "bold")
     if pic.inputs:
-        parts.append(Text(fold_items(pic.inputs_line(), min(width, 88))))  # folded between assignments
-    parts.append(Text("[x] input  (op) gate  ((op)) output; each line is a wire into the line above it", style="dim"))
+        out += _styled(fold_items(pic.inputs_line(), min(width, 88)))  # folded between assignments
+    out += _styled("[x] input  (op) gate  ((op)) output; each line is a wire into the line above it", "dim")
     if pic.arrays:
-        parts.append(Text("W 2x3: a matrix of 2 rows, 3 columns; x 3: a vector of 3 entries", style="dim"))
-    head = Text(" " * (left + 2) if left else "")
-    head.append(forward.rjust(vwidth) if left else forward, style=VALUE_STYLE)
-    head.append(sep)
-    head.append(back, style=GRAD_STYLE)
-    parts += [Text(""), head]
+        out += _styled("W 2x3: a matrix of 2 rows, 3 columns; x 3: a vector of 3 entries", "dim")
+    out.append([])
+    out.append([(" " * (left + 2) if left else "", None), (forward.rjust(vwidth) if left else forward, VALUE_STYLE),
+                (sep, None), (back, GRAD_STYLE)])
     for t, tree in enumerate(trees):
         if t:
-            parts.append(Text(""))
+            out.append([])
         for line in tree:
-            parts.append(_text(line, left, vwidth, sep, width))
+            out += _wire(line, left, vwidth, sep, width)
     footer: list[str] = []
     reached = {line.id for line in every}
     for box in pic.boxes:
         if box.id in reached and (fan := pic.gradient_sum(box.id)):
             footer.append(f"{box.id}: {fan}")
     if footer:
-        parts.append(Text("\ngradients add where a value is used more than once:"))
-        parts += [Text("  " + f, style=GRAD_STYLE) for f in footer[:FOOTER]]
+        out += [[], [("gradients add where a value is used more than once:", None)]]
+        out += [[("  " + piece, GRAD_STYLE)] for f in footer[:FOOTER]  # a long sum broken before its '='
+                for piece in fold_formula(f, width - 2).split("\n")]
         if len(footer) > FOOTER:
-            parts.append(Text(f"  ... and {len(footer) - FOOTER} more", style="dim"))
+            out.append([(f"  ... and {len(footer) - FOOTER} more", "dim")])
     unused = [b for b in pic.boxes if b.id not in reached]
     if unused:
-        parts.append(Text(f"\nnot used by {pic.output} (gradient 0): " + ", ".join(
+        out += [[], *_styled(fold_items(f"not used by {pic.output} (gradient 0): " + ", ".join(
             f"{b.id} (input) = {num(b.value)}" if b.kind == INPUT else f"{b.id} = {b.expression} = {num(b.value)}"
-            for b in unused)))
+            for b in unused), width))]
     if pic.hidden:
-        parts.append(Text(f"\n{pic.hidden:,} more nodes not drawn ('...' stands for them; --max-nodes 0 draws all)"))
-    notes = [f"* {b.id}: {b.note}" for b in pic.boxes if b.note]
-    parts += [Text(n, style="yellow") for n in notes]
-    return Group(*parts)
+        out += [[], [(f"{pic.hidden:,} more nodes not drawn ('...' stands for them; --max-nodes 0 draws all)", None)]]
+    for b in pic.boxes:
+        if b.note:
+            out += _styled(f"* {b.id}: {b.note}", "yellow")
+    return out
 
 
-def _text(line: _Line, left: int, vwidth: int, sep: str, width: int = 80) -> Text:
-    text = Text()
-    text.append(line.prefix, style="dim")
+def _styled(text: str, style: str | None = None) -> list[Line]:
+    """A text of one or more lines, each line in one style."""
+    return [[(piece, style)] for piece in text.split("\n")]
+
+
+def _wire(line: _Line, left: int, vwidth: int, sep: str, width: int = 80) -> list[Line]:
+    """A wire's line: the tree's branches dim, the label bold (the output) or cyan, the value,
+    the gradient; a note such as 'share of 3' beside it, or on a line of its own under it."""
     label = line.label
-    text.append(label, style="bold" if not line.prefix else "cyan")
     pad = left - len(line.prefix) - len(label) if left else 0
-    text.append(" " * (pad + 2))
-    text.append(line.value.rjust(vwidth) if left else line.value, style=VALUE_STYLE)
-    text.append(sep)
-    text.append(line.grad, style=GRAD_STYLE)
-    if line.extra:  # beside the gradient if it fits, else on a line of its own under it
-        room = len(text.plain) + 4 + len(line.extra) <= width
-        if room:
-            text.append(f"  ({line.extra})", style="dim")
-        else:  # the tree's lines go on through it: the wire's own branch becomes a plain pipe
-            tail = line.prefix[-3:]
-            going_on = line.prefix[:-3] + ("|  " if tail == "|- " else "│  " if tail == "├─ " else "   ")
-            text.append("\n" + going_on, style="dim")
-            text.append(" " * (len(text.plain.split("\n")[0]) - len(line.grad) - len(going_on)))
-            text.append(f"({line.extra})", style="dim")
-    return text
-
+    first: Line = [(line.prefix, "dim"), (label, "bold" if not line.prefix else "cyan"), (" " * (pad + 2), None),
+                   (line.value.rjust(vwidth) if left else line.value, VALUE_STYLE), (sep, None),
+                   (line.grad, GRAD_STYLE)]
+    if not line.extra:
+        return [first]
+    used = sum(len(piece) for piece, _ in first)
+    if used + 4 + len(line.extra) <= width:
+        return [first + [(f"  ({line.extra})", "dim")]]
+    # the tree's lines go on through it: the wire's own branch becomes a plain pipe; the note
+    # starts under the gradient, or further left if it would not end within the width
+    tail = line.prefix[-3:]
+    going_on = line.prefix[:-3] + ("|  " if tail == "|- " else "│  " if tail == "├─ " else "   ")
+    note = f"({line.extra})"
+    pad = max(1, min(used - len(line.grad), width - len(note)) - len(going_on))
+    return [first, [(going_on, "dim"), (" " * pad, None), (note, "dim")]]
