@@ -211,7 +211,8 @@ class _OutOfTime(Exception):
 class Simplifier:
     """sympy.simplify within a time budget shared by a whole trace: simplify can take minutes on
     nested functions (sin(sin(...)) 14 deep: over a minute), and a calculator must not hang.
-    What runs out of time is shown as computed, unsimplified."""
+    What runs out of time, or of memory (sin(x)^1e16 makes simplify build a list of 1e16
+    factors), is shown as computed, unsimplified."""
 
     def __init__(self, seconds: float = 3.0) -> None:
         self.deadline = time.monotonic() + seconds
@@ -223,7 +224,11 @@ class Simplifier:
             self.gave_up = True
             return x
         if not hasattr(signal, "setitimer") or threading.current_thread() is not threading.main_thread():
-            return sympy.simplify(x) if sympy.count_ops(x) <= 20 else x  # no timer here: only small ones
+            try:
+                return sympy.simplify(x) if sympy.count_ops(x) <= 20 else x  # no timer here: only small ones
+            except (MemoryError, RecursionError):
+                self.gave_up = True
+                return x
 
         # The alarm repeats every 50 ms until simplify stops: one that lands while Python runs a
         # finalizer is reported as "unraisable" and lost, and the next one must still stop it.
@@ -241,7 +246,7 @@ class Simplifier:
             finally:
                 armed[0] = False
                 signal.setitimer(signal.ITIMER_REAL, 0)
-        except _OutOfTime:
+        except (_OutOfTime, MemoryError, RecursionError):
             self.gave_up = True
             return x
         finally:

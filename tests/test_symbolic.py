@@ -225,6 +225,20 @@ def test_simplify_has_a_time_budget() -> None:
     assert simplify(derivative) == derivative and simplify.gave_up
 
 
+def test_a_power_too_large_to_simplify_is_shown_unsimplified() -> None:
+    """sin(a)^1e16: sympy's simplify multiplies a list by the exponent and runs out of memory;
+    that is an answer left unsimplified, not an internal error (found by the fuzz test below)."""
+    from bprop_cli.sympy_gates import Simplifier
+
+    a = sympy.Symbol("a", real=True)
+    simplify = Simplifier(3.0)
+    derivative = sympy.diff(sympy.sin(a) ** sympy.Integer(10**16), a)
+    assert simplify(derivative) == derivative and simplify.gave_up
+    r = bprop("eval", "b = sin(a)\nc = b ^ 1e16", "a=0.5", "--exact")
+    assert r.returncode == 0, r.stderr
+    assert "not simplified (out of time or memory)" in r.stdout
+
+
 def test_simplify_budget_survives_a_lost_alarm(monkeypatch: pytest.MonkeyPatch) -> None:
     """An alarm landing in a finalizer is swallowed ("unraisable"); the next must still stop simplify."""
     import time

@@ -57,6 +57,6 @@ def render_latex(trace: SymTrace) -> str:
     lines = [f"% bprop: {one_line(' '.join(trace.expression.split()))}" + (f" at {at}" if at else "")]
     lines += _block("forward pass", forward) if forward else []
     lines += _block("backward pass: local derivative, then upstream times local", backward) if backward else []
-    how = "simplified" if trace.simplified else "not simplified (sympy ran out of time)"
+    how = "simplified" if trace.simplified else "not simplified (sympy ran out of time or memory)"
     lines += _block(f"gradients, {how}", grads) if grads else []
     return "\n".join(lines)

@@ -79,7 +79,7 @@ def gradient_table(trace: SymTrace):  # type: ignore[no-untyped-def]
     table = _table()
     table.add_column("input", style="cyan")
     table.add_column("value", overflow="fold")
-    how = "simplified" if trace.simplified else "not simplified (out of time)"
+    how = "simplified" if trace.simplified else "not simplified (out of time or memory)"
     table.add_column(f"gradient d{trace.output}/d(input), {how}", overflow="fold", style="bold red")
     if trace.exact:
         table.add_column("≈", justify="right", style="bold red")
