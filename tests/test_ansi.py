@@ -198,17 +198,17 @@ def test_the_screen_is_the_one_riches_console_sees(env: dict[str, str], tty: boo
         assert mine == [100, True]
 
 
-def run_on_pty(code: str, env: dict[str, str] | None = None) -> tuple[str, int]:
-    """Run Python `code` with stdout and stderr on one pseudo-terminal of 90 columns: what it
-    shows and its exit code."""
+def run_on_pty(code: str, env: dict[str, str] | None = None, columns: int = 90) -> tuple[str, int]:
+    """Run Python `code` with stdout and stderr on one pseudo-terminal of `columns` columns: what
+    it shows and its exit code."""
     import fcntl
     import pty
     import struct
     import termios
 
     main_fd, sub_fd = pty.openpty()
-    fcntl.ioctl(sub_fd, termios.TIOCSWINSZ, struct.pack("HHHH", 30, 90, 0, 0))
-    full = {k: v for k, v in os.environ.items() if k not in ("COLUMNS", "NO_COLOR", "FORCE_COLOR")}
+    fcntl.ioctl(sub_fd, termios.TIOCSWINSZ, struct.pack("HHHH", 30, columns, 0, 0))
+    full = {k: v for k, v in os.environ.items() if k not in ("COLUMNS", "NO_COLOR", "FORCE_COLOR", "TTY_COMPATIBLE")}
     full.update({"TERM": "xterm-256color", **(env or {})})
     chunks = []
     with subprocess.Popen([sys.executable, "-c", code], stdin=subprocess.DEVNULL, stdout=sub_fd,

@@ -16,6 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from rich.console import Console
 from rich.text import Text
+from test_ansi import NO_RICH, run_on_pty
 from test_render_fuzz import programs
 
 from bprop_cli import run
@@ -181,32 +182,10 @@ def _run(code: str, tty: bool, env: dict[str, str] | None = None, columns: int =
                            timeout=60)
         assert r.returncode == 0, r.stderr
         return r.stdout.decode()
-    import fcntl
-    import pty
-    import struct
-    import termios
+    shown, status = run_on_pty(code, full, columns)
+    assert status == 0, shown
+    return shown
 
-    main_fd, sub_fd = pty.openpty()
-    fcntl.ioctl(sub_fd, termios.TIOCSWINSZ, struct.pack("HHHH", 30, columns, 0, 0))
-    chunks = []
-    with subprocess.Popen([sys.executable, "-c", code], stdin=subprocess.DEVNULL, stdout=sub_fd,
-                          stderr=subprocess.PIPE, env=full) as p:
-        os.close(sub_fd)
-        while True:
-            try:
-                data = os.read(main_fd, 65536)
-            except OSError:  # the terminal's other end has closed
-                break
-            if not data:
-                break
-            chunks.append(data)
-        errors = p.stderr.read() if p.stderr else b""
-    os.close(main_fd)
-    assert p.returncode == 0, errors
-    return b"".join(chunks).decode()
-
-
-NO_RICH = "assert not [m for m in sys.modules if m == 'rich' or m.startswith('rich.')], 'rich was imported'\n"
 
 
 def _main(argv: list[str], before: str = "", after: str = "") -> str:
