@@ -256,3 +256,15 @@ def test_on_a_terminal_errors_are_riches_red_without_rich(argv: list[str], no_co
     if argv != ["--version"]:
         assert fast[1] == 2 or fast[1] == 1
         assert ("\x1b[31m" in fast[0]) == (not no_color)
+
+
+@pytest.mark.parametrize("encoding", ["ascii", "latin-1", "utf-16"])
+@pytest.mark.parametrize("argv", [["eval", "(x+y)*z", "x=-2", "y=5", "z=-4"], ["graph", "(x+y)*z", "x=-2", "y=5", "z=-4"],
+                                  ["explain", "mul"], ["examples"], ["eval", "(x+y", "x=1"]], ids=lambda a: " ".join(a)[:20])
+def test_a_stream_that_is_not_utf8_gets_riches_output(argv: list[str], encoding: str) -> None:
+    """Rich draws a table's rules in ASCII for such a stream; whatever bprop writes must match."""
+    env = {**{k: v for k, v in os.environ.items() if k not in ("FORCE_COLOR", "NO_COLOR")}, "PYTHONIOENCODING": encoding}
+    main = f"import sys; sys.argv = {['bprop', *argv]!r}\nfrom bprop_cli.cli import main\nmain()\n"
+    got = [subprocess.run([sys.executable, "-c", code], capture_output=True, env=env, timeout=60)
+           for code in (main, BY_RICH + main)]
+    assert (got[0].stdout, got[0].stderr, got[0].returncode) == (got[1].stdout, got[1].stderr, got[1].returncode)

@@ -34,8 +34,12 @@ class Screen(NamedTuple):
 def screen(stream=None) -> Screen | None:  # type: ignore[no-untyped-def]
     """The width and colour Rich's console (terminal.console()) would choose for `stream` (stdout
     by default), or None when something unusual is asked of it (FORCE_COLOR, TTY_COMPATIBLE, a
-    dumb terminal, Jupyter, IPython, Windows): then Rich decides and prints."""
+    dumb terminal, Jupyter, IPython, Windows, a stream that is not UTF-8, for which Rich draws
+    its tables' rules in ASCII): then Rich decides and prints."""
     env = os.environ
+    stream = stream or sys.stdout
+    if not (getattr(stream, "encoding", None) or "").lower().replace("-", "").startswith("utf"):
+        return None
     if os.name == "nt" or "IPython" in sys.modules or any(
             name in env for name in ("FORCE_COLOR", "TTY_COMPATIBLE", "TTY_INTERACTIVE", "JUPYTER_COLUMNS",
                                      "JUPYTER_LINES", "DATABRICKS_RUNTIME_VERSION")):
@@ -57,7 +61,7 @@ def screen(stream=None) -> Screen | None:  # type: ignore[no-untyped-def]
             break
         width = width or 80
     try:
-        tty = bool((stream or sys.stdout).isatty())
+        tty = bool(stream.isatty())
     except (AttributeError, ValueError):
         tty = False
     return Screen(width, tty and not env.get("NO_COLOR"))
