@@ -142,7 +142,7 @@ def test_the_styles_codes_are_riches() -> None:
 
 
 def test_the_characters_taken_as_one_cell_are_one_cell_for_rich() -> None:
-    for ch in ansi._WIDE_OK:
+    for ch in ansi._ONE_CELL:
         assert cell_len(ch) == 1, ch
     assert all(ansi.simple(chr(c)) for c in range(32, 127))
     assert not any(ansi.simple(ch) for ch in "\t\x1b\x7f\u200b中é")

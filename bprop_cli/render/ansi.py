@@ -1,12 +1,13 @@
-"""Lines and simple tables in the very bytes Rich prints, written without importing Rich.
+"""Lines, tables and pictures in the very bytes Rich prints, written without importing Rich.
 
-Importing Rich's console and table modules is more than half of what a short `bprop eval` costs
-(about 180 of its 310 million instructions), so the reports that are only styled lines and
-tables that fit the screen are written here, and everything else (a line Rich would wrap, a
-table it would squeeze, a character whose width Rich measures from its tables, an environment
-that asks Rich to decide what a terminal is) is left to Rich: each writer returns None then.
-Tests compare these bytes with Rich's on every example and on generated tables, in colour and
-not, at several widths.
+Importing Rich's console and table modules was more than half of what a short `bprop eval`,
+`explain` or `graph` cost (about 180 of 310 million instructions for eval), so whatever is only
+styled lines and tables that fit the screen is written here: the eval report (report.py), the
+graph picture (terminal.graph_lines), lessons and walkthroughs (story.story_ansi) and error
+messages. Everything else (a line Rich would wrap, a table it would squeeze, a character whose
+width Rich measures from its tables, an environment that asks Rich to decide what a terminal is)
+is left to Rich: each writer returns None then. Tests compare these bytes with Rich's on every
+example, lesson and picture and on generated ones, in colour and not, at several widths.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ _COLOURS = {"black": 30, "red": 31, "green": 32, "yellow": 33, "blue": 34, "mage
 
 # Characters one cell wide in Rich's measure (checked against rich.cells in the tests); any
 # other character outside printable ASCII sends the text to Rich.
-_WIDE_OK = frozenset("─∇⊙·…→←×≈≠≤≥Σσ∂√⋅ŷ²³├└│Δδᵀ")
+_ONE_CELL = frozenset("─∇⊙·…→←×≈≠≤≥Σσ∂√⋅ŷ²³├└│Δδᵀ")
 _NARROW = re.compile(r"[ -~]*")
 
 
@@ -97,7 +98,7 @@ def paint(text: str, sgr: str) -> str:
 
 def simple(text: str) -> bool:
     """Every character one cell wide as Rich measures it, and no tab or control character."""
-    return _NARROW.fullmatch(text) is not None or all(" " <= ch <= "~" or ch in _WIDE_OK for ch in text)
+    return _NARROW.fullmatch(text) is not None or all(" " <= ch <= "~" or ch in _ONE_CELL for ch in text)
 
 
 def text_lines(text: str, style: str | None, screen: Screen, wrap: bool = True) -> list[str] | None:
