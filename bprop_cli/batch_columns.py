@@ -30,9 +30,10 @@ _NAN = math.nan
 
 # (row, its output line or None, its error or None); both None: for the row-by-row engine.
 Outcome = tuple[Row, "str | None", "BpropError | None"]
-# A column of plain decimal numbers, one a line, with spaces or tabs around (which strip() removes).
-_NUMBER = r"[-+]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][-+]?[0-9]+)?"
-_PLAIN_COLUMN = re.compile(f"(?:[ \t]*{_NUMBER}[ \t]*\n)*[ \t]*{_NUMBER}[ \t]*")
+# A character that no plain decimal number (with spaces or tabs around) has: without one, a cell
+# that float() reads is a plain decimal number, as batch._PLAIN_NUMBER reads it (float() alone
+# would also take 'nan', 'inf', '1_000' and other digits and spaces than ASCII ones).
+_NOT_PLAIN = re.compile(r"[^0-9eE+\-. \t\n]")
 
 
 def _safe(fn: Callable[..., Any], width: int) -> Callable[..., Any]:
@@ -94,14 +95,15 @@ class Columns:
                         live[p] = True
         self.live = live
 
-    def outcomes(self, reader: BatchReader) -> Iterator[Outcome]:
+    def outcomes(self, reader: BatchReader, joined: bool = False) -> Iterator[Outcome]:
         """Every row, in order, with its output line, or its error, or neither (then it is for
-        the row-by-row engine)."""
+        the row-by-row engine). `joined`: a chunk whose every row has its line comes as one
+        outcome, its last row with all the chunk's lines (one write, not thousands)."""
         if not self.enabled:
             yield from ((row, None, None) for row in reader)
             return
         for block in reader.blocks(CHUNK):
-            yield from self._chunk(block, reader)
+            yield from self._chunk(block, reader, joined)
 
     def _values(self, row: Row) -> list[float] | None:
         """The row's input values as floats, when they are plain numbers naming exactly the
@@ -136,18 +138,18 @@ class Columns:
                 columns.append([float(self.job.common[name])] * len(cells))  # type: ignore[arg-type]
                 continue
             column = texts[name]
-            if not _PLAIN_COLUMN.fullmatch("\n".join(column)):
+            if _NOT_PLAIN.search("\n".join(column)):
                 return None
             try:
                 numbers = list(map(float, column))  # float() ignores the spaces around, as strip() does
-            except ValueError:  # a cell holding a line break
+            except ValueError:  # not a number: "1.2.3", "", "-", a cell holding a line break
                 return None
             if not all(map(math.isfinite, numbers)):
                 return None
             columns.append(numbers)
         return columns
 
-    def _chunk(self, block: list, reader: BatchReader) -> Iterator[Outcome]:
+    def _chunk(self, block: list, reader: BatchReader, joined: bool = False) -> Iterator[Outcome]:
         regular = [k for k, item in enumerate(block) if type(item) is tuple]
         columns = self._by_column([block[k][2] for k in regular]) if self.header and regular else None
         if columns is not None:
@@ -179,6 +181,9 @@ class Columns:
                 value, grads = value[keep], [g[keep] for g in grads]
             made = self.writer.lines([rows[k].number for k in picked], columns, value.tolist(),
                                      [g.tolist() for g in grads])
+            if joined and len(made) == len(rows):  # every row answered here (the usual case): all at once
+                yield rows[-1], "\n".join(made), None
+                return
             lines = dict(zip(picked, made))
         for k, row in enumerate(rows):
             if k in lines:

@@ -168,7 +168,7 @@ def _run_batch(job, reader, fmt: Format, grad: str | None, stream) -> int:  # ty
     total = file_size(stream)  # None for a pipe: then flush every row to keep up with the producer
     outcomes = _batch_outcomes(job, reader, writer, grads, chunked=total is not None)
     err_console = console(stderr=True)
-    status, bad = 0, 0
+    status, bad, shown = 0, 0, 0
     bar = nullcontext(lambda done, rows: None)
     if err_console.is_terminal and total is not None and total > 64 * 1024:
         from .render.progress import progress_bar
@@ -185,14 +185,15 @@ def _run_batch(job, reader, fmt: Format, grad: str | None, stream) -> int:  # ty
                     err_console.print(f"row {row.number} (line {row.line}): {err}", markup=False)
             if result is None:
                 out = writer.error(row.number, row.line, err)
-            elif isinstance(result, str):  # the column engine's line
+            elif isinstance(result, str):  # the column engine's line, or a whole chunk's lines
                 out = result
             else:
                 out = writer.row(row.number, result)
             if out is not None:
                 write(out, flush=total is None)
-            if row.number % 500 == 0:
+            if row.number - shown >= 500:
                 update(reader.consumed, row.number)
+                shown = row.number
     if bad > MAX_ROW_MESSAGES:
         err_console.print(f"... and {bad - MAX_ROW_MESSAGES:,} more bad rows ({bad:,} in all)", markup=False)
     sys.stdout.flush()
@@ -243,7 +244,7 @@ def _batch_outcomes(job, reader, writer, grads: list[str], chunked: bool):  # ty
         except ImportError:  # no numpy: row by row
             pass
         else:
-            return Columns(job, writer, grads, reader.columns).outcomes(reader)
+            return Columns(job, writer, grads, reader.columns).outcomes(reader, joined=True)
     return ((row, None, None) for row in reader)
 
 

@@ -159,3 +159,28 @@ def test_a_quoted_cell_with_a_line_break_is_not_two_numbers() -> None:
     lines = ["x,y", "1,2", '"3\n4",5', "6,7"]
     columns, by_row = _both_ways("x*y", lines, Format.csv)
     assert columns == by_row and "usage error" in str(columns[1])
+
+
+@given(st.lists(st.sampled_from(list("0123456789eE+-. \t") + ["nan", "inf", "_", "١", "\u2003", "x", "\r"]),
+                max_size=12).map("".join))
+@settings(max_examples=2000, deadline=None)
+def test_a_cell_the_columns_read_is_a_plain_number_for_the_row_engine(cell: str) -> None:
+    """The column engine takes a cell when it has no character a plain decimal number lacks and
+    float() reads it; that must be exactly the row engine's plain number (batch._PLAIN_NUMBER),
+    for every cell of ASCII digits, signs, points, exponents and blanks, and never more."""
+    from bprop_cli.batch import _PLAIN_NUMBER
+
+    def column_takes(text: str) -> bool:
+        if batch_columns._NOT_PLAIN.search(text):
+            return False
+        try:
+            float(text)
+        except ValueError:
+            return False
+        return True
+
+    plain = _PLAIN_NUMBER.fullmatch(cell) is not None
+    if column_takes(cell):
+        assert plain, cell
+    elif all(ch in "0123456789eE+-. \t" for ch in cell):
+        assert not plain, cell
