@@ -16,6 +16,7 @@ from collections import deque
 from typing import TYPE_CHECKING
 
 from . import num
+from .ansi import wrapped
 from .fold import fold_formula, fold_items
 from .picture import CONST, GATE, INPUT, OUTPUT, Box, Picture, wire_text
 
@@ -165,7 +166,8 @@ def graph_lines(pic: Picture, ascii: bool = False, width: int = 80) -> list[Line
     out: list[Line] = _styled(pic.title(width), "bold")
     if pic.inputs:
         out += _styled(fold_items(pic.inputs_line(), min(width, 88)))  # folded between assignments
-    out += _styled("[x] input  (op) gate  ((op)) output; each line is a wire into the line above it", "dim")
+    legend = "[x] input  (op) gate  ((op)) output; each line is a wire into the line above it"
+    out += [[(line, "dim")] for line in wrapped(legend, width) or [legend]]  # as Rich would wrap it
     if pic.arrays:
         out += _styled("W 2x3: a matrix of 2 rows, 3 columns; x 3: a vector of 3 entries", "dim")
     out.append([])
