@@ -1,8 +1,9 @@
 """Where results and messages go: stdout for results, stderr for messages, one error format.
 
 Every BpropError is caught in one place (`error_boundary`) and mapped to the exit codes of
-ExitStatus (2 usage, 1 evaluation). Rich is imported only where a table or a coloured
-message is drawn; Typer never.
+ExitStatus (2 usage, 1 evaluation). Rich is imported only where it must lay out a table, a
+picture, a walkthrough or a coloured message itself (render/ansi.py writes Rich's bytes for
+most of them); Typer never.
 """
 
 from __future__ import annotations
