@@ -13,7 +13,7 @@ from .errors import ExitStatus, ValueBindingError
 from .inputs import program_and_values, seed_gradient
 from .progress import Progress
 from .render import Format
-from .terminal import console, error_boundary, picture, say, show_renderable, tell, write
+from .terminal import console, error_boundary, picture, say, show_renderable, tell, write, written_as_rich_writes
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -266,9 +266,13 @@ def _show(trace, fmt: Format, all_rows: bool, geo=None) -> None:  # type: ignore
 
         write(lambda out: write_delimited(trace, SEPARATORS[fmt.value], out))
     else:
-        if not trace.arrays and _show_without_rich(trace, all_rows, geo):
-            return
-        from .render.table import print_table, render_table, streams
+        from .render.ansi import report_text
+        from .render.report import streams, table_parts
+
+        if not trace.arrays and not streams(trace, all_rows) and written_as_rich_writes(
+                lambda shown: report_text(table_parts(trace, all_rows, shown.width, geo), all_rows, shown)):
+            return  # the report in Rich's bytes, without importing Rich (most of a short run's time)
+        from .render.table import print_table, render_table
 
         if streams(trace, all_rows):  # every row of a long table: printed as the rows are made
             out = console()
@@ -279,22 +283,6 @@ def _show(trace, fmt: Format, all_rows: bool, geo=None) -> None:  # type: ignore
                 write("")
             return
         show_renderable(lambda width: render_table(trace, all_rows, width, geo))
-
-
-def _show_without_rich(trace, all_rows: bool, geo) -> bool:  # type: ignore[no-untyped-def]
-    """The table report written in Rich's bytes without importing Rich (most of a short run's
-    time): when the environment is an ordinary one and every part fits the screen unfolded."""
-    from .render.ansi import report_text, screen
-    from .render.report import streams, table_parts
-
-    shown = screen()
-    if shown is None or streams(trace, all_rows):
-        return False
-    text = report_text(table_parts(trace, all_rows, shown.width, geo), all_rows, shown)
-    if text is None:
-        return False
-    write(lambda stream: stream.write(text))
-    return True
 
 
 def _broken_pipe() -> None:

@@ -208,21 +208,15 @@ def tell(blocks) -> None:  # type: ignore[no-untyped-def]
     otherwise. Rich is imported only when it must lay the blocks out itself (render/story.py's
     story_ansi writes its very bytes for most of them), or when the environment asks Rich to
     decide what the terminal is (ansi.screen() is None)."""
-    from .render.ansi import screen
+    from .render.story import story_ansi, story_plain
 
-    shown = screen()
-    if shown is not None and not shown.colour:
-        from .render.story import story_plain
+    def laid_out(shown):  # type: ignore[no-untyped-def]
+        if not shown.colour:
+            return story_plain(blocks, width=min(shown.width, 80)).rstrip("\n") + "\n"
+        return story_ansi(blocks, shown._replace(width=min(shown.width, PROSE_WIDTH)))
 
-        write(story_plain(blocks, width=min(shown.width, 80)).rstrip("\n"))
+    if written_as_rich_writes(laid_out):
         return
-    if shown is not None:
-        from .render.story import story_ansi
-
-        text = story_ansi(blocks, shown._replace(width=min(shown.width, PROSE_WIDTH)))
-        if text is not None:
-            write(lambda stream: stream.write(text))
-            return
     from rich.console import Console
 
     console = Console(highlight=False)
@@ -241,19 +235,29 @@ def picture(trace, max_nodes: int) -> None:  # type: ignore[no-untyped-def]
     """The graph drawn on the terminal (ASCII and no colour when colour is off): written in
     Rich's bytes without importing Rich when every line fits the screen in an ordinary
     environment (render/ansi.py), else printed by Rich."""
-    from .render.ansi import screen
     from .render.graph import picture_text, terminal_picture
     from .render.picture import build_picture
 
     pic = build_picture(trace, max_nodes)
-    shown = screen()
-    text = None if shown is None else picture_text(pic, shown)
-    if text is not None:
-        write(lambda stream: stream.write(text))
+    if written_as_rich_writes(lambda shown: picture_text(pic, shown)):
         return
     out = console()
     plain = out.no_color or out.color_system is None
     show_renderable(lambda width: terminal_picture(pic, width, plain))
+
+
+def written_as_rich_writes(lay_out) -> bool:  # type: ignore[no-untyped-def]
+    """Write what `lay_out(screen)` returns, the bytes Rich would print on this screen laid out
+    without Rich (render/ansi.py), and say so; False, with nothing written, when the screen is
+    Rich's to decide (ansi.screen() is None) or `lay_out` returns None: then Rich prints."""
+    from .render.ansi import screen
+
+    shown = screen()
+    text = None if shown is None else lay_out(shown)
+    if text is None:
+        return False
+    write(lambda stream: stream.write(text))
+    return True
 
 
 def show_renderable(build) -> None:  # type: ignore[no-untyped-def]

@@ -104,11 +104,7 @@ def simple(text: str) -> bool:
 def text_lines(text: str, style: str | None, screen: Screen, wrap: bool = True) -> list[str] | None:
     """A Text printed by Rich: each line in its style; None if a line would wrap (unless the
     console does not wrap: soft_wrap) or holds a character Rich measures itself."""
-    lines = text.split("\n")
-    if any((wrap and len(line) > screen.width) or not simple(line) for line in lines):
-        return None
-    sgr = codes(style) if screen.colour else ""
-    return [paint(line, sgr) for line in lines]
+    return spans_lines([[(line, style)] for line in text.split("\n")], screen, wrap)
 
 
 class Cell(NamedTuple):
@@ -140,9 +136,6 @@ def table_lines(columns: Sequence[Col], rows: Sequence[Sequence[Cell]], screen: 
     colour = screen.colour
     pads = [(0 if k == 0 else 1, 0 if k == n - 1 else 1) for k in range(n)]
 
-    def line(pieces: list[str]) -> str:
-        return " ".join(pieces)
-
     def row_lines(cells: Sequence[Cell], base: list[str | None], split: list[list[str]]) -> list[str]:
         height = max(map(len, split))
         out = []
@@ -159,7 +152,7 @@ def table_lines(columns: Sequence[Col], rows: Sequence[Sequence[Cell]], screen: 
                 text = text.rstrip().rjust(w) if col.justify == "right" else text.ljust(w)
                 sgr = codes(base[k], cells[k].style) if colour else ""
                 pieces.append(paint(" " * left, base_sgr) + paint(text, sgr) + paint(" " * right, base_sgr))
-            out.append(line(pieces))
+            out.append(" ".join(pieces))  # the box's column divider between the cells' pads
         return out
 
     header = [Cell(c.header) for c in columns]
@@ -211,13 +204,15 @@ def report_text(parts, all_rows: bool, screen: Screen) -> str | None:  # type: i
 
 # -- lines of several styled spans (the graph picture: render/terminal.graph_lines) ---------------
 
-def spans_lines(lines: Sequence[Sequence[tuple[str, str | None]]], screen: Screen) -> list[str] | None:
+def spans_lines(lines: Sequence[Sequence[tuple[str, str | None]]], screen: Screen,
+                wrap: bool = True) -> list[str] | None:
     """Lines of (text, style) spans as Rich prints them, one Text a line: each non-empty span a
-    segment of its own, painted in its style. None if a line would wrap or holds a character
-    that is not simple() (no span may hold a line feed)."""
+    segment of its own, painted in its style. None if a line would wrap (unless the console does
+    not wrap: `wrap` False) or holds a character that is not simple() (no span may hold a line
+    feed)."""
     out = []
     for line in lines:
-        if sum(len(text) for text, _ in line) > screen.width or not all(simple(text) for text, _ in line):
+        if (wrap and sum(len(text) for text, _ in line) > screen.width) or not all(simple(text) for text, _ in line):
             return None
         if screen.colour:
             out.append("".join(paint(text, codes(style)) for text, style in line))
