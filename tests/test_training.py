@@ -10,7 +10,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 
 import pytest
 from conftest import ROOT, bprop
@@ -260,7 +259,10 @@ def test_ctrl_c_stops_after_the_current_step_and_still_saves(tmp_path) -> None: 
          "--steps", "100000000", "--every", "1000000", "--save", str(saved), "--no-chart"],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT,
         env={**os.environ, "NO_COLOR": "1"})
-    time.sleep(3)
+    assert proc.stdout is not None
+    for line in proc.stdout:  # the loop has begun (and so listens for Ctrl-C) once step 1 is reported,
+        if line.startswith("step "):  # however long the interpreter took to start on a busy machine
+            break
     proc.send_signal(signal.SIGINT)
     out, err = proc.communicate(timeout=30)
     assert proc.returncode == 0, err
