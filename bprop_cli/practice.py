@@ -487,12 +487,43 @@ def resolve(name: str, qs: Sequence[Question], trace: Trace) -> Question:
                                     f"(it is {num(trace.seed)}), nothing to check")
     if squeeze(f"{key}(local)") in by_name:
         return by_name[squeeze(f"{key}(local)")]
-    import difflib
-
-    close = difflib.get_close_matches(key, list(by_name), n=1)
-    hint = (f"did you mean {close[0]}?" if close
+    close = suggestions(key, qs, trace)
+    hint = (f"did you mean {' or '.join(close)}?" if close
             else "name a node (v1), a gradient (dx or df/dx) or a local derivative (dv1/dx)")
     raise ValueBindingError(f"--answer {printable(name)}: the trace has no quantity called that", hint=hint)
+
+
+def writable_ids(trace: Trace) -> set[str]:
+    """The node ids a learner can write without reading `bprop eval`'s output: the inputs and the
+    names the program gives (the output's `f` included), not generated ids like v9 or c1."""
+    tape = getattr(trace.nodes, "tape", None)
+    if tape is not None:
+        graph = tape.graph
+        return {graph.ids[i] for i in graph.names} | set(trace.inputs)
+    return {n.id for n in trace.nodes if not re.fullmatch(r"[vc]\d+", n.id)} | set(trace.inputs)
+
+
+def suggestions(key: str, qs: Sequence[Question], trace: Trace) -> list[str]:
+    """The names closest to the unknown `key` (spaces squeezed out) among those the learner can
+    write: ones over the inputs and the program's own names, and over generated ids only where
+    `key` itself names them (whoever wrote dv1/dxx knows v1). The best-scoring ones, at most 3."""
+    import difflib
+
+    ids = writable_ids(trace) | set(re.findall(r"[vc]\d+", key))
+    out = trace.output
+    shown: dict[str, str] = {}  # squeezed -> as shown
+    for q in qs:
+        about = {"forward": (q.node,), "local": (q.node, q.input), "product": (out, q.node, q.input),
+                 "grad": (out, q.input)}[q.kind]
+        if all(i in ids for i in about):
+            shown.setdefault(q.name.replace(" ", ""), q.name)
+            if q.kind == "grad" or (q.kind == "product" and q.input not in trace.inputs):
+                shown.setdefault(f"d{q.input}", f"d{q.input}")  # the short way to name a gradient
+    scored = [(difflib.SequenceMatcher(None, key, name).ratio(), name) for name in shown]
+    best = max((score for score, _ in scored), default=0.0)
+    if best < 0.6:  # difflib's own cut-off for a close match
+        return []
+    return sorted(shown[name] for score, name in scored if score == best)[:3]
 
 
 def check_answers(trace: Trace, answers: Sequence[tuple[str, str]],

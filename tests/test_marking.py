@@ -200,3 +200,28 @@ def test_quiz_marks_rounded_answers_and_says_the_rule() -> None:
     data = json.loads(r.stdout)
     assert data["marking"] == {"rel": None, "abs": 0.01, "digits": False}
     assert data["questions"][0]["verdict"] == "right" and data["questions"][0]["right_by"] == "tolerance"
+
+
+# --- names an unknown answer is pointed to ---------------------------------------------------------
+
+@pytest.mark.parametrize("args, answer, hint", [
+    (("--example", "mazur-scalar"), "dnet_o1/dw5", "did you mean dnet_o1/db2?"),  # not dnet_o1/dv9
+    (("--example", "mazur-scalar"), "dnet_h1/dw", "did you mean dnet_h1/db1?"),  # not dnet_h1/dv3
+    (("--example", "mazur-scalar"), "dnet_o", "did you mean dnet_o1 or dnet_o2?"),
+    (("--example", "mazur-scalar"), "dw5x", "did you mean dw5?"),
+    (("(x+y)*z", "x=-2", "y=5", "z=-4"), "dv1/dxx", "did you mean dv1/dx?"),  # v1 is the learner's own word here
+])
+def test_suggestions_name_what_the_learner_can_write(args: tuple[str, ...], answer: str, hint: str) -> None:
+    r = bprop("check", *args, "--answer", f"{answer}=1")
+    assert r.returncode == 2 and f"hint: {hint}" in r.stderr, r.stderr
+
+
+@pytest.mark.parametrize("answer", ["dnet_o1/dout", "dnet_o1/dv", "dnet_h1/dw", "dE/dnet", "dnet_o1/dout_h1"])
+def test_no_suggestion_names_a_generated_id(answer: str) -> None:
+    import re
+
+    r = bprop("check", "--example", "mazur-scalar", "--answer", f"{answer}=1")
+    assert r.returncode == 2 and "the trace has no quantity called that" in r.stderr
+    hint = r.stderr.splitlines()[-1]
+    assert not re.search(r"\b[vc]\d+\b|d[vc]\d+\b", hint.removeprefix("hint: name a node (v1), a gradient "
+                                                                       "(dx or df/dx) or a local derivative (dv1/dx)"))
