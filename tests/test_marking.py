@@ -225,3 +225,10 @@ def test_no_suggestion_names_a_generated_id(answer: str) -> None:
     hint = r.stderr.splitlines()[-1]
     assert not re.search(r"\b[vc]\d+\b|d[vc]\d+\b", hint.removeprefix("hint: name a node (v1), a gradient "
                                                                        "(dx or df/dx) or a local derivative (dv1/dx)"))
+
+
+def test_the_exact_value_is_shown_to_at_least_the_digits_given() -> None:
+    r = bprop("check", "--example", "mazur-scalar", "--answer", "dw1=0.00043856770")  # Mazur: 0.000438568
+    assert r.returncode == 0 and "within 1% or 0.001; exact value 0.00043856773" in flat(r.stdout)
+    r = bprop("check", "(x+y)*z", "x=-2", "y=5", "z=-4", "--answer", "dx=-3.999999")
+    assert r.returncode == 0 and "right  dx = -3.999999 (df/dx): within 1% or 0.001; exact value -4\n" in r.stdout

@@ -57,7 +57,7 @@ def exact_value(v: Verdict) -> str:
     gave, at least (num's 6 significant digits, or every digit for a longer answer)."""
     expected = v.question.expected
     written = sum(ch.isdigit() for ch in v.text.split("e")[0].split("E")[0].lstrip("+-0."))
-    return full(expected) if written >= 6 else num(expected)
+    return full(expected) if written >= 6 and not expected.is_integer() else num(expected)
 
 
 def why_right(v: Verdict, marking: Marking) -> str:
