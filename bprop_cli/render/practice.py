@@ -144,7 +144,8 @@ def check_lines(trace: Trace, results: Sequence[Checked], marking: Marking = DEF
                 meaning = f"d{trace.output}/d{q.input}"
             same = c.name.replace(" ", "") == meaning.replace(" ", "")
             why = why_right(v, marking)
-            lines.append(f"right  {c.name} = {v.text}" + ("" if same else f" ({meaning})") + (f": {why}" if why else ""))
+            note = ("" if same else f" ({meaning})") + (f": {why}" if why else "")
+            lines.append(f"right  {c.name} = {v.text}{note}")
             continue
         lines.append(f"wrong  {c.name} = {v.text}: {q.answer}")
         culprit = c.culprit
