@@ -19,7 +19,7 @@ from . import deferred  # noqa: F401 - first: its stand-ins must be in place bef
 import typer
 
 from . import __version__
-from .inputs import ANSWER, CHECK_JSON, FORMAT, GRAD, JSON
+from .inputs import ANSWER, CHECK_JSON, FORMAT, GRAD, JSON, TOLERANCE
 from .options import (ALL_ROWS, EXAMPLE, EXPAND, FILE, PROGRAM, SCALARIZE, SEED_GRAD, TRACEBACK, VALUES,
                       ProgramCommand, option, run_app)
 from .render import DEFAULT_LIMIT, Format, GraphFormat
@@ -250,9 +250,15 @@ Examples:
 
   bprop check --example cs231n --answer "df/dz=3" --json
 
+  bprop check --example sigmoid-neuron --answer dw0=-0.20 --answer dx0=0.39
+
+  bprop check --example cs231n --answer dx=-4.1 --tolerance abs=0.1
+
 An answer names a value (v1), a gradient (dx or df/dx), a local derivative
 (dv1/dx; "df/dz (local)" where the gradient is written the same way) or a
-product (df/dv1*dv1/dx).
+product (df/dv1*dv1/dx). It is right within 1% or 0.001 of the exact value,
+or when it is right to the digits written (-0.20 for -0.196612); --tolerance
+sets another rule.
 """
 
 
@@ -270,13 +276,15 @@ def quiz_(
     random: bool = typer.Option(False, "--random", help="Make up an exercise: small numbers, answers that come out exact."),
     level: int = typer.Option(1, "--level", min=1, max=3, help="With --random: 1 two gates, 2 a value used twice, 3 a sigmoid or a kink."),
     seed: Optional[int] = typer.Option(None, "--seed", metavar="N", help="With --random: the same N makes the same exercise."),
+    tolerance: Optional[str] = option(TOLERANCE, None),
     traceback: bool = TRACEBACK,
 ) -> None:
     """Practice: fill in the forward values, local derivatives, products and gradients yourself."""
     from .commands import quiz_command
 
     quiz_command(args, file=file, example=example, expand=expand, values_file=values_file, seed_grad=seed_grad,
-                 ask=ask, as_json=as_json, random=random, level=level, seed=seed, traceback=traceback)
+                 ask=ask, as_json=as_json, random=random, level=level, seed=seed, tolerance=tolerance,
+                 traceback=traceback)
 
 
 @app.command("check", cls=ProgramCommand, epilog=CHECK_EXAMPLES)
@@ -289,13 +297,14 @@ def check_(
     seed_grad: Optional[str] = SEED_GRAD,
     expand: bool = EXPAND,
     as_json: bool = option(CHECK_JSON, False),
+    tolerance: Optional[str] = option(TOLERANCE, None),
     traceback: bool = TRACEBACK,
 ) -> None:
     """Check hand-worked answers; each wrong one is traced back to the first wrong step it depends on."""
     from .commands import check_command
 
     check_command(args, answer, file=file, example=example, expand=expand, values_file=values_file,
-                  seed_grad=seed_grad, as_json=as_json, traceback=traceback)
+                  seed_grad=seed_grad, as_json=as_json, tolerance=tolerance, traceback=traceback)
 
 
 def main() -> None:

@@ -407,12 +407,14 @@ def _scalar_trace(source: str, given: dict[str, object], seed: Optional[str], ex
 def quiz_command(args: Optional[List[str]], file: Optional[Path] = None, example: Optional[str] = None,
                  expand: bool = False, values_file: Optional[Path] = None, seed_grad: Optional[str] = None,
                  ask: str = "forward,local,product,grad", as_json: bool = False, random: bool = False,
-                 level: int = 1, seed: Optional[int] = None, traceback: bool = False) -> None:
+                 level: int = 1, seed: Optional[int] = None, tolerance: Optional[str] = None,
+                 traceback: bool = False) -> None:
     """`bprop quiz`: the learner fills in the trace; exit 0 if every answer was right, 1 otherwise."""
-    from .practice import Quiz, parse_kinds, questions
+    from .practice import DEFAULT_MARKING, Quiz, parse_kinds, parse_tolerance, questions
 
     with error_boundary(traceback=traceback):
         kinds = parse_kinds(ask)
+        marking = DEFAULT_MARKING if tolerance is None else parse_tolerance(tolerance)
         made = None
         if random:
             if args or file is not None or example is not None or values_file is not None:
@@ -431,7 +433,7 @@ def quiz_command(args: Optional[List[str]], file: Optional[Path] = None, example
                 raise ValueBindingError("the program and the answers cannot both come from standard input",
                                         hint="give the program as an argument or with -f FILE")
         trace = _scalar_trace(source, given, seed_grad, expand, "quiz")
-        quiz = Quiz(trace, questions(trace, kinds))
+        quiz = Quiz(trace, questions(trace, kinds), marking=marking)
     if not as_json and _stdin_is_terminal() and sys.stdout.isatty():
         from .render.quiz_tty import run_quiz
 
@@ -515,13 +517,15 @@ def _read_answer() -> str | None:
 
 def check_command(args: Optional[List[str]], answers: List[str], file: Optional[Path] = None,
                   example: Optional[str] = None, expand: bool = False, values_file: Optional[Path] = None,
-                  seed_grad: Optional[str] = None, as_json: bool = False, traceback: bool = False) -> None:
+                  seed_grad: Optional[str] = None, as_json: bool = False, tolerance: Optional[str] = None,
+                  traceback: bool = False) -> None:
     """`bprop check`: are hand-worked answers right? Exit 0 if all are, 1 if not."""
-    from .practice import RIGHT, check_answers
+    from .practice import DEFAULT_MARKING, RIGHT, check_answers, parse_tolerance
 
     with error_boundary(traceback=traceback):
         if not answers:
             raise ValueBindingError("no answer to check", hint='add --answer NAME=VALUE, e.g. --answer dx=-4')
+        marking = DEFAULT_MARKING if tolerance is None else parse_tolerance(tolerance)
         pairs = []
         for answer in answers:
             name, eq, value = answer.partition("=")
@@ -530,23 +534,24 @@ def check_command(args: Optional[List[str]], answers: List[str], file: Optional[
             pairs.append((name.strip(), value))
         source, given = program_and_values(args, file, example, values_file)
         trace = _scalar_trace(source, given, seed_grad, expand, "check")
-        results = check_answers(trace, pairs)
+        results = check_answers(trace, pairs, marking)
     if as_json:
         import json
 
         write(json.dumps({"bprop": 1, "expression": trace.expression, "answers": [_checked_dict(c) for c in results],
-                           "passed": all(c.verdict.status == RIGHT for c in results)}, indent=2))
+                           "passed": all(c.verdict.status == RIGHT for c in results),
+                           "marking": marking.to_dict()}, indent=2))
     else:
         from .render.practice import check_lines, program_lines, wrapped
 
-        write("\n".join(wrapped([*program_lines(trace), *check_lines(trace, results)])))
+        write("\n".join(wrapped([*program_lines(trace), *check_lines(trace, results, marking)])))
     raise SystemExit(0 if all(c.verdict.status == RIGHT for c in results) else int(ExitStatus.EVAL_ERROR))
 
 
 def _checked_dict(c) -> dict[str, object]:  # type: ignore[no-untyped-def]
     entry: dict[str, object] = {"answer": c.name, "name": c.question.name, "kind": c.question.kind,
                                 "key": c.question.key, "expected": c.question.expected, "given": c.verdict.given,
-                                "verdict": c.verdict.status}
+                                "verdict": c.verdict.status, **({"right_by": c.verdict.by} if c.verdict.by else {})}
     if c.culprit is not None:
         entry["first_wrong_step"] = {"name": c.culprit.name, "kind": c.culprit.kind, "key": c.culprit.key,
                                      "gate": c.culprit.gate, "node": c.culprit.node,

@@ -65,6 +65,9 @@ GRAD = Opt("grad", ("--grad",), True, "Print only d(output)/d(NAME), as a bare n
 ANSWER = Opt("answers", ("--answer",), True, "One of your answers, e.g. dx=-4 (repeat for more).", "NAME=VALUE",
              many=True)
 CHECK_JSON = Opt("as_json", ("--json",), False, "Print the verdicts as one JSON object.")
+TOLERANCE = Opt("tolerance", ("--tolerance",), True,
+                "Mark an answer right within this of the exact value, instead of within 1% or 0.001 or to "
+                "the digits given: rel=1e-6, abs=0.01, or both (rel=1e-6,abs=1e-9).", "rel=R,abs=A")
 
 SHARED = (FILE, EXAMPLE, VALUES, SEED_GRAD, EXPAND, TRACEBACK)  # every program-taking command has these
 VIEW = (ALL_ROWS, SCALARIZE)  # the commands that show a trace have these too
@@ -72,7 +75,7 @@ EVAL_FAST = (FILE, EXAMPLE, VALUES, SEED_GRAD, EXPAND, ALL_ROWS, SCALARIZE, FORM
 # What cli's fast path also reads for explain and graph (a program, a topic, or a picture on the terminal).
 EXPLAIN_FAST = (FILE, EXAMPLE, VALUES, SEED_GRAD, EXPAND, ALL_ROWS, SCALARIZE)
 GRAPH_FAST = (FILE, EXAMPLE, VALUES, SEED_GRAD, EXPAND, SCALARIZE)
-CHECK_FAST = (FILE, EXAMPLE, VALUES, SEED_GRAD, EXPAND, ANSWER, CHECK_JSON)
+CHECK_FAST = (FILE, EXAMPLE, VALUES, SEED_GRAD, EXPAND, ANSWER, CHECK_JSON, TOLERANCE)
 
 # Old spellings still accepted (not shown by --help): the first name is the one users see.
 ALIASES = {"--all-steps": "--all-rows"}

@@ -71,9 +71,92 @@ def printable(text: str, limit: int = 40) -> str:
 
 
 def is_right(given: float, expected: float) -> bool:
-    """Within 1 % relative or 1e-3 absolute, as the quiz promises."""
+    """Within 1 % relative or 1e-3 absolute, as the quiz promises (how slips are recognised)."""
     gap = abs(given - expected)
     return gap <= ABS or gap <= REL * abs(expected)
+
+
+# --- marking: when an answer counts as right -----------------------------------------------------
+
+class Marking(NamedTuple):
+    """How answers are marked. By default (the quiz's promise) an answer is right within 1 % of
+    the value or 0.001 of it, or when it is right to the digits written (`digits`); a tolerance
+    the learner sets with --tolerance replaces both (None: that bound is not used)."""
+
+    rel: float | None = REL
+    abs: float | None = ABS
+    digits: bool = True
+
+    def to_dict(self) -> dict[str, object]:
+        return {"rel": self.rel, "abs": self.abs, "digits": self.digits}
+
+
+DEFAULT_MARKING = Marking()
+EXACT, BY_DIGITS, BY_TOLERANCE = "exact", "digits", "tolerance"  # why a right answer is right
+
+_TOLERANCE_PART = re.compile(rf"\s*(rel|abs)\s*=\s*({_NUMBER})\s*(%?)\s*")
+
+
+def parse_tolerance(text: str) -> Marking:
+    """--tolerance rel=R, abs=A or both, comma-separated (rel=1e-6,abs=1e-9; rel=1% too)."""
+    bounds: dict[str, float] = {}
+    parts = text.split(",")
+    for part in parts:
+        match = _TOLERANCE_PART.fullmatch(part)
+        value = float(match.group(2)) / (100 if match.group(3) else 1) if match else math.nan
+        if not match or match.group(1) in bounds or not math.isfinite(value) or value < 0:
+            raise ValueBindingError(f"--tolerance takes rel=R, abs=A or both (rel=1e-6,abs=1e-9), with numbers "
+                                    f">= 0, not '{printable(text)}'")
+        bounds[match.group(1)] = value
+    return Marking(bounds.get("rel"), bounds.get("abs"), digits=False)
+
+
+def within(given: float, expected: float, marking: Marking = DEFAULT_MARKING) -> bool:
+    """Within the marking's absolute or relative bound (either is enough)."""
+    gap = abs(given - expected)
+    return (marking.abs is not None and gap <= marking.abs) or (marking.rel is not None
+                                                                and gap <= marking.rel * abs(expected))
+
+
+_WRITTEN = re.compile(r"([+-]?)(\d*)\.(\d+)(?:[eE]([+-]?\d{1,5}))?")
+_REPR = re.compile(r"(-?)(\d+)(?:\.(\d+))?(?:e([+-]?\d+))?")
+_PLACES = 400  # past this (or with more digits than this) an answer is marked by the tolerance alone
+
+
+def _decimal(match: re.Match[str]) -> tuple[int, int]:
+    """(mantissa, exponent) of a number matched by _WRITTEN or _REPR: -0.39 is (-39, -2)."""
+    sign, whole, fraction, exponent = match.groups()
+    fraction = fraction or ""
+    mantissa = int(f"{sign}{whole or '0'}{fraction}")
+    return mantissa, int(exponent or 0) - len(fraction)
+
+
+def right_to_digits(text: str, expected: float) -> bool:
+    """True when `text` is a decimal with digits after its point (-0.2, 0.39, 1.97e-1) that
+    `expected` rounds to at the place of its last digit (half way rounds either way), and
+    `expected` is at least one unit of that place (so 0.1 is not right for 0.05, nor 0.0 for
+    0.04). The exact value is taken as its shortest decimal (0.15, not 0.1499...)."""
+    cleaned = text.replace("\u2212", "-").strip()
+    match = _WRITTEN.fullmatch(cleaned)
+    if not match or len(match.group(2)) + len(match.group(3)) > _PLACES or not math.isfinite(expected):
+        return False
+    given, place = _decimal(match)
+    if not -_PLACES <= place <= _PLACES:
+        return False
+    exact, exact_place = _decimal(_REPR.fullmatch(repr(float(expected))))  # type: ignore[arg-type]
+    low = min(place, exact_place)
+    unit = 10 ** (place - low)
+    a, x = given * unit, exact * 10 ** (exact_place - low)
+    return abs(x) >= unit and 2 * abs(a - x) <= unit
+
+
+def mark(text: str, given: float, expected: float, marking: Marking = DEFAULT_MARKING) -> str:
+    """Why the answer `text` (read as `given`) is right, EXACT, BY_DIGITS or BY_TOLERANCE; '' if wrong."""
+    if given == expected:
+        return EXACT
+    if marking.digits and right_to_digits(text, expected):
+        return BY_DIGITS
+    return BY_TOLERANCE if within(given, expected, marking) else ""
 
 
 def parse_kinds(text: str) -> tuple[str, ...]:
@@ -223,16 +306,19 @@ class Verdict(NamedTuple):
     given: float | None = None
     hinted: bool = False  # the learner asked for the hint first
     slip: str = ""  # what the wrong answer most likely came from
+    by: str = ""  # why a right answer is right: EXACT, BY_DIGITS or BY_TOLERANCE
 
 
-def judge(question: Question, text: str, trace: Trace, hinted: bool = False) -> Verdict:
+def judge(question: Question, text: str, trace: Trace, hinted: bool = False,
+          marking: Marking = DEFAULT_MARKING) -> Verdict:
     """The verdict on one answer line ('' is a skip); AnswerError if it is not a number."""
     if not text.strip():
         return Verdict(question, SKIPPED, hinted=hinted)
     given = parse_answer(text)
     shown = printable(text.strip())
-    if is_right(given, question.expected):
-        return Verdict(question, RIGHT, shown, given, hinted)
+    by = mark(text, given, question.expected, marking)
+    if by:
+        return Verdict(question, RIGHT, shown, given, hinted, by=by)
     return Verdict(question, WRONG, shown, given, hinted, diagnose(question, given, trace))
 
 
@@ -284,10 +370,12 @@ def diagnose(question: Question, given: float, trace: Trace) -> str:
 class Quiz:
     """A quiz in progress: its questions, and a verdict for each one answered so far."""
 
-    def __init__(self, trace: Trace, questions: list[Question], verdicts: list[Verdict] | None = None) -> None:
+    def __init__(self, trace: Trace, questions: list[Question], verdicts: list[Verdict] | None = None,
+                 marking: Marking = DEFAULT_MARKING) -> None:
         self.trace = trace
         self.questions = questions
         self.verdicts: list[Verdict] = [] if verdicts is None else verdicts
+        self.marking = marking
 
     @property
     def current(self) -> Question | None:
@@ -297,7 +385,7 @@ class Quiz:
         """Judge `text` as the answer to the current question; AnswerError leaves the question open."""
         question = self.current
         assert question is not None, "the quiz is over"
-        verdict = judge(question, text, self.trace, hinted)
+        verdict = judge(question, text, self.trace, hinted, self.marking)
         self.verdicts.append(verdict)
         return verdict
 
@@ -332,10 +420,12 @@ class Quiz:
                 "name": v.question.name, "key": v.question.key, "gate": v.question.gate,
                 "expected": v.question.expected, "given": v.given, "answer": v.text, "verdict": v.status,
                 "hinted": v.hinted, **({"slip": v.slip} if v.slip else {}),
+                **({"right_by": v.by} if v.by else {}),
             } for v in self.verdicts],
             "score": {"right": self.count(RIGHT), "wrong": self.count(WRONG), "skipped": self.count(SKIPPED),
                       "total": len(self.questions)},
             "passed": self.passed,
+            "marking": self.marking.to_dict(),
         }
 
 
@@ -397,15 +487,47 @@ def resolve(name: str, qs: Sequence[Question], trace: Trace) -> Question:
                                     f"(it is {num(trace.seed)}), nothing to check")
     if squeeze(f"{key}(local)") in by_name:
         return by_name[squeeze(f"{key}(local)")]
-    import difflib
-
-    close = difflib.get_close_matches(key, list(by_name), n=1)
-    hint = (f"did you mean {close[0]}?" if close
+    close = suggestions(key, qs, trace)
+    hint = (f"did you mean {' or '.join(close)}?" if close
             else "name a node (v1), a gradient (dx or df/dx) or a local derivative (dv1/dx)")
     raise ValueBindingError(f"--answer {printable(name)}: the trace has no quantity called that", hint=hint)
 
 
-def check_answers(trace: Trace, answers: Sequence[tuple[str, str]]) -> list[Checked]:
+def writable_ids(trace: Trace) -> set[str]:
+    """The node ids a learner can write without reading `bprop eval`'s output: the inputs and the
+    names the program gives (the output's `f` included), not generated ids like v9 or c1."""
+    tape = getattr(trace.nodes, "tape", None)
+    if tape is not None:
+        graph = tape.graph
+        return {graph.ids[i] for i in graph.names} | set(trace.inputs)
+    return {n.id for n in trace.nodes if not re.fullmatch(r"[vc]\d+", n.id)} | set(trace.inputs)
+
+
+def suggestions(key: str, qs: Sequence[Question], trace: Trace) -> list[str]:
+    """The names closest to the unknown `key` (spaces squeezed out) among those the learner can
+    write: ones over the inputs and the program's own names, and over generated ids only where
+    `key` itself names them (whoever wrote dv1/dxx knows v1). The best-scoring ones, at most 3."""
+    import difflib
+
+    ids = writable_ids(trace) | set(re.findall(r"[vc]\d+", key))
+    out = trace.output
+    shown: dict[str, str] = {}  # squeezed -> as shown
+    for q in qs:
+        about = {"forward": (q.node,), "local": (q.node, q.input), "product": (out, q.node, q.input),
+                 "grad": (out, q.input)}[q.kind]
+        if all(i in ids for i in about):
+            shown.setdefault(q.name.replace(" ", ""), q.name)
+            if q.kind == "grad" or (q.kind == "product" and q.input not in trace.inputs):
+                shown.setdefault(f"d{q.input}", f"d{q.input}")  # the short way to name a gradient
+    scored = [(difflib.SequenceMatcher(None, key, name).ratio(), name) for name in shown]
+    best = max((score for score, _ in scored), default=0.0)
+    if best < 0.6:  # difflib's own cut-off for a close match
+        return []
+    return sorted(shown[name] for score, name in scored if score == best)[:3]
+
+
+def check_answers(trace: Trace, answers: Sequence[tuple[str, str]],
+                  marking: Marking = DEFAULT_MARKING) -> list[Checked]:
     """Judge each NAME=VALUE answer; trace each wrong one back through the steps it is computed
     from to the earliest of them that is wrong too (or to itself, if all it depends on is right)."""
     qs = questions(trace)
@@ -419,7 +541,7 @@ def check_answers(trace: Trace, answers: Sequence[tuple[str, str]]) -> list[Chec
         if q.name in given:
             raise ValueBindingError(f"--answer gives {printable(name)} twice")
         try:
-            given[q.name] = judge(q, text, trace)
+            given[q.name] = judge(q, text, trace, marking=marking)
         except AnswerError as err:
             raise ValueBindingError(f"--answer {printable(name)}: {err}") from None
         if given[q.name].status == SKIPPED:

@@ -229,6 +229,8 @@ CHECK_CORPUS = [
     ("--example", "cs231n", "--answer", "dx=-4"), ("-f", "{dir}/neuron.bp", "w=2", "x=1", "b=0", "--answer", "dw=0.1"),
     (*EXPR, "--answer", "dx=-4", "--expand", "--seed-grad", "2"), (*EXPR, "--answer"), (*EXPR, "--answr", "dx=1"),
     (*EXPR, "--answer", "dx=-4", "--json", "--json"),
+    (*EXPR, "--answer", "dx=-4.0001", "--tolerance", "rel=1e-6"), (*EXPR, "--answer", "dx=-4", "--tolerance=abs=x"),
+    (*EXPR, "--answer", "dx=-4", "--tolerance"), (*EXPR, "--answer", "dx=-4", "--tolerance", "abs=1", "--json"),
 ]
 
 

@@ -35,7 +35,7 @@ def answers(*lines: str) -> str:
 def test_all_right_exits_0() -> None:
     r = bprop("quiz", *CS231N, stdin=answers(*CS231N_ANSWERS))
     assert r.returncode == 0, r.stderr
-    assert "Score: 13 of 13 right." in r.stdout
+    assert "Score: 13 of 13 right; rule: within 1% or 0.001, or right to the digits given." in flat(r.stdout)
     assert r.stdout.count("  right: ") == 13
 
 
@@ -56,7 +56,7 @@ def test_one_wrong_answer_exits_1_and_shows_the_right_value() -> None:
     at = lines.index("[7/13] dv1/dx = ?")
     assert lines[at + 1].startswith("  wrong: you said -4; dv1/dx = 1 ")
     assert "rule: d(a + b)/da = 1" in r.stdout
-    assert "Score: 12 of 13 right (1 wrong)." in r.stdout
+    assert "Score: 12 of 13 right (1 wrong); rule: within 1% or 0.001, or right to the digits given." in flat(r.stdout)
     assert "at add gates: missed once" in r.stdout
 
 
@@ -72,7 +72,7 @@ def test_skips_empty_lines_and_end_of_input() -> None:
     assert r.returncode == 1
     assert "skipped: v1 = x + y = (-2) + 5 = 3" in r.stdout
     assert "end of input: 2 questions left, counted as skipped" in r.stdout
-    assert "Score: 2 of 5 right (3 skipped)." in r.stdout
+    assert "Score: 2 of 5 right (3 skipped); rule: within 1% or 0.001, or right to the digits given." in flat(r.stdout)
 
 
 def test_q_quits_and_counts_the_rest_as_skipped() -> None:
@@ -86,7 +86,7 @@ def test_fractions_and_tolerance() -> None:
     r = bprop("quiz", "sigmoid(x*y)", "x=0", "y=3", "--ask", "forward,local",
               stdin=answers("0", "1/2", "1/4", "3.03", "-0"))
     assert r.returncode == 0, r.stdout
-    assert "Score: 5 of 5 right." in r.stdout
+    assert "Score: 5 of 5 right; rule: within 1% or 0.001, or right to the digits given." in flat(r.stdout)
     r = bprop("quiz", "sigmoid(x*y)", "x=0", "y=3", "--ask", "forward", stdin=answers("0", "0.49"))
     assert r.returncode == 1 and "you said 0.49" in r.stdout
 
@@ -231,14 +231,14 @@ def test_check_says_which_answers_are_wrong() -> None:
     assert r.returncode == 1
     assert "right  dx = -4" in r.stdout
     assert "wrong  dz = -3: df/dz = df/df * df/dz (local) = 3" in r.stdout
-    assert "1 of 2 right." in r.stdout
+    assert "1 of 2 right; rule: within 1% or 0.001, or right to the digits given." in flat(r.stdout)
 
 
 def test_check_all_right_exits_0() -> None:
     r = bprop("check", *CS231N, "--answer", "dx=-4", "--answer", "df/dy=-4", "--answer", "v1=3",
               "--answer", "dz=3", "--answer", "dv1=-4")
     assert r.returncode == 0, r.stdout + r.stderr
-    assert "All 5 right." in r.stdout
+    assert "All 5 right; rule: within 1% or 0.001, or right to the digits given." in flat(r.stdout)
 
 
 def test_check_traces_a_wrong_local_derivative_in_a_chain_to_its_gate() -> None:

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from typing import Sequence
 
-from ..practice import RIGHT, SKIPPED, WRONG, Checked, Question, Quiz, Verdict, miss_summary
+from ..practice import (ABS, BY_DIGITS, BY_TOLERANCE, DEFAULT_MARKING, REL, RIGHT, SKIPPED, WRONG, Checked, Marking,
+                        Question, Quiz, Verdict, miss_summary)
 from ..trace import Trace
-from . import num
+from . import full, num
 
 KIND_WORDS = {"forward": "forward values", "local": "local derivatives", "product": "products",
               "grad": "gradients"}
@@ -37,6 +38,37 @@ def nodes_lines(trace: Trace) -> list[str]:
     return [f"{n.id} = {n.expression}" for n in trace.nodes if n.op not in ("input", "const")]
 
 
+def tolerance_words(marking: Marking) -> str:
+    """The marking's bounds: "within 1 % or 0.001" (the quiz's own), "within 1e-06 relative", ..."""
+    if (marking.rel, marking.abs) == (REL, ABS):
+        return f"within {REL * 100:g}% or {ABS:g}"
+    bounds = [f"{marking.rel:g} relative"] if marking.rel is not None else []
+    bounds += [f"{marking.abs:g} absolute"] if marking.abs is not None else []
+    return "within " + " or ".join(bounds)
+
+
+def rule_words(marking: Marking) -> str:
+    """How answers were marked, for the score line: "within 1 % or 0.001, or right to the digits given"."""
+    return tolerance_words(marking) + (", or right to the digits given" if marking.digits else "")
+
+
+def exact_value(v: Verdict) -> str:
+    """The exact value beside a right answer that is not exact: as many digits as the answer
+    gave, at least (num's 6 significant digits, or every digit for a longer answer)."""
+    expected = v.question.expected
+    written = sum(ch.isdigit() for ch in v.text.split("e")[0].split("E")[0].lstrip("+-0."))
+    return full(expected) if written >= 6 and not expected.is_integer() else num(expected)
+
+
+def why_right(v: Verdict, marking: Marking) -> str:
+    """'' for an exact answer; else why it counts: "right to the digits given; exact value 0.393224"."""
+    if v.by == BY_DIGITS:
+        return f"right to the digits given; exact value {exact_value(v)}"
+    if v.by == BY_TOLERANCE:
+        return f"{tolerance_words(marking)}; exact value {exact_value(v)}"
+    return ""
+
+
 def question_line(q: Question, total: int) -> str:
     return f"[{q.number}/{total}] {q.prompt}"
 
@@ -49,7 +81,10 @@ def verdict_lines(v: Verdict, quiz: Quiz) -> list[str]:
     q = v.question
     score = f"({score_text(quiz)})"
     if v.status == RIGHT:
-        shown = "" if v.given is None or v.given == q.expected else f" (exactly {num(q.expected)})"
+        if v.by == BY_DIGITS:
+            shown = f" (right to the digits given; exactly {exact_value(v)})"
+        else:
+            shown = "" if v.given is None or v.given == q.expected else f" (exactly {exact_value(v)})"
         return [f"  right: {v.text}{shown} {score}"]
     if v.status == SKIPPED:
         head = f"  skipped: {q.answer} {score}"
@@ -82,7 +117,8 @@ def summary_lines(quiz: Quiz) -> list[str]:
     extra += [f"{skipped} skipped"] if skipped else []
     hinted = sum(v.hinted for v in quiz.verdicts)
     extra += [f"{hinted} with a hint"] if hinted else []
-    lines = [f"Score: {right} of {total} right" + (f" ({', '.join(extra)})" if extra else "") + "."]
+    lines = [f"Score: {right} of {total} right" + (f" ({', '.join(extra)})" if extra else "")
+             + f"; rule: {rule_words(quiz.marking)}."]
     misses = quiz.misses()
     if not misses:
         lines.append("Every answer was right." if total else "There was nothing to ask.")
@@ -96,8 +132,9 @@ def summary_lines(quiz: Quiz) -> list[str]:
     return lines
 
 
-def check_lines(trace: Trace, results: Sequence[Checked]) -> list[str]:
-    """`bprop check`'s report: one verdict per answer; under a wrong one, where it went wrong."""
+def check_lines(trace: Trace, results: Sequence[Checked], marking: Marking = DEFAULT_MARKING) -> list[str]:
+    """`bprop check`'s report: one verdict per answer (a right one that is not exact says why it
+    counts); under a wrong one, where it went wrong; last, the score and the marking rule."""
     lines: list[str] = []
     for c in results:
         q, v = c.question, c.verdict
@@ -106,7 +143,9 @@ def check_lines(trace: Trace, results: Sequence[Checked]) -> list[str]:
             if q.kind == "product" and "*" not in c.name:  # a gradient named by its one product
                 meaning = f"d{trace.output}/d{q.input}"
             same = c.name.replace(" ", "") == meaning.replace(" ", "")
-            lines.append(f"right  {c.name} = {v.text}" + ("" if same else f" ({meaning})"))
+            why = why_right(v, marking)
+            note = ("" if same else f" ({meaning})") + (f": {why}" if why else "")
+            lines.append(f"right  {c.name} = {v.text}{note}")
             continue
         lines.append(f"wrong  {c.name} = {v.text}: {q.answer}")
         culprit = c.culprit
@@ -131,8 +170,9 @@ def check_lines(trace: Trace, results: Sequence[Checked]) -> list[str]:
         else:
             lines.append(f"       first wrong step: {_step_words(q)}")
     wrong = sum(c.verdict.status == WRONG for c in results)
-    lines.append(f"{len(results) - wrong} of {len(results)} right." if wrong else
-                 f"All {len(results)} right." if len(results) > 1 else "Right.")
+    score = (f"{len(results) - wrong} of {len(results)} right" if wrong else
+             f"All {len(results)} right" if len(results) > 1 else "Right")
+    lines.append(f"{score}; rule: {rule_words(marking)}.")
     return lines
 
 
