@@ -138,3 +138,18 @@ def test_markdown_array_rows_write_the_chain_rule_out() -> None:
         assert rule.startswith(f"`df/d{s['input']} = df/d{s['node']} * d{s['node']}/d{s['input']}` = ")
         upstream, local = (float(x) for x in rule.rsplit(" = ", 1)[1].split(" × "))
         assert (upstream, local, float(product)) == pytest.approx((s["upstream"], s["local"], s["product"]))
+
+
+def test_latex_gives_the_decimal_beside_an_exact_number() -> None:
+    """--latex at given values: every exact gradient that is not an integer is followed by its
+    decimal, and that decimal is the float trace's gradient (from --json)."""
+    import re
+
+    args = ("eval", "sigmoid(w*x) + x/3", "w=2", "x=-1")
+    tex = bprop(*args, "--latex").stdout
+    grads = json.loads(bprop(*args, "--json").stdout)["gradients"]
+    block = tex.split("% gradients")[1]
+    shown = dict(re.findall(r"\\partial (\w+)\} &= .*? \\approx (-?[\d.e-]+) \\\\", block))
+    assert shown.keys() == grads.keys()
+    assert {k: float(v) for k, v in shown.items()} == pytest.approx(grads, rel=1e-5)
+    assert r"v_{1} &= w x = -2 \\" in tex  # an integer needs no decimal
