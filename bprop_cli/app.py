@@ -177,7 +177,7 @@ def graph_(
     expand: bool = EXPAND,
     fmt: Optional[GraphFormat] = typer.Option(None, "--format", help="terminal (default), dot or mermaid, on stdout."),
     output: Optional[Path] = typer.Option(
-        None, "-o", "--output", help="Write the picture to FILE: .svg or .png (needs Graphviz), .dot, .mmd or .txt."),
+        None, "-o", "--output", help="Write the picture to FILE: .svg, .png or .pdf (needs Graphviz), .dot, .mmd or .txt."),
     max_nodes: int = typer.Option(DEFAULT_LIMIT, "--max-nodes", help="Summarise larger graphs (0: draw every node)."),
     all_rows: bool = ALL_ROWS,
     scalarize: bool = SCALARIZE,
@@ -374,7 +374,7 @@ def train_(
     fmt: TrainFormat = typer.Option(TrainFormat.table, "--format", help="table (for people), plain (one number a line) or json."),
     as_json: bool = typer.Option(False, "--json", help="Same as --format json: one object with every loss and the parameters."),
     save: Optional[Path] = typer.Option(None, "--save", metavar="FILE.json", help="Write the trained values in --values format."),
-    plot: Optional[Path] = typer.Option(None, "--plot", metavar="FILE.png|svg", help="Draw the loss curve to a file (needs matplotlib)."),
+    plot: Optional[Path] = typer.Option(None, "--plot", metavar="FILE.png|svg|pdf", help="Draw the loss curve to a file (needs matplotlib)."),
     no_chart: bool = typer.Option(False, "--no-chart", help="Leave out the loss curve drawn in the terminal."),
     all_rows: bool = typer.Option(False, "--all-rows", help="List every parameter, not the first 12."),
     traceback: bool = TRACEBACK,

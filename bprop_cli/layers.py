@@ -1,6 +1,8 @@
 """Layers in an array trace, and their narration in the notation of the backpropagation
-appendix and Mazur's example: forward z_i = W_i·y_i + b_i, y_(i+1) = σ(z_i); backward the deltas
-Δσ = dL/dz_i = Δ_(i+1) ⊙ σ'(z_i), dL/dW_i, dL/db_i, and Δ_i = W_iᵀ·Δσ = dL/dy_i.
+appendix and Mazur's example: forward z_i = W_i·y_i + b_i, y_(i+1) = σ(z_i); backward the
+appendix's deltas Δ_i = dL/dy_i (the gradient with respect to a layer's input: one meaning of
+"delta" in every walkthrough and lesson), made through Δσ = dL/dz_i = Δ_(i+1) ⊙ σ'(z_i) (what
+Mazur calls a neuron's δ), dL/dW_i, dL/db_i, and Δ_i = W_iᵀ·Δσ.
 
 A layer is found from the trace's structure alone, never from names: a matrix product whose only
 use is an add of a bias (an input), or an activation (sigmoid, relu, tanh), or both in that order;
@@ -228,8 +230,10 @@ def backward_step(trace: Trace, layer: Layer, steps: dict[str, list[BackwardStep
     text = f"Layer {k}, {_role(layer)}, backwards. Its Δ{k + 1} = d{out}/d{y} arrives {came}."
     text += " " + identify(trace, layer, layers, loss)
     if layer.last:
-        text += (" In the appendix's notation a layer turns the Δ it receives into Δσ = Δ_(i+1)\u00a0⊙\u00a0σ'(z_i), "
-                 "reads off dL/dW_i = Δσ·y_iᵀ and dL/db_i = Δσ, and passes Δ_i = W_iᵀ·Δσ back.")
+        text += (" In the appendix's notation the delta Δ_i is the gradient with respect to layer i's input "
+                 "(so Δ_(i+1) is that of its output): a layer turns the Δ it receives into "
+                 "Δσ = Δ_(i+1)\u00a0⊙\u00a0σ'(z_i) = dL/dz_i, reads off dL/dW_i = Δσ·y_iᵀ and dL/db_i = Δσ, and "
+                 "passes Δ_i = W_iᵀ·Δσ back. Mazur's δ (∂E/∂net of a neuron) is an entry of Δσ, not of Δ.")
     if notes:
         text += " Note: " + "; ".join(notes) + "."
     return Block("step", text, number, layer.output, tuple(rows))
@@ -240,27 +244,29 @@ def _eq(rule: str, value: Any) -> str:
 
 
 def identify(trace: Trace, layer: Layer, layers: list[Layer], loss: tuple[str, str] | None) -> str:
-    """Which delta this is, written out: 'dE/dz2 is the output layer's delta: (y2 - t) ⊙ y2 ⊙ (1 - y2)'."""
+    """What the layer's Δσ = dL/dz is, written out: 'Δσ2 = dE/dz2, Mazur's δ for the output
+    neurons: (y2 - t) ⊙ y2 ⊙ (1 - y2)' (the delta itself, Δ, is the gradient of a layer's input)."""
     out = trace.output
     if not layer.activation:
         to = "its bias and its matrix product" if layer.bias else "its matrix product"
         return f"A layer without an activation passes d{out}/d{layer.z} = Δ{layer.number + 1} straight to {to}."
     rule = next(s.rule for s in trace.backward if s.node == layer.activation and s.rule)
     later = next((m for m in layers if m.input == layer.output), None)
+    neurons = "the output neurons" if layer.last else f"layer {layer.number}'s neurons"
+    which = f"Mazur's δ for {neurons}"
     if layer.last and loss is not None:
         arriving = f"({loss[1]})"
-        which = "the output layer's delta (Mazur's δ for the output neurons)"
     elif later is not None:
         left, right = later.factors
+        after = f"Δσ{later.number}" if later.activation else f"d{out}/d{later.z}"
         if trace.fan_in().get(layer.output, 0) > 1:  # used elsewhere too: the sum of its shares
             arriving = f"d{out}/d{layer.output}"
         elif later.input == right:  # W @ y sends transpose(W) @ upstream back to y
-            arriving = f"(transpose({left}) @ d{out}/d{later.z})"
+            arriving = f"(transpose({left}) @ {after})"
         else:  # y @ W sends upstream @ transpose(W)
-            arriving = f"(d{out}/d{later.z} @ transpose({right}))"
-        which = f"layer {layer.number}'s delta, made from layer {later.number}'s"
+            arriving = f"({after} @ transpose({right}))"
+        which += f", made from layer {later.number}'s"
     else:
         arriving = f"d{out}/d{layer.output}"
-        which = "the output layer's delta" if layer.last else f"layer {layer.number}'s delta"
     formula = rule.replace("upstream", arriving)
-    return f"d{out}/d{layer.z} is {which}: {formula}."
+    return f"Δσ{layer.number} = d{out}/d{layer.z}, {which}: {formula}."

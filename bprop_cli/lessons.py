@@ -164,20 +164,26 @@ def _layers_and_deltas() -> list[Block]:
     ex = example("two-layer")
     t = run(ex.program, dict(v.split("=") for v in ex.values))
     n = {r.id: r for r in t.nodes}
-    s1 = n["y1"].value * (1 - n["y1"].value)
+    s1, s2 = (n[y].value * (1 - n[y].value) for y in ("y1", "y2"))
     return [
         Block("title", "Layers and deltas"),
-        Block("text", "Deep Learning and the Game of Go (appendix B) calls the gradient of the loss with "
-              "respect to a layer's output before its activation the delta of that layer: delta_i = dL/dz_i. Deltas travel backwards "
-              "exactly like gradients do: through the activation (times sigma'(z_i)) and through "
-              "the weights (times W_i). The parameter gradients are then read off the deltas."),
+        Block("text", "Deep Learning and the Game of Go (appendix B) writes a layer as z_i = W_i·y_i + b_i, "
+              "y_(i+1) = σ(z_i), and calls the gradient of the loss with respect to a layer's input its "
+              "delta: Δ_i = dL/dy_i. Deltas travel backwards exactly like gradients do: through the "
+              "activation, Δσ = Δ_(i+1) ⊙ σ'(z_i) = dL/dz_i, then through the weights, Δ_i = W_iᵀ·Δσ. "
+              "The parameter gradients are read off Δσ: dL/dW_i = Δσ·y_iᵀ and dL/db_i = Δσ."),
+        Block("text", "Mazur's step-by-step example calls dE/dnet of a neuron its δ: an entry of Δσ, not of Δ. "
+              "Mazur's δ of layer i is dL/dz_i, and the appendix's Δ_i = W_iᵀ·δ."),
         Block("text", "With one neuron per layer (z1 = w1*x + b1, y1 = sigmoid(z1), z2 = w2*y1 + b2, "
               "y2 = sigmoid(z2), L = 0.5*(y2 - t)^2):"),
         Block("step", "", 0, "", (
-            ("delta2", f"dL/dz2 = {num(n['z2'].grad)}"),
-            ("delta1", f"dL/dz1 = w2 * delta2 * y1*(1-y1) = {_p(n['w2'].value)} * {_p(n['z2'].grad)} * "
-                       f"{_p(s1)} = {num(n['z1'].grad)}"),
-            ("dL/dw1", f"delta1 * x = {num(t.gradients['w1'])};  dL/db1 = delta1 = {num(t.gradients['b1'])}"),
+            ("Δ3", f"dL/dy2 = y2 - t = {num(n['y2'].grad)}"),
+            ("Δσ2", f"dL/dz2 = Δ3 * y2*(1-y2) = {_p(n['y2'].grad)} * {_p(s2)} = {num(n['z2'].grad)}"),
+            ("dL/dw2", f"Δσ2 * y1 = {num(t.gradients['w2'])};  dL/db2 = Δσ2 = {num(t.gradients['b2'])}"),
+            ("Δ2", f"dL/dy1 = w2 * Δσ2 = {_p(n['w2'].value)} * {_p(n['z2'].grad)} = {num(n['y1'].grad)}"),
+            ("Δσ1", f"dL/dz1 = Δ2 * y1*(1-y1) = {_p(n['y1'].grad)} * {_p(s1)} = {num(n['z1'].grad)}"),
+            ("dL/dw1", f"Δσ1 * x = {num(t.gradients['w1'])};  dL/db1 = Δσ1 = {num(t.gradients['b1'])}"),
+            ("Δ1", f"dL/dx = w1 * Δσ1 = {_p(n['w1'].value)} * {_p(n['z1'].grad)} = {num(t.gradients['x'])}"),
         )),
         Block("text", "Treating the affine step and the sigmoid as one unit is the fused-gate idea: "
               "see bprop explain fused-gates."),

@@ -34,8 +34,8 @@ def mazur_by_hand() -> dict[str, np.ndarray]:
     x, t = np.array([0.05, 0.1]), np.array([0.01, 0.99])
     y1 = sigmoid(W1 @ x + b1)
     y2 = sigmoid(W2 @ y1 + b2)
-    delta2 = (y2 - t) * y2 * (1 - y2)  # the output layer's delta, dE/dz2
-    delta1 = (W2.T @ delta2) * y1 * (1 - y1)  # the hidden layer's, dE/dz1
+    delta2 = (y2 - t) * y2 * (1 - y2)  # Mazur's δ of the output layer, dE/dz2 (the appendix's Δσ2)
+    delta1 = (W2.T @ delta2) * y1 * (1 - y1)  # of the hidden layer, dE/dz1 (Δσ1)
     return {"y1": y1, "y2": y2, "delta2": delta2, "delta1": delta1, "dW2": np.outer(delta2, y1),
             "dW1": np.outer(delta1, x), "x": x}
 
@@ -135,8 +135,8 @@ def test_mazur_output_delta_is_named_and_equals_the_hand_computed_one() -> None:
     trace = run(MAZUR_PROGRAM, MAZUR)
     text = story_plain(narrate(trace))
     flat = " ".join(text.split())
-    assert "dE/dz2 is the output layer's delta (Mazur's δ for the output neurons): (y2 - t) ⊙ y2 ⊙ (1 - y2)." in flat
-    assert "dE/dz1 is layer 1's delta, made from layer 2's: (transpose(W2) @ dE/dz2) ⊙ y1 ⊙ (1 - y1)." in flat
+    assert "Δσ2 = dE/dz2, Mazur's δ for the output neurons: (y2 - t) ⊙ y2 ⊙ (1 - y2)." in flat
+    assert "Δσ1 = dE/dz1, Mazur's δ for layer 1's neurons, made from layer 2's: (transpose(W2) @ Δσ2) ⊙ y1 ⊙ (1 - y1)." in flat
     rows = layer_rows(trace)
     np.testing.assert_allclose(numbers_after_equals(rows["Δσ2 = dE/dz2"]), by_hand["delta2"], rtol=1e-5)
     np.testing.assert_allclose(numbers_after_equals(rows["Δσ1 = dE/dz1"]), by_hand["delta1"], rtol=1e-5)
@@ -164,7 +164,7 @@ def test_layers_are_found_from_structure_not_names() -> None:
     assert squared_error(trace, "g") == ("u", "g - u")
     rows = layer_rows(trace)
     np.testing.assert_allclose(numbers_after_equals(rows["Δσ2 = dloss/dd"]), mazur_by_hand()["delta2"], rtol=1e-5)
-    assert "dloss/dd is the output layer's delta" in " ".join(story_plain(narrate(trace)).split())
+    assert "Δσ2 = dloss/dd, Mazur's δ for the output neurons" in " ".join(story_plain(narrate(trace)).split())
 
 
 @pytest.mark.parametrize("program, target, formula", [
@@ -187,7 +187,7 @@ def test_a_loss_that_is_not_a_squared_error_is_not_given_one() -> None:
                                                         "t": "[1,2]"})
     assert squared_error(trace, "y") is None
     flat = " ".join(story_plain(narrate(trace)).split())
-    assert "dL/dv2 is the output layer's delta" in flat and "dL/dy ⊙ y ⊙ (1 - y)" in flat
+    assert "Δσ1 = dL/dv2, Mazur's δ for the output neurons" in flat and "dL/dy ⊙ y ⊙ (1 - y)" in flat
 
 
 def test_tanh_and_relu_layers_use_their_own_derivative() -> None:

@@ -108,3 +108,48 @@ def test_progress_bar_leaves_stdout_alone(monkeypatch, capsys) -> None:  # type:
         print("1,-2.0")  # a batch row: must reach stdout, not the bar's console
     assert capsys.readouterr().out == "1,-2.0\n"
     assert "rows 1" in shown.getvalue()
+
+
+@pytest.mark.parametrize("example, override", [("cs231n", "x=1"), ("mazur-scalar", "w1=0.3"), ("mazur", "x=[1,2]")])
+def test_markdown_shows_only_the_values_it_used(example: str, override: str) -> None:
+    """An example's '# at: ...' line holds its own values, not those given on the command line: the
+    handout must not show both (the values used are those of --json)."""
+    md = bprop("eval", "--example", example, override, "--format", "markdown").stdout
+    used = json.loads(bprop("eval", "--example", example, override, "--json").stdout)["inputs"]
+    assert "# at:" not in md
+    name, _, value = override.partition("=")
+    if "[" not in value:
+        assert f"`{name}` = {used[name]:g}" in md
+    else:  # arrays: the forward table's row of the input
+        assert f"| `{name}` | input | 2 | {', '.join(f'{v:g}' for v in used[name]).join('[]')} |" in md
+
+
+def test_markdown_array_rows_write_the_chain_rule_out() -> None:
+    """A scalar gate in an array program: 'df/dv1 = df/dv * dv/dv1 = upstream × local', whose
+    product is the row's product and whose numbers are the trace's (from --json)."""
+    args = ("eval", "v = sum(x)*3; f = v/2 + 1", "x=[1,2]")
+    md = bprop(*args, "--format", "markdown").stdout
+    steps = json.loads(bprop(*args, "--json").stdout)["backward"]
+    scalar = [s for s in steps if "local" in s]
+    rows = [line for line in md.splitlines() if " × " in line]
+    assert len(rows) == len(scalar)
+    for s, row in zip(scalar, rows):
+        gate, rule, product = [c.strip() for c in row.strip("|").split(" | ")]
+        assert rule.startswith(f"`df/d{s['input']} = df/d{s['node']} * d{s['node']}/d{s['input']}` = ")
+        upstream, local = (float(x) for x in rule.rsplit(" = ", 1)[1].split(" × "))
+        assert (upstream, local, float(product)) == pytest.approx((s["upstream"], s["local"], s["product"]))
+
+
+def test_latex_gives_the_decimal_beside_an_exact_number() -> None:
+    """--latex at given values: every exact gradient that is not an integer is followed by its
+    decimal, and that decimal is the float trace's gradient (from --json)."""
+    import re
+
+    args = ("eval", "sigmoid(w*x) + x/3", "w=2", "x=-1")
+    tex = bprop(*args, "--latex").stdout
+    grads = json.loads(bprop(*args, "--json").stdout)["gradients"]
+    block = tex.split("% gradients")[1]
+    shown = dict(re.findall(r"\\partial (\w+)\} &= .*? \\approx (-?[\d.e-]+) \\\\", block))
+    assert shown.keys() == grads.keys()
+    assert {k: float(v) for k, v in shown.items()} == pytest.approx(grads, rel=1e-5)
+    assert r"v_{1} &= w x = -2 \\" in tex  # an integer needs no decimal

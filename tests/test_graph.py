@@ -209,7 +209,7 @@ def test_eval_graph_shows_the_picture_after_the_tables() -> None:
 
 
 @needs_dot
-@pytest.mark.parametrize("suffix, magic", [(".svg", b"<?xml"), (".png", b"\x89PNG")])
+@pytest.mark.parametrize("suffix, magic", [(".svg", b"<?xml"), (".png", b"\x89PNG"), (".pdf", b"%PDF-")])
 def test_image_files(tmp_path: Path, suffix: str, magic: bytes) -> None:
     target = tmp_path / f"neuron{suffix}"
     r = bprop("graph", *_neuron_args(), "-o", str(target))
@@ -217,10 +217,11 @@ def test_image_files(tmp_path: Path, suffix: str, magic: bytes) -> None:
     assert target.read_bytes().startswith(magic)
 
 
-def test_missing_graphviz_is_one_clear_message(tmp_path: Path) -> None:
+@pytest.mark.parametrize("suffix", [".svg", ".pdf"])
+def test_missing_graphviz_is_one_clear_message(tmp_path: Path, suffix: str) -> None:
     empty = tmp_path / "bin"
     empty.mkdir()
-    target = tmp_path / "neuron.svg"
+    target = tmp_path / f"neuron{suffix}"
     r = bprop("graph", *_neuron_args(), "-o", str(target), env={"PATH": str(empty)})
     assert r.returncode == 1 and r.stdout == ""
     assert r.stderr.count("\n") == 1 and "Traceback" not in r.stderr
@@ -264,3 +265,15 @@ def test_readme_shows_the_real_terminal_picture() -> None:
     section = readme.split("### Draw it", 1)[1]
     block = section.split("```text\n", 1)[1].split("\n```", 1)[0]
     assert block + "\n" == (GOLDEN / "cs231n.txt").read_text()
+
+
+def test_every_handout_picture_may_be_a_pdf() -> None:
+    """graph -o and train --plot both take .pdf, as they take .svg and .png."""
+    from bprop_cli.errors import ValueBindingError
+    from bprop_cli.render.graph import SUFFIXES
+    from bprop_cli.render.loss_plot import check_plot_path
+
+    assert SUFFIXES[".pdf"] == "pdf"
+    check_plot_path(Path("loss.pdf"))
+    with pytest.raises(ValueBindingError):
+        check_plot_path(Path("loss.jpg"))

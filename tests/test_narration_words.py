@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import re
 
+import pytest
+
 from conftest import bprop
 
 
@@ -50,7 +52,42 @@ def test_floating_noise_is_called_rounding() -> None:
 
 def test_the_two_layer_example_speaks_of_deltas() -> None:
     text = explain("--example", "two-layer")
-    assert "delta1 = dL/dz1" in text and "delta2 = dL/dz2" in text
+    assert "Δ2 = dL/dy1" in text and "Δσ2 = dL/dz2" in text
+
+
+# A delta, as the backpropagation appendix defines it: Δ_i = dL/dy_i, the gradient with respect to
+# a layer's INPUT (its recursion Δ_i = W_iᵀ·(Δ_(i+1) ⊙ σ'(z_i)) holds only for that meaning).
+# dL/dz is Δσ, Mazur's δ. No lesson, example or walkthrough may call dL/dz "the delta".
+DELTA_OF_Z = re.compile(r"(?:\bdelta_?[a-z0-9]*|Δ_?\d*)(?: =)? d\w+/dz|dz\w* is [^.:]*\bdelta\b", re.IGNORECASE)
+
+
+@pytest.mark.parametrize("args", [("layers-and-deltas",), ("--example", "two-layer"), ("--example", "mazur"),
+                                  ("--example", "two-layer-relu"), ("--example", "logistic-batch"),
+                                  ("--example", "mazur-scalar")])
+def test_delta_means_the_gradient_of_a_layers_input_everywhere(args: tuple[str, ...]) -> None:
+    text = " ".join(explain(*args).split())
+    assert not DELTA_OF_Z.findall(text), DELTA_OF_Z.findall(text)
+    if "Δ" in text:
+        assert re.search(r"Δσ\d* = d\w+/dz", text) or "Δσ =" in text  # dL/dz has its own name
+
+
+def test_the_layers_lesson_numbers_are_the_traces_gradients() -> None:
+    """Each delta row of the lesson is the two-layer example's gradient of that node, from --json."""
+    import json
+
+    from conftest import bprop as run
+
+    grads = {n["id"]: n["grad"] for n in json.loads(run("eval", "--example", "two-layer", "--json").stdout)["nodes"]}
+    rows = {}
+    for line in explain("layers-and-deltas").splitlines():
+        m = re.match(r"\s+(Δσ?\d)\s+(d\w+/d\w+) = .* = (\S+)$", line)
+        if m:
+            rows[m.group(1)] = (m.group(2), float(m.group(3)))
+    assert rows == {"Δ3": ("dL/dy2", pytest.approx(grads["y2"], rel=1e-5)),
+                    "Δσ2": ("dL/dz2", pytest.approx(grads["z2"], rel=1e-5)),
+                    "Δ2": ("dL/dy1", pytest.approx(grads["y1"], rel=1e-5)),
+                    "Δσ1": ("dL/dz1", pytest.approx(grads["z1"], rel=1e-5)),
+                    "Δ1": ("dL/dx", pytest.approx(grads["x"], rel=1e-5))}
 
 
 def test_a_check_at_a_kink_says_what_was_decided() -> None:

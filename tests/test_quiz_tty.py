@@ -32,7 +32,8 @@ class Terminal:
         shell = f"cd {shlex.quote(str(ROOT))} && {command}; echo EXIT=$?; sleep 60"
         for attempt in range(20):  # a server that is shutting down (its last session just ended) refuses
             started = tmux("new-session", "-d", "-s", self.name, "-x", "80", "-y", "40",
-                           "-e", "LANG=C.UTF-8", "-e", "NO_COLOR=1", shell)
+                           "-e", "LANG=C.UTF-8", "-e", "NO_COLOR=1",
+                           "-e", "LINES=40", "-e", "COLUMNS=80", shell)  # Rich believes LINES over the pane
             if started.returncode == 0:
                 break
             time.sleep(0.1)
@@ -205,3 +206,23 @@ def test_the_graph_above_the_prompt_never_gives_an_answer_away(ask: tuple[str, .
                 assert row.rpartition("  |  ")[0].split()[-1] == "?", (q.prompt, drawn)
         assert num(trace.value) in drawn or "forward" in ask  # values not asked are shown
         quiz.answer(repr(quiz.current.expected))
+
+
+def test_explain_step_mazur_at_80_by_40(terminal) -> None:
+    """Mazur's network in matrix form: the layer's step lights every node it computed, the graph's
+    rows stay on one line each (no '<- this step' wrapped away), and v1, drawn as a tree of its
+    own, gets no gradient before layer 1's backward step."""
+    t = terminal("explain", "--example", "mazur", "--step")
+    t.wait_for("step 1 of 15")
+    t.key("Enter")
+    shown = t.wait_for("step 2 of 15")
+    assert _graph_row(shown, "(+) z1")[0] == "0.3925]" and _graph_row(shown, "(sigmoid) y1")[1] == "?"
+    for _ in range(6):
+        t.key("Enter")
+    shown = t.wait_for("step 8 of 15")
+    graph = [line for line in shown.splitlines() if re.search(r"  [|\u2502]  ", line)]
+    assert len(graph) == 18 and all(len(line) <= 80 for line in shown.splitlines())
+    assert [line for line in graph if line.startswith("(@) v1")][0].rstrip().endswith("|  ?")
+    assert not [line for line in shown.splitlines() if line.strip() in ("step", "this step")]
+    t.key("q")
+    t.wait_for("EXIT=0")

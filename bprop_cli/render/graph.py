@@ -14,7 +14,8 @@ __all__ = ["GraphFormat", "graph_text", "picture_text", "terminal_picture", "wri
 
 
 # -o FILE: the suffix picks the picture.
-SUFFIXES = {".svg": "svg", ".png": "png", ".dot": "dot", ".gv": "dot", ".mmd": "mermaid", ".txt": "terminal"}
+SUFFIXES = {".svg": "svg", ".png": "png", ".pdf": "pdf", ".dot": "dot", ".gv": "dot", ".mmd": "mermaid", ".txt": "terminal"}
+IMAGES = ("svg", "png", "pdf")  # drawn by Graphviz from the DOT text
 WIDTH = 80
 
 
@@ -38,16 +39,16 @@ def graph_text(pic: Picture, fmt: str) -> str:
 
 
 def write_graph(trace: Trace, path: Path, fmt: GraphFormat | None, limit: int = DEFAULT_LIMIT) -> None:
-    """Write the picture to `path`; its suffix (.svg .png .dot .gv .mmd .txt) chooses the format."""
+    """Write the picture to `path`; its suffix (.svg .png .pdf .dot .gv .mmd .txt) chooses the format."""
     kind = SUFFIXES.get(path.suffix.lower())
     if kind is None:
         raise BpropError(f"cannot tell which picture to write from the name {path.name!r}",
                          hint="end the file name in " + ", ".join(SUFFIXES))
-    if fmt is not None and fmt.value != kind and not (fmt is GraphFormat.dot and kind in ("svg", "png")):
+    if fmt is not None and fmt.value != kind and not (fmt is GraphFormat.dot and kind in IMAGES):
         raise BpropError(f"--format {fmt.value} does not match -o {path.name}",
                          hint="leave out --format: the file's suffix picks the picture")
     pic = build_picture(trace, limit)
-    if kind in ("svg", "png"):
+    if kind in IMAGES:
         from .dot import render_dot
         from .image import draw_image
 

@@ -1,4 +1,4 @@
-"""SVG and PNG pictures: the DOT text drawn by Graphviz's `dot` program, when it is installed."""
+"""SVG, PNG and PDF pictures: the DOT text drawn by Graphviz's `dot` program, when it is installed."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ TIMEOUT = 120  # seconds; pictures are summarised past --max-nodes, so this is a
 
 
 def draw_image(dot_text: str, path: Path, kind: str) -> None:
-    """Run `dot -Tsvg|-Tpng -o PATH` on the DOT text; one clear OutputError when it cannot."""
+    """Run `dot -Tsvg|-Tpng|-Tpdf -o PATH` on the DOT text; one clear OutputError when it cannot."""
     exe = shutil.which("dot")
     if exe is None:
         raise OutputError(f"writing {path.name} needs the Graphviz program 'dot', which is not installed: {INSTALL}")

@@ -19,6 +19,22 @@ def _tex(x) -> str:  # type: ignore[no-untyped-def]
     return sympy.latex(x)
 
 
+def _approx(x) -> str:  # type: ignore[no-untyped-def]
+    """' \\approx 0.196612' after an exact number that is not an integer (1/(4 cosh^2 1), 3/7, ...):
+    the decimal a learner compares with the trace's; '' for an integer or a formula in symbols."""
+    from . import num
+
+    if not isinstance(x, sympy.Basic) or not x.is_number or x.is_Integer:
+        return ""
+    try:
+        value = complex(sympy.N(x, 17))
+    except (TypeError, ValueError):
+        return ""
+    if value.imag or value.real != value.real:
+        return ""
+    return rf" \approx {num(value.real)}"
+
+
 def _factor(x) -> str:  # type: ignore[no-untyped-def]
     return _PRINTER.parenthesize(x, PRECEDENCE["Mul"], strict=True)
 
@@ -41,17 +57,17 @@ def render_latex(trace: SymTrace) -> str:
         over_ids = form(n.op, [ids[i] for i in n.inputs])
         row = f"{_tex(symbol(n.id))} &= {_tex(over_ids)}"
         if over_ids != n.value:
-            row += f" = {_tex(n.value)}"
+            row += f" = {_tex(n.value)}{_approx(n.value)}"
         forward.append(row)
     if not forward:  # a constant program: its value is all there is
         forward.append(f"{_tex(symbol(trace.output))} &= {_tex(trace.value)}")
     backward = []
     for s in trace.backward:
-        local = _tex(s.formula) + ("" if s.formula == s.local else f" = {_tex(s.local)}")
+        local = _tex(s.formula) + ("" if s.formula == s.local else f" = {_tex(s.local)}") + _approx(s.local)
         chain = f"{_d(trace.output, s.node)} \\, {_d(s.node, s.input)}"
         backward.append(f"{_d(s.node, s.input)} &= {local} & {chain} &= {_factor(s.upstream)} \\cdot "
-                        f"{_factor(s.local)} = {_tex(s.product)}")
-    grads = [f"{_d(trace.output, name)} &= {_tex(g)}" for name, g in trace.gradients.items()]
+                        f"{_factor(s.local)} = {_tex(s.product)}{_approx(s.product)}")
+    grads = [f"{_d(trace.output, name)} &= {_tex(g)}{_approx(g)}" for name, g in trace.gradients.items()]
     at = ", ".join(f"{name} = {show(trace.inputs[name])}" for name in by_id if name in trace.inputs
                    and name not in trace.free)
     lines = [f"% bprop: {one_line(' '.join(trace.expression.split()))}" + (f" at {at}" if at else "")]

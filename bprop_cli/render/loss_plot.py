@@ -1,4 +1,4 @@
-"""--plot FILE.png|svg: the loss curve (and the gradient norm) drawn by matplotlib, an optional
+"""--plot FILE.png|svg|pdf: the loss curve (and the gradient norm) drawn by matplotlib, an optional
 extra. Without matplotlib, one message says how to install it (exit 1), as `graph` does for Graphviz."""
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from typing import Sequence
 from ..errors import OutputError
 
 INSTALL = "install it with: pip install 'bprop[plot]' (or pip install matplotlib); the terminal chart needs nothing more"
-KINDS = (".png", ".svg")
+KINDS = (".png", ".svg", ".pdf")
 
 
 def check_plot_path(path: Path) -> None:
@@ -17,7 +17,7 @@ def check_plot_path(path: Path) -> None:
     if path.suffix.lower() not in KINDS:
         from ..errors import ValueBindingError
 
-        raise ValueBindingError(f"--plot writes .png or .svg, not {path.name!r}")
+        raise ValueBindingError(f"--plot writes .png, .svg or .pdf, not {path.name!r}")
 
 
 def _pyplot():  # type: ignore[no-untyped-def]

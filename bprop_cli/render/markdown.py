@@ -40,12 +40,20 @@ def fence(text: str) -> list[str]:
     return [mark + "text", text, mark]
 
 
+def program_text(trace: Trace) -> str:
+    """The program as a code block shows it: without an example's '# at: x=-2 ...' line, whose
+    values need not be the ones used (they are listed below it, or in the forward table)."""
+    lines = trace.expression.strip().splitlines()
+    return "\n".join(line for line in lines if not line.startswith("# at:")).strip()
+
+
 def _local(node: str, input: str, formula: str, local: float) -> str:
     shown = code(f"d{node}/d{input} = {formula}")
     return shown if formula == num(local) else f"{shown} = {num(local)}"
 
 
 FORWARD = (["node", "computes", "value"], "llrr")  # and d{output}/dnode
+FORWARD_HEADING = "**Forward pass**: values, and each node's gradient"  # the last column: as the table view says
 BACKWARD = (["gate", "local derivative", "upstream × local = product", "gradient so far"], "lllr")
 
 
@@ -64,10 +72,10 @@ def write_markdown(trace: Trace, out: TextIO, geo: Geometry | None = None) -> No
         return
     tape = tape_of(trace)
     name = trace.output
-    lines = fence(visible(trace.expression.strip()))
+    lines = fence(visible(program_text(trace)))
     if trace.inputs:
         lines += ["", "at " + ", ".join(f"{code(x)} = {num(v)}" for x, v in trace.inputs.items())]
-    lines += ["", "**Forward pass**", ""]
+    lines += ["", FORWARD_HEADING, ""]
     header, align = FORWARD
     lines += _head([*header, cell(f"d{name}/dnode")], align)
     _lines(out, lines)
@@ -122,8 +130,8 @@ def _array_markdown(trace: Trace) -> str:
     from .grid import shape_text
 
     out = trace.output
-    lines = fence(visible(trace.expression.strip()))
-    lines += ["", "**Forward pass**", ""]
+    lines = fence(visible(program_text(trace)))
+    lines += ["", FORWARD_HEADING, ""]
     lines += table(
         ["node", "computes", "shape", "value", cell(f"d{out}/dnode")], "llrll",
         [[code(n.id) + (" \\*" if n.note else ""), "input" if n.op == "input" else code(n.expression),
@@ -137,7 +145,10 @@ def _array_markdown(trace: Trace) -> str:
             if s.rule is not None:
                 rule = code(f"d{out}/d{s.input} = " + s.rule.replace("upstream", f"d{out}/d{s.node}"))
             else:
-                rule = _local(s.node, s.input, s.formula, s.local) + f" × {num(s.upstream)}"
+                # a scalar gate: the chain rule written out, upstream × local (the local alone would
+                # read as if d{node}/d{input} were the product)
+                rule = (code(f"d{out}/d{s.input} = d{out}/d{s.node} * d{s.node}/d{s.input}")
+                        + f" = {cell(num(s.upstream))} × {num(s.local)}")
             note = f" ({cell(s.note)})" if s.note else ""
             rows.append([code(f"{s.node} = {expression[s.node]}"), rule + note, cell(num(s.product))])
         lines += table(["gate", "gradient sent back", "product"], "lll", rows)

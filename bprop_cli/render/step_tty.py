@@ -9,6 +9,7 @@ q (or Ctrl-C, Ctrl-D) quits. Reading single keys needs a POSIX terminal (termios
 from __future__ import annotations
 
 import os
+import re
 import sys
 from typing import Callable, Sequence
 
@@ -38,12 +39,19 @@ class Frame:
 
 
 def frames(blocks: Sequence[Block], trace: Trace) -> tuple[list[Block], list[Frame]]:
-    """The blocks shown above every step (title, program), and one frame per numbered step."""
+    """The blocks shown above every step (title, program), and one frame per numbered step.
+
+    A step reveals what it computed: a forward step its node's value (a layer's step every node of
+    the layer: its product, its sum with the bias, its activation); a backward step the gradients
+    on the wires into the gates it visited (a layer's step all of the layer's gates)."""
+    from ..layers import find_layers
+
     head: list[Block] = []
     out: list[Frame] = []
     heading = ""
     values = {n.id for n in trace.nodes if n.op in ("input", "const")}
     sent: set[str] = set()  # gates whose products have gone down their input wires ("start:f": the seed)
+    layer_nodes = {layer.output: layer.nodes for layer in find_layers(trace)}
     backward = False
     for b in blocks:
         if b.kind == "heading":
@@ -54,35 +62,75 @@ def frames(blocks: Sequence[Block], trace: Trace) -> tuple[list[Block], list[Fra
             if not out:
                 head.append(b)
             continue
+        layer = layer_nodes.get(b.node, ()) if b.text.startswith("Layer ") else ()
         if not backward and b.node:
-            values.add(b.node)
+            values.update(layer or (b.node,))
         elif backward and b.node:
-            sent.add(b.node if b.rows and b.rows[0][0] == "rule" else f"start:{b.node}")
+            if layer:
+                sent.update(layer)
+            else:
+                sent.add(b.node if b.rows and b.rows[0][0] == "rule" else f"start:{b.node}")
         if heading.startswith("Result"):
             values.update(n.id for n in trace.nodes)
         out.append(Frame(b, heading, frozenset(values), frozenset(sent), b.node))
     return head, out
 
 
-def lit_graph(trace: Trace, frame: Frame, ascii: bool, marker: str = "this step") -> RenderableType:
+MARKER = "   <- {}"  # beside the step's node when there is no reverse video to show it
+SHORT_MARKER = "  <-"
+
+
+def lit_graph(trace: Trace, frame: Frame, ascii: bool, marker: str = "this step", width: int = 80) -> RenderableType:
     """The terminal drawing with only what this step has reached: '?' for the rest. A line
     shows its value if its node is in frame.values, and its wire's gradient if the gate it
-    feeds is in frame.wires (every wire into it) or the wire is ("GATE>NODE")."""
+    feeds is in frame.wires (every wire into it) or the wire is ("GATE>NODE"); a line that
+    starts a tree of its own (a part continued from above) shows its node's whole gradient
+    once every gate it feeds has sent its share. Every line fits in `width` columns: an
+    array too long for its column is written as its shape, as the graph drawing does."""
+    from .picture import wire_text
+
     lines, parents, glyphs = _layout(trace, ascii)
     out = trace.output
+    records = {n.id: n for n in trace.nodes}
+    users: dict[str, set[str]] = {}
+    for n in trace.nodes:
+        for p in n.inputs:
+            users.setdefault(p, set()).add(n.id)
     shown_label = [line.prefix + line.label for line in lines]
     left = max(len(s) for s in shown_label) + 2
     bar = "  |  " if ascii else "  \u2502  "
     arrows = ("value ->", "<- gradient") if ascii else ("value \u2192", "\u2190 gradient")
-    vwidth = max(8, *(len(line.value) for line in lines))
+    values = [line.value for line in lines]
+    grads = [line.grad for line in lines]
+    tail = MARKER.format(marker) if ascii else ""
+    room = width - left - len(bar) - len(tail)
+    wide = max(8, *map(len, values)) + max(len(arrows[1]), *map(len, grads))
+    if ascii and wide > room:
+        tail = SHORT_MARKER
+        room = width - left - len(bar) - len(tail)
+    # Too wide: the arrays of the longer column with 3 significant digits, then those of the other;
+    # then, longest first, as their shapes ([2-vector]). The step's text below has every digit.
+    for shorten in (_short_numbers, lambda text, k: wire_text(records[lines[k].id].value, small=0)):
+        for column in sorted((values, grads), key=lambda c: -max(map(len, c))):
+            if max(8, *map(len, values)) + max(len(arrows[1]), *map(len, grads)) <= room:
+                break
+            other = grads if column is values else values
+            cap = max(room - max(8, *map(len, other)), room // 2)
+            for k, text in enumerate(column):
+                if len(text) > cap and records[lines[k].id].shape:
+                    column[k] = shorten(text, k)
+    vwidth = max(8, *map(len, values))
     rows: list[RenderableType] = [Text(" " * left + arrows[0].rjust(vwidth) + bar + arrows[1], style="dim")]
-    for line, parent, label in zip(lines, parents, shown_label):
-        value = line.value if line.id in frame.values else "?"
-        if parent:
-            reached = parent in frame.wires or f"{parent}>{line.id}" in frame.wires
-        else:
+    for line, parent, label, value, grad in zip(lines, parents, shown_label, values, grads):
+        value = value if line.id in frame.values else "?"
+        if line.id == out and not parent:
             reached = f"start:{out}" in frame.wires or out in frame.wires
-        grad = line.grad if reached else "?"
+        elif parent:
+            reached = parent in frame.wires or f"{parent}>{line.id}" in frame.wires
+        else:  # continued from above: its gradient is the sum over every gate it feeds
+            reached = bool(users.get(line.id)) and all(u in frame.wires or f"{u}>{line.id}" in frame.wires
+                                                       for u in users[line.id])
+        grad = grad if reached else "?"
         text = Text(line.prefix, style="dim")
         style = "reverse bold" if line.id == frame.node else ("bold" if not line.prefix else "cyan")
         text.append(label[len(line.prefix):], style=style)
@@ -91,20 +139,30 @@ def lit_graph(trace: Trace, frame: Frame, ascii: bool, marker: str = "this step"
         text.append(bar, style="dim")
         text.append(grad, style="red" if grad != "?" else "dim")
         if line.id == frame.node and ascii:  # no reverse video without colour: point at it
-            text.append(f"   <- {marker}")
+            text.append(tail)
         rows.append(text)
     return Group(*rows)
 
 
-_LAYOUT: dict[tuple[int, bool], tuple[list, list[str], dict[str, str]]] = {}
+_NUMBER = re.compile(r"-?\d+(?:\.\d+)?(?:e[-+]?\d+)?")
+
+
+def _short_numbers(text: str, k: int = 0) -> str:
+    """An array's text with every entry to 3 significant digits: '[0.751, 0.773]'."""
+    return _NUMBER.sub(lambda m: f"{float(m.group()):.3g}", text)
+
+
+_LAYOUT: dict[tuple[int, bool], tuple[Trace, list, list[str], dict[str, str]]] = {}
 
 
 def _layout(trace: Trace, ascii: bool):  # type: ignore[no-untyped-def]
     """The drawing's lines and, for each line, the node it feeds ('' for a root); made once a trace."""
     key = (id(trace), ascii)
-    if key not in _LAYOUT:
+    if key not in _LAYOUT or _LAYOUT[key][0] is not trace:  # an id is reused once its trace is gone
         glyphs = ASCII if ascii else UNICODE
-        lines = [line for tree in _tree_lines(build_picture(trace), glyphs) for line in tree]
+        # every value written out (lit_graph fits them to the screen): the drawing's own fitting
+        # would make room for notes ('continued below') that lit_graph does not show
+        lines = [line for tree in _tree_lines(build_picture(trace), glyphs, width=10**6) for line in tree]
         parents: list[str] = []
         stack: list[tuple[int, str]] = []  # (depth, id) of the lines above
         for line in lines:
@@ -114,8 +172,8 @@ def _layout(trace: Trace, ascii: bool):  # type: ignore[no-untyped-def]
             parents.append(stack[-1][1] if stack else "")
             stack.append((depth, line.id))
         _LAYOUT.clear()
-        _LAYOUT[key] = (lines, parents, glyphs)
-    return _LAYOUT[key]
+        _LAYOUT[key] = (trace, lines, parents, glyphs)
+    return _LAYOUT[key][1:]
 
 
 def graph_height(trace: Trace) -> int:
@@ -181,17 +239,53 @@ def _loop(console: Console, head: list[Block], steps: list[Frame], trace: Trace,
 
 
 def _draw(console: Console, head: list[Block], steps: list[Frame], at: int, trace: Trace, ascii: bool) -> None:
+    """One screen: the title and the program, the values the program is run at, the lit graph,
+    the step and the keys, every line within the console's width. When they would not fit its
+    height, the program is left out first (the graph draws it too), then the graph."""
+    from .fold import fold_program_line
+    from .story import story_plain
+
     frame = steps[at]
+    width = console.width
     console.clear()
-    title = [b for b in head if b.kind in ("title", "code")]
-    console.print(story_rich(title))
-    if trace.inputs:
-        console.print(Text("at " + ", ".join(f"{k} = {num(v)}" for k, v in trace.inputs.items())))
-    console.print()
-    if graph_height(trace) <= max(console.height - 20, 8):  # a graph too tall for the screen is left out
-        console.print(lit_graph(trace, frame, ascii))
+    title = [b for b in head if b.kind == "title"]
+    code = [Block("code", "\n".join(part for line in b.text.splitlines() for part in fold_program_line(line, width - 4)))
+            for b in head if b.kind == "code"]
+    at_line = _at_lines(trace, width)
     shown = [Block("heading", frame.heading)] if frame.heading else []
+    step_height = len(story_plain([*shown, frame.block], width).splitlines())
+    graph = graph_height(trace)
+    code_height = sum(len(b.text.splitlines()) for b in code)
+    if len(title) + code_height + len(at_line) + 1 + graph + step_height + 2 > console.height:
+        code = []  # the graph draws the program too
+    if len(title) + len(at_line) + 1 + graph + step_height + 2 > console.height:
+        title, at_line = [], []
+    if graph + step_height + 2 > console.height:
+        graph = 0  # a graph too tall for the screen beside this step is left out
+    if title or code:
+        console.print(story_rich([*title, *code]))
+    for line in at_line:
+        console.print(Text(line))
+    if title or at_line:
+        console.print()
+    if graph:
+        console.print(lit_graph(trace, frame, ascii, width=width))
     console.print(story_rich([*shown, frame.block]))
     console.print()
     last = "Enter: finish" if at == len(steps) - 1 else "Enter/\u2192: next"
     console.print(Text(f"step {at + 1} of {len(steps)}   {last}   \u2190/Backspace: back   q: quit", style="dim"))
+
+
+def _at_lines(trace: Trace, width: int) -> list[str]:
+    """'at x = 1, y = 2' folded between the inputs, later lines indented under the first's."""
+    if not trace.inputs:
+        return []
+    items = [f"{k} = {num(v)}" for k, v in trace.inputs.items()]
+    lines = ["at " + items[0]]
+    for item in items[1:]:
+        if len(lines[-1]) + 2 + len(item) + 1 <= width:
+            lines[-1] += ", " + item
+        else:
+            lines[-1] += ","
+            lines.append("   " + item)
+    return lines
