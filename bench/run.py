@@ -366,7 +366,7 @@ def prompt_commands(runs: int, bprop: list[str], before: str | None = None) -> N
         "bprop check EXPR VALUES --answer dx=-4": ["check", *expr, "--answer", "dx=-4"],
         "bprop eval '(x+y' x=1 y=2 (an error)": ["eval", "(x+y", "x=1", "y=2"],
         "bprop quiz --help": ["quiz", "--help"],
-        "bprop train --example mazur": ["train", "--example", "mazur"],
+        "bprop train --example mazur-scalar": ["train", "--example", "mazur-scalar"],
         "bprop --version": ["--version"],
     }
     failing = {"bprop eval '(x+y' x=1 y=2 (an error)": 2}  # the exit code each command must end with

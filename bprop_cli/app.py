@@ -315,9 +315,9 @@ def main() -> None:
 TRAIN_EXAMPLES = """\
 Examples:
 
-  bprop train --example mazur               (Mazur's one step; also mazur-matrix, mazur-10000, perceptron, moons)
+  bprop train --example mazur               (Mazur's one step; also mazur-scalar, mazur-scalar-10000, perceptron, moons)
 
-  bprop train --example mazur-matrix --steps 10000 --every 1000   (the matrix form, 10,000 steps)
+  bprop train --example mazur --steps 10000 --every 1000   (the same network, 10,000 steps)
 
   bprop train "(w*x + b - y)^2" w=0 b=0 x=2 y=3 --params w,b --lr 0.05 --steps 100
 
@@ -357,7 +357,7 @@ def train_(
     args: Optional[List[str]] = PROGRAM,
     file: Optional[Path] = FILE,
     example: Optional[str] = typer.Option(
-        None, "--example", help="A built-in training run: mazur, mazur-matrix, mazur-10000, perceptron or moons (NAME=VALUE changes its start)."),
+        None, "--example", help="A built-in training run: mazur (the matrix network of eval --example mazur), mazur-scalar, mazur-scalar-10000, perceptron or moons (NAME=VALUE changes its start)."),
     values_file: Optional[Path] = VALUES,
     params: Optional[str] = PARAMS,
     lr: Optional[float] = typer.Option(None, "--lr", metavar="RATE", help="Learning rate (default: PyTorch's for the optimizer)."),

@@ -34,9 +34,32 @@ def _no_constants(name: str) -> float:
     raise ValueError(f"{name} is not a number bprop accepts (values must be finite)")
 
 
+def not_a_number(name: str, value: object, every_row: bool = False) -> ValueBindingError | None:
+    """The error for a vector or matrix where a batch takes one number (a row's field, or with
+    `every_row` a value given for every row); None for anything else. A batch runs the program
+    on numbers, row by row: points that are arrays are evaluated one at a time, or stacked as a
+    mini-batch."""
+    if isinstance(value, str):
+        text = value.lstrip()
+        if not text.startswith("["):
+            return None
+        kind, shown = ("matrix" if text[1:].lstrip().startswith("[") else "vector"), repr(clip(value.strip()))
+    elif isinstance(value, list):
+        kind, shown = ("matrix" if any(isinstance(v, list) for v in value) else "vector"), clip(json.dumps(value))
+    else:
+        return None
+    problem = ("--batch runs the program on numbers" if every_row else "a batch file takes one number per field")
+    return ValueBindingError(
+        f"the value of {name}, {shown}, is a {kind}, but {problem}",
+        hint=f"for vectors and matrices, evaluate each point on its own ({name}=[...] or --values FILE), "
+             "or stack the points as the rows of one matrix (a mini-batch)")
+
+
 def _json_value(name: str, value: object, where: str, arrays: bool = False) -> Value:
-    if arrays and isinstance(value, list):
-        return value  # type: ignore[return-value]  # a vector or matrix, checked when bound
+    if isinstance(value, list):
+        if arrays:
+            return value  # type: ignore[return-value]  # a vector or matrix, checked when bound
+        raise not_a_number(name, value)  # type: ignore[misc]
     if isinstance(value, bool) or not isinstance(value, (int, float, str)):
         raise ValueBindingError(
             f"{where}: the value of {name} must be a number or a string such as \"-pi/4\", not {json.dumps(value)}"
@@ -128,6 +151,12 @@ def batch_kind(name: str, first_line: str) -> str:
     return "tsv" if "\t" in first_line else "csv"
 
 
+def _blank(cells: list[str]) -> bool:
+    """A blank line, which is not a row. A line of separators only (',' or a tab) is a row whose
+    fields are all empty: it is numbered like any other row, and reported."""
+    return not cells or (len(cells) == 1 and not cells[0].strip())
+
+
 class BatchReader:
     """Rows of a batch file, one at a time; `consumed` tells how far into the stream it is."""
 
@@ -180,8 +209,8 @@ class BatchReader:
         try:
             for cells in reader:
                 line = self.source.line + 1  # the header was line 1
-                if not cells or (len(cells) == 1 and not cells[0].strip()):
-                    continue  # blank lines are not rows; ',' is a row of empty values, reported as such
+                if _blank(cells):
+                    continue
                 number += 1
                 if len(cells) != len(self.columns):
                     yield Row(number, line, error=self._width_error(cells))
@@ -215,11 +244,11 @@ class BatchReader:
         try:
             for cells in reader:
                 line = self.source.line + 1  # the header was line 1
-                if len(cells) == width and (cells[0].strip() or any(c.strip() for c in cells)):
+                if _blank(cells):
+                    continue
+                if len(cells) == width:
                     number += 1
                     block.append((number, line, cells))
-                elif not cells or all(not c.strip() for c in cells):
-                    continue  # blank lines are not rows
                 else:
                     number += 1
                     block.append(Row(number, line, error=self._width_error(cells)))
@@ -271,6 +300,10 @@ class Batch:
 
     def __init__(self, source: str, common: Mapping[str, Value], columns: list[str], seed: float = 1.0) -> None:
         self.graph: Graph = build_graph(parse(source))
+        for name, value in common.items():
+            refused = not_a_number(name, value, every_row=True)
+            if refused is not None:
+                raise refused
         # Constant expressions such as "-pi/4" are worked out once, not once per row.
         self.common = {k: constant_value(v, k) if isinstance(v, str) else v for k, v in _fast(common).items()}
         self.seed = seed
@@ -287,7 +320,11 @@ class Batch:
 
     def evaluate(self, values: Mapping[str, Value]) -> Trace:
         """Both passes at one row's values (a row's own values win over the common ones)."""
-        bound = bind(self.graph, _fast({**self.common, **values}))
+        given = _fast({**self.common, **values})
+        for name, value in given.items():
+            if type(value) is str and value.lstrip().startswith("["):
+                raise not_a_number(name, value)  # type: ignore[misc]  # the scalar engine takes numbers only
+        bound = bind(self.graph, given)
         return backward(self.graph, forward(self.graph, bound), self.seed, explain=False)
 
     def grad_columns(self, grad: str | None) -> list[str]:

@@ -4,8 +4,10 @@ so the scalar tables show every single product, as Mazur's example does by hand.
 Each array node becomes a NumPy object array of graph items (node indexes or folded constants)
 built with the same GraphBuilder that lowers scalar programs; entries are named after their
 array and position (W1[0][1], z1[1]). The matrix product becomes sums of products, sum and mean
-chains of adds, softmax exp/sum/divide, mse squares, a sum and a divide. The result is an
-ordinary scalar Graph, run by the scalar engine; a test checks that both engines agree.
+chains of adds, softmax a max, subtractions, exps, a sum and divisions (each entry shifted by
+its row's largest, as the array engine computes it, so that exp cannot overflow nor the sum be
+0), mse squares, a sum and a divide. The result is an ordinary scalar Graph, run by the
+scalar engine; tests check that both engines agree, extreme values included.
 """
 
 from __future__ import annotations
@@ -111,7 +113,11 @@ def _lower(b: GraphBuilder, op: str, args: list[Any], shape: tuple[int, ...], sh
         rows = v.reshape(-1, shape[-1])
         result = np.empty(rows.shape, dtype=object)
         for r, row in enumerate(rows):
-            exps = [b.gate_node("exp", [x], start, end) for x in row]
+            # exp(x - max) rather than exp(x): the same quotient, but exp cannot overflow and the
+            # largest term is exp(0) = 1, so the sum is never 0. The max is a gate of its own, so
+            # the walkthrough shows the shift the array engine makes unseen (its gradient is 0).
+            top = b.gate_node("max", list(row), start, end) if len(row) > 1 else row[0]
+            exps = [b.gate_node("exp", [b.gate_node("sub", [x, top], start, end)], start, end) for x in row]
             total = _chain(b, "add", exps, start, end)
             for k, e in enumerate(exps):
                 result[r, k] = b.gate_node("div", [e, total], start, end)

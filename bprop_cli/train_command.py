@@ -70,11 +70,13 @@ def train_command(
         chosen = None
         rows = None
         if example is not None:
-            from .train_examples import train_example
+            from .train_examples import RENAMED, train_example
 
             if file is not None:
                 raise ValueBindingError("give either --example or -f FILE, not both")
             chosen = train_example(example)
+            if example in RENAMED:
+                _say(f"note: the training example {example} is now called {chosen.name}")
             from .values import parse_assignments
 
             given: dict[str, object] = {**chosen.values, **parse_assignments(list(args or []))}
@@ -118,6 +120,8 @@ def train_command(
         schedule = constant(lr) if lr_end is None else linear(lr, lr_end)
         rate_text = f"lr {lr:g}" if lr_end is None else f"lr {lr:g} falling linearly towards {lr_end:g}"
         view = _View(fmt, problem, steps, every, chosen, all_rows)
+        view.departures = _departures(chosen, problem, names, optimizer, hyper, lr, lr_end, steps, data,
+                                      batch_size, shuffle_seed)
         if fmt is Format.table:
             columns = list(rows[0]) if rows else []
             data_names = [n for n in inputs if n not in names and n not in columns]
@@ -202,6 +206,7 @@ class _View:
         self.all_rows = all_rows
         self.fmt, self.problem, self.steps, self.every, self.chosen = fmt, problem, steps, every, chosen
         self.width = len(f"{steps:,}")
+        self.departures: tuple[list[str], list[str]] = ([], [])  # how the run departs from the publication's
         self.progress = Progress(sys.stderr)
         self.console = _console() if fmt is Format.table else None
         if self.console is not None and not self.console.is_terminal:  # a pipe or a file: no trailing spaces
@@ -247,7 +252,8 @@ class _View:
         if self.fmt is Format.json:
             import json
 
-            _write(json.dumps(result_dict(result, _published(result, chosen, self.problem)), indent=2))
+            _write(json.dumps(result_dict(result, _published(result, chosen, self.problem, self.departures)),
+                              indent=2))
             return
         if self.fmt is Format.plain:
             _write("\n".join(train_plain(result)))
@@ -260,12 +266,12 @@ class _View:
         console.print()
         self.lines([summary_line(result, self.problem.output())], "bold")
         console.print(final_table(result, self.all_rows))
-        extra = _published(result, chosen, self.problem)
+        extra = _published(result, chosen, self.problem, self.departures)
         if extra.get("published"):
             console.print()
             from .render.train import published_table
 
-            console.print(published_table(extra["published"], chosen.source))
+            console.print(published_table(extra["published"], chosen.source, extra.get("published_left_out", "")))
         if chosen is not None and chosen.extra == "moons" and result.error is None:
             from .render.moons import moons_view
             from .train_examples import Boundary
@@ -274,14 +280,73 @@ class _View:
             self.lines(moons_view(Boundary(self.problem, result.params)).splitlines())
 
 
-def _published(result: Any, chosen: Any, problem: Any) -> dict[str, Any]:
-    """The example's published numbers beside bprop's (for the view and the JSON)."""
+def _departures(chosen: Any, problem: Any, names: Any, optimizer: str, hyper: dict[str, float], lr: float,
+                lr_end: float | None, steps: int, data: str | None, batch_size: int | None,
+                shuffle_seed: int | None) -> tuple[list[str], list[str]]:
+    """How this run departs from the one the example's source published: (in its start, in the
+    run itself), each a list of short phrases; both empty for the publication's own run."""
+    if chosen is None or not chosen.published:
+        return [], []
+    from .values import bind
+
+    start = []
+    if data is not None:
+        start.append("other data (--data)")
+    elif not _same_values(problem.fixed, bind(problem.graph, chosen.values)):
+        start.append("other start values")
+    run = []
+    if tuple(names) != tuple(chosen.params):
+        run.append(f"parameters {','.join(names)}")
+    if optimizer != chosen.optimizer or hyper:
+        run.append(f"optimizer {optimizer}" + (" with other settings" if hyper else ""))
+    if steps != chosen.steps:
+        run.append(f"{steps:,} step{'s' * (steps != 1)}")
+    if lr != chosen.lr or lr_end != chosen.lr_end:
+        run.append(f"lr {lr:g}" + (f" falling towards {lr_end:g}" if lr_end is not None else ""))
+    if batch_size is not None or shuffle_seed is not None:
+        run.append("mini-batches")
+    return start, run
+
+
+def _same_values(a: dict[str, Any], b: dict[str, Any]) -> bool:
+    if a.keys() != b.keys():
+        return False
+    for name, x in a.items():
+        y = b[name]
+        if isinstance(x, float) and isinstance(y, float):
+            if x != y:
+                return False
+            continue
+        import numpy as np  # an array program: numpy is loaded already
+
+        if not np.array_equal(np.asarray(x, dtype=float), np.asarray(y, dtype=float)):
+            return False
+    return True
+
+
+def _published_run(chosen: Any) -> str:
+    steps = f"{chosen.steps:,} step{'s' * (chosen.steps != 1)}"
+    rate = f"lr {chosen.lr:g}" + (f" falling towards {chosen.lr_end:g}" if chosen.lr_end is not None else "")
+    return f"{steps} of {chosen.optimizer} at {rate} from the published start values"
+
+
+def _published(result: Any, chosen: Any, problem: Any,
+               departures: tuple[list[str], list[str]] = ([], [])) -> dict[str, Any]:
+    """The example's published numbers beside bprop's (for the view and the JSON). A figure is
+    compared only where this run is the publication's: the first loss when the start is the
+    same, the rest when the whole run is (the same steps, rate and optimizer, none cut short).
+    A figure left out keeps bprop's number under a truthful label, and "published_left_out"
+    says why."""
     if chosen is None or not chosen.published or result.error is not None:
         return {}
     from .engine import forward
 
+    start, run = departures
+    if result.done != result.steps:
+        run = [*run, f"stopped after {result.done:,} step{'s' * (result.done != 1)}"]
     values = None
     rows = []
+    left_out = False
     for pub in chosen.published:
         if pub.pick == "loss":
             ours = result.losses[-1]
@@ -291,5 +356,16 @@ def _published(result: Any, chosen: Any, problem: Any) -> dict[str, Any]:
             if values is None:
                 values = forward(problem.graph, {**problem.fixed, **result.params})
             ours = values[problem.graph.ids.index(pub.pick)]
-        rows.append({"label": pub.label, "published": pub.value, "bprop": ours, "note": pub.note})
-    return {"published": rows}
+        if not start and (pub.pick == "loss0" or not run):
+            label = pub.label if pub.pick != "loss0" or result.done == 1 else f"{pub.quantity} before the first step"
+            rows.append({"label": label, "published": pub.value, "bprop": ours, "note": pub.note})
+        else:
+            left_out = True
+            label = pub.after(result.done) if pub.pick != "loss0" else (
+                pub.label if result.done == 1 else f"{pub.quantity} before the first step")
+            rows.append({"label": label, "published": None, "bprop": ours, "note": ""})
+    extra: dict[str, Any] = {"published": rows}
+    if left_out:
+        extra["published_left_out"] = (f"left out (-): the published figures are for {_published_run(chosen)}; "
+                                       f"this run: {', '.join(start + run)}")
+    return extra

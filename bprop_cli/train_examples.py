@@ -16,8 +16,13 @@ from .errors import ValueBindingError
 class Published:
     label: str  # what the number is
     value: float  # as published
-    pick: str  # what of bprop's run to compare: "loss" (final loss) or a node id of the program
+    pick: str  # what of bprop's run to compare: "loss0" (the first loss), "loss" (the final loss) or a node id
     note: str = ""  # where bprop's figure differs, and why
+    quantity: str = "total error"  # the label's quantity alone, for a run that is not the publication's
+
+    def after(self, steps: int) -> str:
+        """The truthful label of bprop's figure after a run of `steps` steps."""
+        return f"{self.quantity} after {steps:,} step{'s' * (steps != 1)}"
 
 
 @dataclass(frozen=True)
@@ -118,31 +123,36 @@ def mlp_init(sizes: tuple[int, ...] = MOONS_SIZES, seed: int = 1337) -> dict[str
     return values
 
 
+MAZUR_SOURCE = "Mazur's step-by-step backpropagation example"
+MAZUR_ONE_STEP = (Published("total error before the step", 0.298371109, "loss0"),
+                  Published("total error after one step", 0.291027924, "loss", MAZUR_NOTE_1))
+
+# Names a training example had before: they still work, and a note gives today's name.
+RENAMED = {"mazur-matrix": "mazur", "mazur-10000": "mazur-scalar-10000"}
+
+
 def _examples() -> dict[str, TrainExample]:
-    mazur, mazur_values = _catalog_program("mazur-scalar")
+    # One name, one program: `mazur` is the matrix network of `bprop eval --example mazur`, and
+    # `mazur-scalar` the scalar one of `bprop eval --example mazur-scalar`, in every command.
+    scalar, scalar_values = _catalog_program("mazur-scalar")
     matrix, matrix_values = _catalog_program("mazur")
     perceptron, perceptron_values = _catalog_program("perceptron-mse")
     init = mlp_init()
     return {e.name: e for e in (
         TrainExample(
-            "mazur", "Mazur's step-by-step example: one SGD step at lr 0.5 on the eight weights (biases fixed)",
-            mazur, mazur_values, MAZUR_WEIGHTS, 0.5, 1, 1,
-            published=(Published("total error before the step", 0.298371109, "loss0"),
-                       Published("total error after one step", 0.291027924, "loss", MAZUR_NOTE_1)),
-            source="Mazur's step-by-step backpropagation example"),
+            "mazur", "Mazur's step-by-step example in matrix form (W1, W2): one SGD step at lr 0.5, biases fixed",
+            matrix, matrix_values, ("W1", "W2"), 0.5, 1, 1, published=MAZUR_ONE_STEP, source=MAZUR_SOURCE),
         TrainExample(
-            "mazur-matrix", "Mazur's example in matrix form (W1, W2): one SGD step at lr 0.5, biases fixed",
-            matrix, matrix_values, ("W1", "W2"), 0.5, 1, 1,
-            published=(Published("total error before the step", 0.298371109, "loss0"),
-                       Published("total error after one step", 0.291027924, "loss", MAZUR_NOTE_1)),
-            source="Mazur's step-by-step backpropagation example"),
+            "mazur-scalar", "Mazur's step-by-step example in scalar form: one SGD step at lr 0.5 on the eight "
+            "weights (biases fixed)",
+            scalar, scalar_values, MAZUR_WEIGHTS, 0.5, 1, 1, published=MAZUR_ONE_STEP, source=MAZUR_SOURCE),
         TrainExample(
-            "mazur-10000", "Mazur's example trained for 10,000 SGD steps at lr 0.5 (weights only)",
-            mazur, mazur_values, MAZUR_WEIGHTS, 0.5, 10_000, 1000,
+            "mazur-scalar-10000", "Mazur's example in scalar form trained for 10,000 SGD steps at lr 0.5 (weights only)",
+            scalar, scalar_values, MAZUR_WEIGHTS, 0.5, 10_000, 1000,
             published=(Published("total error after 10,000 steps", 0.0000351085, "loss", MAZUR_NOTE_10000),
-                       Published("output o1 (target 0.01)", 0.015912196, "out_o1"),
-                       Published("output o2 (target 0.99)", 0.984065734, "out_o2")),
-            source="Mazur's step-by-step backpropagation example"),
+                       Published("output o1 (target 0.01)", 0.015912196, "out_o1", quantity="output o1"),
+                       Published("output o2 (target 0.99)", 0.984065734, "out_o2", quantity="output o2")),
+            source=MAZUR_SOURCE),
         TrainExample(
             "perceptron", "The perceptron with squared error: w <- w - lr*dL/dw, repeated",
             perceptron, perceptron_values, ("w1", "w2", "w3", "w4", "b"), 0.5, 50, 10,
@@ -155,7 +165,9 @@ def _examples() -> dict[str, TrainExample]:
 
 
 def train_example(name: str) -> TrainExample:
+    """A training example by name (an old name gives the example it became: see RENAMED)."""
     known = _examples()
+    name = RENAMED.get(name, name)
     if name in known:
         return known[name]
     import difflib

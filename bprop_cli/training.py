@@ -235,14 +235,18 @@ def train(problem: Problem, optimizer: Optimizer, rate: Callable[[int, int], flo
 def load_rows(path: str, stdin: Any = None) -> list[dict[str, float]]:
     """Every row of a CSV, TSV or JSON Lines file with a header of input names (as --batch reads
     them); a bad row is a usage error naming its line."""
-    from .batch import BatchReader, _fast, open_batch
+    from .batch import BatchReader, _fast, not_a_number, open_batch
 
     rows: list[dict[str, float]] = []
     with open_batch(path, stdin) as stream:
         reader = BatchReader(stream, path)
         for row in reader:
+            if row.error is None and row.values is not None:
+                row = row._replace(error=next(filter(None, (not_a_number(k, v) for k, v in row.values.items())), None))
             if row.error is not None or row.values is None:
-                raise ValueBindingError(f"{path}, row {row.number} (line {row.line}): {row.error}")
+                raise ValueBindingError(f"{path}, row {row.number} (line {row.line}): "
+                                        f"{row.error.message if row.error else 'no values'}",
+                                        hint=row.error.hint if row.error else None)
             try:
                 rows.append({k: v if isinstance(v, float) else constant_value(str(v), k)
                              for k, v in _fast(row.values).items()})

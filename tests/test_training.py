@@ -108,7 +108,7 @@ def test_optimizers_against_torch_optim(name: str) -> None:
 
 
 def test_mazur_one_step_recomputed_and_published() -> None:
-    data = json.loads(bprop("train", "--example", "mazur", "--json").stdout)
+    data = json.loads(bprop("train", "--example", "mazur-scalar", "--json").stdout)
     assert data["losses"][0] == pytest.approx(0.298371109, abs=5e-10)
     assert data["losses"][1] == pytest.approx(0.291027774, abs=5e-10)
     published = {row["label"]: row for row in data["published"]}
@@ -117,7 +117,7 @@ def test_mazur_one_step_recomputed_and_published() -> None:
     expected = {"w1": 0.149780716, "w2": 0.19956143, "w3": 0.24975114, "w4": 0.29950229,
                 "w5": 0.35891648, "w6": 0.408666186, "w7": 0.511301270, "w8": 0.561370121}
     assert data["params"] == pytest.approx(expected, abs=1e-8)
-    table = bprop("train", "--example", "mazur").stdout
+    table = bprop("train", "--example", "mazur-scalar").stdout
     assert "0.291027924" in table and "0.291027774" in table and "shown as published" in table
 
 
@@ -129,10 +129,10 @@ def test_mazur_in_matrix_form_takes_the_same_step() -> None:
     w2 = data["params"]["W2"]
     assert w2[0] + w2[1] == pytest.approx([0.35891648, 0.408666186, 0.511301270, 0.561370121], abs=1e-8)
     assert data["params"]["W1"][0] == pytest.approx([0.149780716, 0.19956143], abs=1e-8)
-    scalar = json.loads(bprop("train", "--example", "mazur", "--steps", "50", "--json").stdout)
-    matrix = json.loads(bprop("train", "--example", "mazur-matrix", "--steps", "50", "--json").stdout)
+    scalar = json.loads(bprop("train", "--example", "mazur-scalar", "--steps", "50", "--json").stdout)
+    matrix = json.loads(bprop("train", "--example", "mazur", "--steps", "50", "--json").stdout)
     assert matrix["losses"] == pytest.approx(scalar["losses"], rel=1e-12)
-    table = bprop("train", "--example", "mazur-matrix", "--no-chart").stdout
+    table = bprop("train", "--example", "mazur", "--no-chart").stdout
     assert max(map(len, table.splitlines())) <= 80 and "new value" in table
 
 
@@ -349,7 +349,7 @@ def test_two_moons_are_deterministic_and_shaped_like_scikit_learns() -> None:
     assert "relu(1 - y*score)" in mlp_program()
 
 
-@pytest.mark.parametrize("example", ["mazur", "mazur-matrix", "moons"])
+@pytest.mark.parametrize("example", ["mazur", "mazur-scalar", "moons"])
 def test_the_training_view_in_a_pipe_has_no_trailing_spaces(example: str) -> None:
     """Rich leaves a space where it wraps a line and pads a table's last column; a pipe gets neither."""
     r = bprop("train", "--example", example)

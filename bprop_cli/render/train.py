@@ -138,9 +138,22 @@ def final_table(result: Result, all_rows: bool = False) -> RenderableType:
     table.add_column("final", justify="right", style="bold")
     items = list(result.params.items())
     shown = items if all_rows else items[:SHOWN]
-    for name, value in shown:
-        table.add_row(Text(name), value_text(result.initial[name]), value_text(value))
+    cells = [(name, value_text(result.initial[name]), value_text(value)) for name, value in shown]
+    widths = [max([len(header), *(len(line) for c in cells for line in c[k].split("\n"))])
+              for k, header in ((1, "initial"), (2, "final"))]
+    for name, initial, final in cells:
+        table.add_row(Text(name), _block(initial, widths[0]), _block(final, widths[1]))
     return _with_hidden(table, len(items), len(shown))
+
+
+def _block(text: str, width: int) -> str | Text:
+    """A matrix's lines as one block, right-aligned in a column `width` wide. (Rich would
+    right-justify each line on its own, and drop the space that lines up the rows.)"""
+    if "\n" not in text:
+        return text
+    lines = text.split("\n")
+    inner = max(map(len, lines))
+    return Text("\n".join(line.ljust(inner).rjust(width) for line in lines), justify="left")
 
 
 def summary_line(result: Result, output: str) -> str:
@@ -183,17 +196,21 @@ def train_plain(result: Result) -> Iterator[str]:
         yield f"param\t{name}\t{full(value) if isinstance(value, float) else json.dumps(plain_value(value))}"
 
 
-def published_table(rows: list[dict[str, Any]], source: str) -> RenderableType:
-    """The example's published numbers beside bprop's, with a note where they differ."""
+def published_table(rows: list[dict[str, Any]], source: str, left_out: str = "") -> RenderableType:
+    """The example's published numbers beside bprop's, with a note where they differ; a row
+    whose published figure is left out (None) shows '-', and `left_out` says why."""
     table = Table(box=None, header_style="bold", pad_edge=False)
     table.add_column(f"from {source}" if source else "published", no_wrap=False)
     table.add_column("published", justify="right")
     table.add_column("bprop", justify="right", style="bold")
     notes = []
     for row in rows:
-        table.add_row(Text(row["label"]), f"{row['published']:.9g}", f"{row['bprop']:.9g}")
+        published = "-" if row["published"] is None else f"{row['published']:.9g}"
+        table.add_row(Text(row["label"]), published, f"{row['bprop']:.9g}")
         if row["note"]:
             notes.append(Text(f"* {row['label']}: {row['note']}", style="yellow"))
+    if left_out:
+        notes.append(Text(f"* {left_out}", style="yellow"))
     return Group(table, *notes)
 
 
