@@ -121,7 +121,12 @@ def tokenize(source: str) -> Iterator[Token]:
 def _stray(source: str, ch: str, pos: int) -> ParseError:
     hint = None
     ascii_form = unicodedata.normalize("NFKC", ch)
-    if ch in _LOOKALIKES:
+    if ch == "[" and re.match(r"\[[ \t]*[-+.0-9\[]", source[pos : pos + 20]):
+        named = re.search(r"([A-Za-z_][A-Za-z0-9_]*)[ \t]*=[ \t]*$", source[max(0, pos - 80) : pos])
+        name = named[1] if named else "v"
+        hint = (f"a program cannot write a vector or matrix: give it as a value, "
+                f"{name}=[[1,2],[3,4]] or {name}=[1,2] on the command line")
+    elif ch in _LOOKALIKES:
         hint = f"use {_LOOKALIKES[ch]} instead of {ch!r}"
     elif ch in _NOT_IN_BPROP:
         hint = _NOT_IN_BPROP[ch]
