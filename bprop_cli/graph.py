@@ -23,13 +23,6 @@ if TYPE_CHECKING:
 
 INPUT, CONST = "input", "const"
 
-# What learners type for a function bprop spells differently.
-FUNCTION_ALIASES = {
-    "ln": "log", "log_e": "log", "sigm": "sigmoid", "logistic": "sigmoid", "sig": "sigmoid",
-    "sqr": "x^2", "pow": "x^y", "power": "x^y", "maximum": "max", "minimum": "min",
-    "fabs": "abs", "expm1": "exp(x) - 1", "log10": "log(x)/log(10)", "log2": "log(x)/log(2)",
-}
-
 
 class Node(NamedTuple):
     """One node of a Graph, as an object (the graph itself keeps its nodes column by column)."""
@@ -316,7 +309,7 @@ class GraphBuilder:
     def function(self, func: str, n: int, start: int, end: int, name_end: int) -> Gate:
         if func not in FUNCTIONS:
             raise NameResolutionError(
-                f"unknown function {func!r}", self.source, Span(start, name_end), hint=_function_hint(func)
+                f"unknown function {func!r}", self.source, Span(start, name_end), hint=self.function_hint(func, name_end)
             )
         gate = GATES[FUNCTIONS[func]]
         # A wrong number of arguments is a slip in how the call is written: a syntax error, as
@@ -331,6 +324,16 @@ class GraphBuilder:
                 hint=_SEVERAL_VALUES.get(func) if n > gate.arity else None,
             )
         return gate
+
+    def function_hint(self, func: str, name_end: int) -> str:
+        """What to write instead of the unknown function `func` called at `name_end`."""
+        from .pasted import call_arguments, function_hint
+
+        line = self.source[self.source.rfind("\n", 0, name_end) + 1 : name_end - len(func)]
+        target = re.search(r"([A-Za-z_][A-Za-z0-9_]*)[ \t]*=[ \t]*$", line)
+        paren = self.source.find("(", name_end)
+        return function_hint(func, call_arguments(self.source, paren) if paren >= 0 else None,
+                             target=target[1] if target else None, variable=func in self.env or func in self.inputs)
 
     def lower(self, root: Expr) -> Item:
         """Lower one syntax tree bottom-up with an explicit stack (no recursion)."""
@@ -387,32 +390,12 @@ class GraphBuilder:
                      self.source, self.names, self.defaults)
 
 
-# What students write from NumPy or PyTorch habits, with what bprop takes instead.
-_STUDENT_FUNCTIONS = {
-    "dot": "the dot product is x @ y (or write the products out: x1*y1 + x2*y2)",
-    "sigma": "write sigmoid(...)",
-}
 # sum(x, y) as in a spreadsheet: the array gates take one array.
 _SEVERAL_VALUES = {
     "sum": "sum(A) adds the entries of one array; for separate values write x + y",
     "mean": "mean(A) averages the entries of one array; for separate values write (x + y) / 2",
     "softmax": "softmax(v) takes one vector, as in softmax(v) with v=[1,2]",
 }
-
-
-def _function_hint(name: str) -> str | None:
-    if name in _STUDENT_FUNCTIONS:
-        return f"bprop has no {name}(...); {_STUDENT_FUNCTIONS[name]}"
-    if name in FUNCTION_ALIASES:
-        return f"write {FUNCTION_ALIASES[name]}"
-    if name.lower() in FUNCTIONS:
-        return f"did you mean {name.lower()}? (names are case-sensitive)"
-    import difflib  # only for this hint: not loaded on every start
-
-    close = difflib.get_close_matches(name, FUNCTIONS, n=1)
-    if close:
-        return f"did you mean {close[0]}?"
-    return f"to multiply, write {name}*(...); functions: {', '.join(FUNCTIONS)}"
 
 
 def _placeholder(index: int) -> str:

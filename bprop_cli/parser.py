@@ -19,7 +19,7 @@ from __future__ import annotations
 from itertools import chain, repeat
 from typing import Any, Protocol
 
-from .errors import ParseError, Span, clip
+from .errors import NameResolutionError, ParseError, Span, clip
 from .gates import FUNCTIONS
 from .lexer import RawToken, Token, TokenKind, scan
 from .syntax import Assign, Binary, Call, Expr, Name, Num, Program, Statement, Unary
@@ -290,24 +290,46 @@ class _Parser:
         start = operand[1]
         if name[1] == "T" and self.cur[1] != "(":
             return (self.sink.call("transpose", [operand[0]], start, name[3], name[3]), start, name[3], None)
+        prev = self.source[operand[1]:operand[2]]
+        if operand[3] is NAME and self.cur[1] != ")" and _is_module(prev, name[1], self.cur, self.nxt):
+            raise self._prefixed(prev, name)  # math.exp(-y), np.dot(W, x), torch.relu(x)
         if self.cur[1] != "(":
-            prev = self.source[operand[1]:operand[2]]
             raise self.error(
                 f"bprop values have no attribute {name[1]!r}", name,
                 f"to multiply, write {prev}*{name[1]}; W.T transposes and x.relu() calls a function",
             )
-        self.advance()
+        paren = self.advance()
         close = self.cur
-        if close[1] != ")":
-            raise self.error(f"the method .{name[1]}() takes no arguments", close,
-                             f"write x.{name[1]}() or {name[1]}(x, ...)")
-        self.advance()
-        if name[1] not in FUNCTIONS:
+        if name[1] not in FUNCTIONS or close[1] != ")":
+            from .pasted import call_arguments, method_hint, methods
+
+            args = call_arguments(self.source, paren[2]) if close[1] != ")" else []
+            if name[1] not in FUNCTIONS:
+                raise self.error(f"unknown method .{name[1]}()", name, method_hint(clip(prev), name[1], args))
+            inside = ", ".join([clip(prev), *(args or ["..."])])
             from .gates import GATES
 
-            methods = ", ".join(f for f, g in FUNCTIONS.items() if GATES[g].arity == 1)
-            raise self.error(f"unknown method .{name[1]}()", name, f"methods call a function of one argument: {methods}")
+            one = GATES[FUNCTIONS[name[1]]].arity == 1
+            hint = f"write {prev}.{name[1]}() or {name[1]}({prev})" if one else f"write {name[1]}({inside})"
+            raise self.error(f"the method .{name[1]}() takes no arguments", close,
+                             hint if len(prev) <= 40 else f"methods call a function of one argument: {methods()}")
+        self.advance()
         return (self.sink.call(name[1], [operand[0]], start, close[3], name[3]), start, close[3], None)
+
+    def _prefixed(self, prefix: str, name: RawToken) -> NameResolutionError:
+        """The error for Python's module prefixes: np.dot(W, x), torch.nn.functional.relu(x), np.pi."""
+        from .pasted import MODULES, call_arguments, prefixed_call, prefixed_name
+
+        start = name[2] - len(prefix) - 1
+        while self.cur[1] == "." and self.nxt[0] is NAME and name[1] in MODULES:  # torch.nn.functional.relu
+            prefix = f"{prefix}.{name[1]}"
+            self.advance()
+            name = self.advance()
+        if self.cur[1] == "(":
+            message, hint = prefixed_call(prefix, name[1], call_arguments(self.source, self.cur[2]))
+        else:
+            message, hint = prefixed_name(prefix, name[1])
+        return NameResolutionError(message, self.source, Span(start, name[3]), hint)
 
     def _reduce(self, operands: list[Operand], pending: list[tuple], rbp_above: int) -> None:
         """Pop every pending operator that binds tighter than `rbp_above` onto its operands."""
@@ -394,6 +416,18 @@ def _number(parser: _Parser, tok: RawToken, after: RawToken) -> float:
 
 
 _INF = float("inf")
+
+
+def _is_module(prefix: str, name: str, after: RawToken, following: RawToken) -> bool:
+    """Is `prefix.name` followed by `after` a Python module's function or constant (np.dot(W, x),
+    math.pi), rather than a method call on a value (x.relu())?"""
+    from .pasted import MODULES
+
+    if prefix not in MODULES:
+        return False
+    if after[1] == "(":
+        return following[1] != ")"  # F.relu() is relu of a value F
+    return name in FUNCTIONS or name in MODULES or name in ("pi", "e", "inf", "nan")
 
 
 def describe(raw: RawToken) -> str:
