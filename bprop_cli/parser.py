@@ -247,9 +247,8 @@ class _Parser:
                     return operands[0]
                 if text != "\n":
                     opener_kind, opener, _, _ = next(p for p in reversed(pending) if p[0] is PAREN or p[0] is CALL)
-                    col = opener[2] - self.source.rfind("\n", 0, opener[2])
                     what = f"{opener[1]}(" if opener_kind is CALL else "'('"
-                    raise self.error(f"expected ')' to close {what} at column {col}", tok)
+                    raise self.error(f"expected ')' to close {what} at {self._where(opener[2], tok[2])}", tok)
                 cur, nxt = nxt, next(stream)  # inside brackets a new line is only white space
             elif text == ")":
                 cur, nxt = nxt, next(stream)
@@ -278,6 +277,8 @@ class _Parser:
                 expect_operand = True
             else:
                 self.cur, self.nxt = cur, nxt  # the window at tok (not consumed), for the message
+                if depth:
+                    self._unclosed_before(tok, operands[-1], pending)
                 raise self._operator_expected(tok, operands[-1])
 
     def _postfix(self, dot: RawToken, operand: Operand) -> Operand:
@@ -330,6 +331,31 @@ class _Parser:
         else:
             message, hint = prefixed_name(prefix, name[1])
         return NameResolutionError(message, self.source, Span(start, name[3]), hint)
+
+    def _where(self, offset: int, seen_from: int) -> str:
+        """'column 5', or 'line 7, column 5' when `offset` is on an earlier line than `seen_from`."""
+        line_start = self.source.rfind("\n", 0, offset) + 1
+        col = offset - line_start + 1
+        if self.source.find("\n", offset, seen_from) == -1:
+            return f"column {col}"
+        return f"line {self.source.count(chr(10), 0, line_start) + 1}, column {col}"
+
+    def _unclosed_before(self, tok: RawToken, last: Operand, pending: list[tuple]) -> None:
+        """Inside brackets a new line continues the statement, so a bracket left open on line 7
+        shows up as a puzzling error on line 8. When the token that cannot follow (or the name
+        before its '=') starts a line below the innermost open bracket, report that bracket."""
+        opener_kind, opener, _, _ = next(p for p in reversed(pending) if p[0] is PAREN or p[0] is CALL)
+        first = last[1] if tok[1] == "=" and last[3] is NAME else tok[2]
+        line_start = self.source.rfind("\n", 0, first) + 1
+        if line_start <= opener[2] or self.source[line_start:first].strip():
+            return  # on the bracket's own line, or not at the start of a line
+        what = f"{opener[1]}(" if opener_kind is CALL else "'('"
+        start = opener[2]
+        end = start + len(opener[1]) + 1 if opener_kind is CALL else start + 1
+        line = self.source.count("\n", 0, line_start) + 1
+        raise ParseError(f"{what} is never closed", self.source, Span(start, end),
+                         f"close it with ')'; inside brackets a new line does not end the statement, so line "
+                         f"{line} was read as part of it")
 
     def _reduce(self, operands: list[Operand], pending: list[tuple], rbp_above: int) -> None:
         """Pop every pending operator that binds tighter than `rbp_above` onto its operands."""
