@@ -225,7 +225,6 @@ def infer_shapes(graph: Graph, values: Mapping[str, Any]) -> tuple[list[Shape], 
     broadcasts; a mismatch is a ShapeError naming both operands and their shapes."""
     shapes: list[Shape] = []
     remarks: list[str] = []
-    labels = graph.labels()
     for i, op in enumerate(graph.ops):
         if op == INPUT:
             shapes.append(tuple(np.shape(values[graph.ids[i]])))
@@ -235,7 +234,7 @@ def infer_shapes(graph: Graph, values: Mapping[str, Any]) -> tuple[list[Shape], 
             continue
         gate = GATES[op]
         ins = [shapes[j] for j in graph.args[i]]
-        names = [labels[j] for j in graph.args[i]]
+        names = [graph.written(j) for j in graph.args[i]]  # as the user wrote them: a.T, not v1
         if gate.shape is not None:
             out = gate.shape(*ins)
             if isinstance(out, str):
@@ -260,8 +259,8 @@ def infer_shapes(graph: Graph, values: Mapping[str, Any]) -> tuple[list[Shape], 
 
 def _mismatch(graph: Graph, i: int, problem: str, names: Sequence[str], shapes: Sequence[Shape],
               hint: str | None = None) -> ShapeError:
-    gate = GATES[graph.ops[i]]
-    what = gate.expression(list(names))
+    span = graph.span(i)
+    what = graph.text(i).strip() if span is not None else GATES[graph.ops[i]].expression(list(names))
     return ShapeError(f"{what}: {_are(names, shapes)}: {problem}", graph.source, graph.span(i), hint)
 
 

@@ -90,6 +90,13 @@ class Graph:
             return text if _simple(text) else _num(self.consts[index])
         return self.ids[index]
 
+    def written(self, index: int) -> str:
+        """How the user wrote node `index`, for messages: its name if it has one (h, not h@2),
+        a constant's value, else its source text (a.T, W1 @ x) rather than its id (v1)."""
+        if self.ops[index] == CONST:
+            return self.label(index)
+        return self.names.get(index) or self.text(index).strip()
+
     def labels(self) -> list[str]:
         """label(i) for every node."""
         labels = list(self.ids)
