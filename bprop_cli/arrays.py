@@ -321,6 +321,20 @@ def _problem(gate: Any, xs: list[Any], y: Any) -> str:
     return f"overflow: the result is too large for double precision{' at entry ' + where if where else ''}"
 
 
+def _bad_local(gate: Any, names: Sequence[str], k: int, local: Any, xs: list[Any], shape: Shape) -> str:
+    """Why the local derivative with respect to input k is not finite: infinite, or not a number
+    (NaN), at which entry, at which input values, and the gate's domain rule if it has one."""
+    local = np.broadcast_to(np.asarray(local, dtype=float), shape)
+    bad = tuple(np.argwhere(~np.isfinite(local))[0]) if local.ndim else ()
+    what = "not a number (NaN)" if np.isnan(local[bad]) else "infinite"
+    where = f" at entry {''.join(f'[{i}]' for i in bad)}" if bad else ""
+    entries = [float(np.broadcast_to(x, shape)[bad]) for x in xs]
+    reason = gate.domain(*entries) if gate.domain else None
+    shown = ", ".join(f"{n} = {_num(x)}" for n, x in zip(names, entries) if n != _num(x))
+    return (f"the local derivative with respect to {names[k]} is {what}{where}" + (f": {reason}" if reason else "")
+            + (f" ({shown}{' there' if bad else ''})" if shown else ""))
+
+
 def unbroadcast(grad: Any, shape: Shape) -> Any:
     """Sum a gradient over the axes its input was broadcast along, back to the input's shape."""
     grad = np.asarray(grad, dtype=float)
@@ -389,7 +403,9 @@ def backward(graph: Graph, values: Sequence[Any], shapes: Sequence[Shape], seed:
                     if not _finite(part):
                         local = locals_[k]
                         if local is not None and not _finite(np.asarray(local, dtype=float)):
-                            raise _fail(graph, index, f"the local derivative with respect to {names[k]} is infinite")
+                            raise _fail(graph, index, _bad_local(gate, names, k, local, xs, shapes[index]))
+                        if np.isnan(part).any():
+                            raise _fail(graph, index, "the chain-rule product is not a number (NaN)")
                         raise _fail(graph, index, "overflow in the chain-rule product")
                     raise _fail(graph, index, f"overflow in the sum of the gradients of {names[k]}")
                 grads[parent] = total
