@@ -225,7 +225,6 @@ def infer_shapes(graph: Graph, values: Mapping[str, Any]) -> tuple[list[Shape], 
     broadcasts; a mismatch is a ShapeError naming both operands and their shapes."""
     shapes: list[Shape] = []
     remarks: list[str] = []
-    labels = graph.labels()
     for i, op in enumerate(graph.ops):
         if op == INPUT:
             shapes.append(tuple(np.shape(values[graph.ids[i]])))
@@ -235,7 +234,7 @@ def infer_shapes(graph: Graph, values: Mapping[str, Any]) -> tuple[list[Shape], 
             continue
         gate = GATES[op]
         ins = [shapes[j] for j in graph.args[i]]
-        names = [labels[j] for j in graph.args[i]]
+        names = [graph.written(j) for j in graph.args[i]]  # as the user wrote them: a.T, not v1
         if gate.shape is not None:
             out = gate.shape(*ins)
             if isinstance(out, str):
@@ -260,8 +259,8 @@ def infer_shapes(graph: Graph, values: Mapping[str, Any]) -> tuple[list[Shape], 
 
 def _mismatch(graph: Graph, i: int, problem: str, names: Sequence[str], shapes: Sequence[Shape],
               hint: str | None = None) -> ShapeError:
-    gate = GATES[graph.ops[i]]
-    what = gate.expression(list(names))
+    span = graph.span(i)
+    what = graph.text(i).strip() if span is not None else GATES[graph.ops[i]].expression(list(names))
     return ShapeError(f"{what}: {_are(names, shapes)}: {problem}", graph.source, graph.span(i), hint)
 
 
@@ -320,6 +319,20 @@ def _problem(gate: Any, xs: list[Any], y: Any) -> str:
         reason = message or "overflow: the result is too large for double precision"
         return f"{reason} at entry {where} ({gate.name} of {shown})" if where else f"{reason} ({gate.name} of {shown})"
     return f"overflow: the result is too large for double precision{' at entry ' + where if where else ''}"
+
+
+def _bad_local(gate: Any, names: Sequence[str], k: int, local: Any, xs: list[Any], shape: Shape) -> str:
+    """Why the local derivative with respect to input k is not finite: infinite, or not a number
+    (NaN), at which entry, at which input values, and the gate's domain rule if it has one."""
+    local = np.broadcast_to(np.asarray(local, dtype=float), shape)
+    bad = tuple(np.argwhere(~np.isfinite(local))[0]) if local.ndim else ()
+    what = "not a number (NaN)" if np.isnan(local[bad]) else "infinite"
+    where = f" at entry {''.join(f'[{i}]' for i in bad)}" if bad else ""
+    entries = [float(np.broadcast_to(x, shape)[bad]) for x in xs]
+    reason = gate.domain(*entries) if gate.domain else None
+    shown = ", ".join(f"{n} = {_num(x)}" for n, x in zip(names, entries) if n != _num(x))
+    return (f"the local derivative with respect to {names[k]} is {what}{where}" + (f": {reason}" if reason else "")
+            + (f" ({shown}{' there' if bad else ''})" if shown else ""))
 
 
 def unbroadcast(grad: Any, shape: Shape) -> Any:
@@ -390,7 +403,9 @@ def backward(graph: Graph, values: Sequence[Any], shapes: Sequence[Shape], seed:
                     if not _finite(part):
                         local = locals_[k]
                         if local is not None and not _finite(np.asarray(local, dtype=float)):
-                            raise _fail(graph, index, f"the local derivative with respect to {names[k]} is infinite")
+                            raise _fail(graph, index, _bad_local(gate, names, k, local, xs, shapes[index]))
+                        if np.isnan(part).any():
+                            raise _fail(graph, index, "the chain-rule product is not a number (NaN)")
                         raise _fail(graph, index, "overflow in the chain-rule product")
                     raise _fail(graph, index, f"overflow in the sum of the gradients of {names[k]}")
                 grads[parent] = total

@@ -120,7 +120,8 @@ def _overflow(graph: Graph, index: int, k: int, d: float, product: float, xs: li
     """The error for a product or sum that is not finite, naming which it was."""
     name = graph.label(graph.args[index][k])
     if not math.isfinite(d):
-        return _fail(graph, index, f"the local derivative with respect to {name} is infinite", xs)
+        what = "not a number (NaN)" if math.isnan(d) else "infinite"
+        return _fail(graph, index, f"the local derivative with respect to {name} is {what}", xs)
     if not math.isfinite(product):
         return _fail(graph, index, "overflow in the chain-rule product", xs)
     return _fail(graph, index, f"overflow in the sum of the gradients of {name}", xs)

@@ -9,6 +9,7 @@ for anonymous intermediates, `c1, c2, ...` for constants, and `f` for an unnamed
 from __future__ import annotations
 
 import math
+import re
 from array import array
 from typing import TYPE_CHECKING, NamedTuple
 
@@ -21,13 +22,6 @@ if TYPE_CHECKING:
     from collections.abc import Sequence
 
 INPUT, CONST = "input", "const"
-
-# What learners type for a function bprop spells differently.
-FUNCTION_ALIASES = {
-    "ln": "log", "log_e": "log", "sigm": "sigmoid", "logistic": "sigmoid", "sig": "sigmoid",
-    "sqr": "x^2", "pow": "x^y", "power": "x^y", "maximum": "max", "minimum": "min",
-    "fabs": "abs", "expm1": "exp(x) - 1", "log10": "log(x)/log(10)", "log2": "log(x)/log(2)",
-}
 
 
 class Node(NamedTuple):
@@ -49,17 +43,21 @@ class Graph:
     """Gate nodes in topological (statement) order, stored column by column: node i is
     ops[i] applied to the nodes args[i], written at source[starts[i]:ends[i]]."""
 
-    __slots__ = ("ops", "args", "starts", "ends", "ids", "consts", "output", "inputs", "source", "names", "_nodes")
+    __slots__ = ("ops", "args", "starts", "ends", "ids", "consts", "output", "inputs", "source", "names", "defaults",
+                 "_nodes")
 
     def __init__(self, ops: list[str], args: list[tuple[int, ...]], starts: Sequence[int], ends: Sequence[int],
                  ids: list[str], consts: dict[int, float], output: int, inputs: dict[str, int], source: str,
-                 names: dict[int, str]) -> None:
+                 names: dict[int, str], defaults: dict[str, str] | None = None) -> None:
         self.ops, self.args, self.starts, self.ends, self.ids = ops, args, starts, ends, ids
         self.consts = consts  # node index -> value, for the constant nodes
         self.output = output
         self.inputs = inputs  # variable name -> node index, in order of first use
         self.source = source
         self.names = names  # node index -> user name it was bound to
+        # input name -> the value the program states for it (`a = 2.0`), as a constant
+        # expression's text: used when the command line gives none
+        self.defaults = defaults or {}
         self._nodes: list[Node] | None = None
 
     def __len__(self) -> int:
@@ -92,6 +90,13 @@ class Graph:
             return text if _simple(text) else _num(self.consts[index])
         return self.ids[index]
 
+    def written(self, index: int) -> str:
+        """How the user wrote node `index`, for messages: its name if it has one (h, not h@2),
+        a constant's value, else its source text (a.T, W1 @ x) rather than its id (v1)."""
+        if self.ops[index] == CONST:
+            return self.label(index)
+        return self.names.get(index) or self.text(index).strip()
+
     def labels(self) -> list[str]:
         """label(i) for every node."""
         labels = list(self.ids)
@@ -101,6 +106,9 @@ class Graph:
 
 
 TEXT_LIMIT = 60  # longer sub-expressions are shortened, so long chains stay linear in size
+_NUMBER = re.compile(r"(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")  # as the lexer reads one
+_PLAIN_NUMBER = re.compile(r"[+-]?\s*" + _NUMBER.pattern)
+_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
 def source_text(source: str, span: Span) -> str:
@@ -150,7 +158,9 @@ class GraphBuilder:
         self.names: dict[int, str] = {}
         self.versions: dict[str, int] = {}
         self.taken: set[str] = set()  # every name the program uses; generated ids avoid them
+        self.defaults: dict[str, str] = {}  # inputs the program gives a value: a = 2.0
         self.result: Item = 0  # the value of the last statement
+        self.result_name: str | None = None  # the name the last statement assigns, if any
 
     # -- node creation ---------------------------------------------------------------------
     def add(self, op: str, inputs: tuple[int, ...], start: int, end: int, id: str = "") -> int:
@@ -230,10 +240,36 @@ class GraphBuilder:
                     f"{target} is a function and cannot be assigned", self.source, Span(start, target_end),
                     hint="choose another name for the value",
                 )
+            if type(value) is not int and target not in self.env and target not in self.inputs:
+                text = self.value_text(value)
+                if text is not None:  # a = 2.0, the first binding of a: an input (see stated_input)
+                    value = self.stated_input(target, text, start, target_end)
             if type(value) is int:
                 self.claim(value, target)
             self.env[target] = value
         self.result = value
+        self.result_name = target
+
+    def stated_input(self, target: str, text: str, start: int, end: int) -> int:
+        """`a = 2.0` (or `a = -pi/4`), the first binding of `a`: the input `a`, whose value is
+        that number unless the command line gives another, as micrograd's and CS231n's code
+        write their inputs."""
+        index = self.add(INPUT, (), start, end, id=target)
+        self.inputs[target] = index
+        self.defaults[target] = text
+        return index
+
+    def value_text(self, value: _Const) -> str | None:
+        """The text of a constant expression that could be typed as NAME=VALUE (numbers, pi
+        and e: 2.0, -3, 1/3, -pi/4); None when it uses a name the program binds (x*2 after
+        x = 3), which makes it a computed constant rather than a value."""
+        text = self.source[value.start : value.end].strip()
+        if _PLAIN_NUMBER.fullmatch(text):
+            return text
+        names = _IDENTIFIER.findall(_NUMBER.sub(" ", text))
+        if all(n in CONSTANTS and n not in self.env and n not in self.inputs for n in names):
+            return text
+        return None
 
     # -- lowering ----------------------------------------------------------------------------
     def gate_node(self, gate: str, args: list[Item], start: int, end: int) -> Item:
@@ -280,7 +316,7 @@ class GraphBuilder:
     def function(self, func: str, n: int, start: int, end: int, name_end: int) -> Gate:
         if func not in FUNCTIONS:
             raise NameResolutionError(
-                f"unknown function {func!r}", self.source, Span(start, name_end), hint=_function_hint(func)
+                f"unknown function {func!r}", self.source, Span(start, name_end), hint=self.function_hint(func, name_end)
             )
         gate = GATES[FUNCTIONS[func]]
         # A wrong number of arguments is a slip in how the call is written: a syntax error, as
@@ -295,6 +331,16 @@ class GraphBuilder:
                 hint=_SEVERAL_VALUES.get(func) if n > gate.arity else None,
             )
         return gate
+
+    def function_hint(self, func: str, name_end: int) -> str:
+        """What to write instead of the unknown function `func` called at `name_end`."""
+        from .pasted import call_arguments, function_hint
+
+        line = self.source[self.source.rfind("\n", 0, name_end) + 1 : name_end - len(func)]
+        target = re.search(r"([A-Za-z_][A-Za-z0-9_]*)[ \t]*=[ \t]*$", line)
+        paren = self.source.find("(", name_end)
+        return function_hint(func, call_arguments(self.source, paren) if paren >= 0 else None,
+                             target=target[1] if target else None, variable=func in self.env or func in self.inputs)
 
     def lower(self, root: Expr) -> Item:
         """Lower one syntax tree bottom-up with an explicit stack (no recursion)."""
@@ -328,6 +374,8 @@ class GraphBuilder:
     def finish(self) -> Graph:
         """The graph whose output is the value of the last statement."""
         output = self.materialise(self.result)
+        if output not in self.names and self.result_name is not None:  # c = 2 after c was bound: c@2
+            self.claim(output, self.result_name)
         if output not in self.names:  # an unnamed final expression is called f, as in the CS231n notes
             name = next((n for n in ("f", "out", "output") if n not in self.taken), None)
             if name is not None:
@@ -346,35 +394,15 @@ class GraphBuilder:
                         break
                 ids[i] = candidate
         return Graph(self.ops, self.args, self.starts, self.ends, ids, self.consts, output, self.inputs,
-                     self.source, self.names)
+                     self.source, self.names, self.defaults)
 
 
-# What students write from NumPy or PyTorch habits, with what bprop takes instead.
-_STUDENT_FUNCTIONS = {
-    "dot": "the dot product is x @ y (or write the products out: x1*y1 + x2*y2)",
-    "sigma": "write sigmoid(...)",
-}
 # sum(x, y) as in a spreadsheet: the array gates take one array.
 _SEVERAL_VALUES = {
     "sum": "sum(A) adds the entries of one array; for separate values write x + y",
     "mean": "mean(A) averages the entries of one array; for separate values write (x + y) / 2",
     "softmax": "softmax(v) takes one vector, as in softmax(v) with v=[1,2]",
 }
-
-
-def _function_hint(name: str) -> str | None:
-    if name in _STUDENT_FUNCTIONS:
-        return f"bprop has no {name}(...); {_STUDENT_FUNCTIONS[name]}"
-    if name in FUNCTION_ALIASES:
-        return f"write {FUNCTION_ALIASES[name]}"
-    if name.lower() in FUNCTIONS:
-        return f"did you mean {name.lower()}? (names are case-sensitive)"
-    import difflib  # only for this hint: not loaded on every start
-
-    close = difflib.get_close_matches(name, FUNCTIONS, n=1)
-    if close:
-        return f"did you mean {close[0]}?"
-    return f"to multiply, write {name}*(...); functions: {', '.join(FUNCTIONS)}"
 
 
 def _placeholder(index: int) -> str:

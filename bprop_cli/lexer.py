@@ -47,6 +47,7 @@ _NOT_IN_BPROP = {
 }
 
 
+_MICROGRAD_VALUE = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)[ \t]*=[ \t]*Value\([ \t]*([-+]?[0-9.]+(?:[eE][-+]?[0-9]+)?)")
 _STRAY = re.compile(r"[^0-9A-Za-z_ \t\r\f\v\n;+\-*/^=(),.#@]")  # cannot start any token
 
 
@@ -121,7 +122,12 @@ def tokenize(source: str) -> Iterator[Token]:
 def _stray(source: str, ch: str, pos: int) -> ParseError:
     hint = None
     ascii_form = unicodedata.normalize("NFKC", ch)
-    if ch in _LOOKALIKES:
+    if ch == "[" and re.match(r"\[[ \t]*[-+.0-9\[]", source[pos : pos + 20]):
+        named = re.search(r"([A-Za-z_][A-Za-z0-9_]*)[ \t]*=[ \t]*$", source[max(0, pos - 80) : pos])
+        name = named[1] if named else "v"
+        hint = (f"a program cannot write a vector or matrix: give it as a value, "
+                f"{name}=[[1,2],[3,4]] or {name}=[1,2] on the command line")
+    elif ch in _LOOKALIKES:
         hint = f"use {_LOOKALIKES[ch]} instead of {ch!r}"
     elif ch in _NOT_IN_BPROP:
         hint = _NOT_IN_BPROP[ch]
@@ -131,6 +137,9 @@ def _stray(source: str, ch: str, pos: int) -> ParseError:
         hint = f"use the plain {ascii_form!r} instead (this is a look-alike, e.g. a full-width character)"
     elif unicodedata.category(ch) in ("Cf", "Zs", "Zl", "Zp") or unicodedata.combining(ch):
         hint = "an invisible or combining character: delete it and retype the text around it"
+    elif ch in "'\"" and (value := _MICROGRAD_VALUE.search(source[source.rfind("\n", 0, pos) + 1 : pos])):
+        hint = (f"a number needs no Value(...) or label: write {value[1]} = {value[2]}, an input with that "
+                f"value (or give {value[1]}={value[2]} on the command line)")
     elif ch in "'\"":
         hint = "bprop has no strings; names and numbers are written without quotes"
     return ParseError(f"unexpected character {show_char(ch)}", source, Span(pos, pos + 1), hint)

@@ -19,7 +19,7 @@ from __future__ import annotations
 from itertools import chain, repeat
 from typing import Any, Protocol
 
-from .errors import ParseError, Span, clip
+from .errors import NameResolutionError, ParseError, Span, clip
 from .gates import FUNCTIONS
 from .lexer import RawToken, Token, TokenKind, scan
 from .syntax import Assign, Binary, Call, Expr, Name, Num, Program, Statement, Unary
@@ -247,9 +247,8 @@ class _Parser:
                     return operands[0]
                 if text != "\n":
                     opener_kind, opener, _, _ = next(p for p in reversed(pending) if p[0] is PAREN or p[0] is CALL)
-                    col = opener[2] - self.source.rfind("\n", 0, opener[2])
                     what = f"{opener[1]}(" if opener_kind is CALL else "'('"
-                    raise self.error(f"expected ')' to close {what} at column {col}", tok)
+                    raise self.error(f"expected ')' to close {what} at {self._where(opener[2], tok[2])}", tok)
                 cur, nxt = nxt, next(stream)  # inside brackets a new line is only white space
             elif text == ")":
                 cur, nxt = nxt, next(stream)
@@ -278,6 +277,8 @@ class _Parser:
                 expect_operand = True
             else:
                 self.cur, self.nxt = cur, nxt  # the window at tok (not consumed), for the message
+                if depth:
+                    self._unclosed_before(tok, operands[-1], pending)
                 raise self._operator_expected(tok, operands[-1])
 
     def _postfix(self, dot: RawToken, operand: Operand) -> Operand:
@@ -290,24 +291,71 @@ class _Parser:
         start = operand[1]
         if name[1] == "T" and self.cur[1] != "(":
             return (self.sink.call("transpose", [operand[0]], start, name[3], name[3]), start, name[3], None)
+        prev = self.source[operand[1]:operand[2]]
+        if operand[3] is NAME and self.cur[1] != ")" and _is_module(prev, name[1], self.cur, self.nxt):
+            raise self._prefixed(prev, name)  # math.exp(-y), np.dot(W, x), torch.relu(x)
         if self.cur[1] != "(":
-            prev = self.source[operand[1]:operand[2]]
             raise self.error(
                 f"bprop values have no attribute {name[1]!r}", name,
                 f"to multiply, write {prev}*{name[1]}; W.T transposes and x.relu() calls a function",
             )
-        self.advance()
+        paren = self.advance()
         close = self.cur
-        if close[1] != ")":
-            raise self.error(f"the method .{name[1]}() takes no arguments", close,
-                             f"write x.{name[1]}() or {name[1]}(x, ...)")
-        self.advance()
-        if name[1] not in FUNCTIONS:
+        if name[1] not in FUNCTIONS or close[1] != ")":
+            from .pasted import call_arguments, method_hint, methods
+
+            args = call_arguments(self.source, paren[2]) if close[1] != ")" else []
+            if name[1] not in FUNCTIONS:
+                raise self.error(f"unknown method .{name[1]}()", name, method_hint(clip(prev), name[1], args))
+            inside = ", ".join([clip(prev), *(args or ["..."])])
             from .gates import GATES
 
-            methods = ", ".join(f for f, g in FUNCTIONS.items() if GATES[g].arity == 1)
-            raise self.error(f"unknown method .{name[1]}()", name, f"methods call a function of one argument: {methods}")
+            one = GATES[FUNCTIONS[name[1]]].arity == 1
+            hint = f"write {prev}.{name[1]}() or {name[1]}({prev})" if one else f"write {name[1]}({inside})"
+            raise self.error(f"the method .{name[1]}() takes no arguments", close,
+                             hint if len(prev) <= 40 else f"methods call a function of one argument: {methods()}")
+        self.advance()
         return (self.sink.call(name[1], [operand[0]], start, close[3], name[3]), start, close[3], None)
+
+    def _prefixed(self, prefix: str, name: RawToken) -> NameResolutionError:
+        """The error for Python's module prefixes: np.dot(W, x), torch.nn.functional.relu(x), np.pi."""
+        from .pasted import MODULES, call_arguments, prefixed_call, prefixed_name
+
+        start = name[2] - len(prefix) - 1
+        while self.cur[1] == "." and self.nxt[0] is NAME and name[1] in MODULES:  # torch.nn.functional.relu
+            prefix = f"{prefix}.{name[1]}"
+            self.advance()
+            name = self.advance()
+        if self.cur[1] == "(":
+            message, hint = prefixed_call(prefix, name[1], call_arguments(self.source, self.cur[2]))
+        else:
+            message, hint = prefixed_name(prefix, name[1])
+        return NameResolutionError(message, self.source, Span(start, name[3]), hint)
+
+    def _where(self, offset: int, seen_from: int) -> str:
+        """'column 5', or 'line 7, column 5' when `offset` is on an earlier line than `seen_from`."""
+        line_start = self.source.rfind("\n", 0, offset) + 1
+        col = offset - line_start + 1
+        if self.source.find("\n", offset, seen_from) == -1:
+            return f"column {col}"
+        return f"line {self.source.count(chr(10), 0, line_start) + 1}, column {col}"
+
+    def _unclosed_before(self, tok: RawToken, last: Operand, pending: list[tuple]) -> None:
+        """Inside brackets a new line continues the statement, so a bracket left open on line 7
+        shows up as a puzzling error on line 8. When the token that cannot follow (or the name
+        before its '=') starts a line below the innermost open bracket, report that bracket."""
+        opener_kind, opener, _, _ = next(p for p in reversed(pending) if p[0] is PAREN or p[0] is CALL)
+        first = last[1] if tok[1] == "=" and last[3] is NAME else tok[2]
+        line_start = self.source.rfind("\n", 0, first) + 1
+        if line_start <= opener[2] or self.source[line_start:first].strip():
+            return  # on the bracket's own line, or not at the start of a line
+        what = f"{opener[1]}(" if opener_kind is CALL else "'('"
+        start = opener[2]
+        end = start + len(opener[1]) + 1 if opener_kind is CALL else start + 1
+        line = self.source.count("\n", 0, line_start) + 1
+        raise ParseError(f"{what} is never closed", self.source, Span(start, end),
+                         f"close it with ')'; inside brackets a new line does not end the statement, so line "
+                         f"{line} was read as part of it")
 
     def _reduce(self, operands: list[Operand], pending: list[tuple], rbp_above: int) -> None:
         """Pop every pending operator that binds tighter than `rbp_above` onto its operands."""
@@ -394,6 +442,18 @@ def _number(parser: _Parser, tok: RawToken, after: RawToken) -> float:
 
 
 _INF = float("inf")
+
+
+def _is_module(prefix: str, name: str, after: RawToken, following: RawToken) -> bool:
+    """Is `prefix.name` followed by `after` a Python module's function or constant (np.dot(W, x),
+    math.pi), rather than a method call on a value (x.relu())?"""
+    from .pasted import MODULES
+
+    if prefix not in MODULES:
+        return False
+    if after[1] == "(":
+        return following[1] != ")"  # F.relu() is relu of a value F
+    return name in FUNCTIONS or name in MODULES or name in ("pi", "e", "inf", "nan")
 
 
 def describe(raw: RawToken) -> str:

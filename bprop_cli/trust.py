@@ -28,8 +28,12 @@ class TrustResult:
 
 
 def needs_symbolic(source: str, given: Mapping[str, str]) -> bool:
-    """A program with variables but no values at all is traced symbolically."""
-    return not given and bool(build_graph(parse(source)).inputs)
+    """A program with variables but no values at all (none given, none stated as in a = 2.0)
+    is traced symbolically."""
+    if given:
+        return False
+    graph = build_graph(parse(source))
+    return bool(graph.inputs) and not graph.defaults
 
 
 def evaluate(source: str, given: Mapping[str, str], *, seed: float = 1.0, check: bool = False,
@@ -39,6 +43,7 @@ def evaluate(source: str, given: Mapping[str, str], *, seed: float = 1.0, check:
     from . import run
 
     graph = build_graph(parse(source))
+    given = {**graph.defaults, **given}  # the values the program states (a = 2.0) are given too
     missing = [name for name in graph.inputs if name not in given]
     partial = bool(missing) and (symbolic or not given) and not (check or exact)
     trace = None

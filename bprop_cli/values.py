@@ -115,7 +115,10 @@ def has_arrays(graph: Graph, values: Mapping[str, object]) -> bool:
 
 
 def bind(graph: Graph, given: Mapping[str, float | str]) -> dict[str, float]:
-    """Check that every variable has a value and every value names a variable; return floats."""
+    """Check that every variable has a value and every value names a variable; return floats.
+    An input the program states a value for (`a = 2.0`) takes it unless `given` has one."""
+    if graph.defaults:
+        given = {**graph.defaults, **given}
     wanted = list(graph.inputs)
     missing = [name for name in wanted if name not in given]
     for name in given:

@@ -232,6 +232,22 @@ def test_shape_mistakes_are_usage_errors_with_both_shapes(program: str, values: 
     assert "Traceback" not in r.stderr
 
 
+@pytest.mark.parametrize("program, values, first_line", [
+    ("sum(a.T @ b)", ["a=[[1,2,3],[4,5,6]]", "b=[1,2,3]"],
+     "shape error: a.T @ b: a.T is a 3x2 matrix and b a vector of 3 entries: @ needs the columns of the left side "
+     "to match the rows of the right: 2 columns against 3 rows"),
+    ("h = W @ x; h = relu(h); f = sum(V @ h)", ["W=[[1,2],[3,4]]", "x=[1,2]", "V=[[1,2,3]]"],
+     "shape error: V @ h: V is a 1x3 matrix and h a vector of 2 entries: @ needs the columns of the left side "
+     "to match the rows of the right: 3 columns against 2 rows"),
+    ("mse(W @ x, y)", ["W=[[1,2],[3,4]]", "x=[1,2]", "y=[1,2,3]"],
+     "shape error: mse(W @ x, y): W @ x is a vector of 2 entries and y a vector of 3 entries: these shapes do not "
+     "broadcast"),
+])
+def test_a_shape_error_names_the_operands_as_written(program: str, values: list[str], first_line: str) -> None:
+    r = bprop("eval", program, *values)
+    assert r.returncode == 2 and r.stderr.splitlines()[0] == first_line  # not v1, not h@2
+
+
 def test_a_shape_error_points_at_the_operation() -> None:
     r = bprop("eval", "h = W @ x; sum(h)", "W=[[1,2],[3,4]]", "x=[1,2,3]")
     lines = r.stderr.splitlines()

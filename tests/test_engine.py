@@ -192,3 +192,26 @@ def test_deeply_nested_program() -> None:
 def test_json_invariants() -> None:
     trace = run("a = x*y; b = a + x; sigmoid(b) * a - max(x, y)", {"x": 0.5, "y": -1.5})
     assert_json_invariants(trace.to_dict())
+
+
+def test_a_nan_local_derivative_is_called_nan(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No built-in scalar gate gives a NaN local derivative inside its domain, so one is swapped in."""
+    from bprop_cli import gates
+
+    monkeypatch.setitem(gates.GATES, "tanh", gates.GATES["tanh"]._replace(local=lambda a, out: (math.nan,)))
+    with pytest.raises(EvalError) as info:
+        run("h = tanh(x); f = 2*h", {"x": 1})
+    assert info.value.message == "node h = tanh(x): the local derivative with respect to x is not a number (NaN) (x = 1)"
+    with pytest.raises(EvalError, match="with respect to x is infinite"):  # an infinite one is still infinite
+        run("sqrt(x)", {"x": 0})
+
+
+def test_a_nan_local_derivative_of_an_array_gate_is_called_nan() -> None:
+    # d(x^y)/dy = x^y log x: at x = -1 it is not a real number (the scalar gate refuses such a base outright)
+    with pytest.raises(EvalError) as info:
+        run("sum(x^y)", {"x": "[-1, 1]", "y": "[2, 1]"})
+    message = info.value.message
+    assert message.startswith("node v1 = x^y: the local derivative with respect to y is not a number (NaN) at entry [0]")
+    assert "needs a positive base" in message and "x = -1, y = 2" in message and "infinite" not in message
+    with pytest.raises(EvalError, match=r"respect to x is infinite at entry \[1\]"):
+        run("sum(sqrt(x))", {"x": "[1, 0]"})

@@ -55,3 +55,25 @@ def test_hints_for_what_students_type(args: tuple[str, ...], hint: str) -> None:
     assert r.returncode == 2
     assert "hint: " in r.stderr and hint in r.stderr, r.stderr
     assert "did you mean max" not in r.stderr and "write sum*(" not in r.stderr
+
+
+@pytest.mark.parametrize("program, at, value", [
+    ("F.relu()", {"F": -1.0}, 0.0),  # a value named like a module prefix still has methods
+    ("F.T + np", {"F": 2.0, "np": 3.0}, 5.0),
+])
+def test_module_like_names_are_still_values(program: str, at: dict, value: float) -> None:
+    assert run(program, at).value == value
+
+
+@pytest.mark.parametrize("program, hint", [
+    ("math.exp(-y)", "drop the prefix 'math.': write exp(-y)"),
+    ("np.dot(W, x)", "W @ x"),
+    ("torch.matmul(W, h)", "the matrix product is W @ h"),
+    ("np.maximum(0, z)", "write max(0, z) or relu(z)"),
+    ("cross_entropy(z, y)", "bprop's functions are exp, log"),
+    ("x.reshape(3,1)", "the methods call a function of one argument: exp, log"),
+])
+def test_pasted_python_gets_the_bprop_spelling(program: str, hint: str) -> None:
+    r = bprop("eval", program)
+    assert r.returncode == 2 and hint in r.stderr.partition("\nhint: ")[2], r.stderr
+    assert "to multiply" not in r.stderr and "takes no arguments" not in r.stderr

@@ -115,3 +115,25 @@ def test_a_syntax_error_anywhere_wins_over_an_earlier_name_error(source: str, me
     with pytest.raises(BpropError) as info:
         compile_program(source)
     assert message in str(info.value)
+
+
+@pytest.mark.parametrize("source, line, column, shown", [
+    ("a = 1\nb = 2\nc = 3\nd = 4\ne1 = 5\nf1 = 6\ng = (a + b\nh = g*2", 7, 5, "'('"),  # the newcomer's file
+    ("g = max(a,\n  b\nh = g*2", 1, 5, "max("),  # a call continued on purpose, then left open
+    ("g = (a +\nh = 2", 1, 5, "'('"),  # the next line read as the operand: its '=' is the clue
+])
+def test_a_bracket_left_open_is_reported_where_it_opens(source: str, line: int, column: int, shown: str) -> None:
+    with pytest.raises(ParseError) as info:
+        parse(source)
+    position = info.value.position()
+    assert position is not None and (position["line"], position["column"]) == (line, column)
+    assert info.value.message == f"{shown} is never closed" and "close it with ')'" in str(info.value.hint)
+
+
+def test_an_error_inside_brackets_that_continue_on_purpose_is_not_blamed_on_them() -> None:
+    with pytest.raises(ParseError) as info:
+        parse("g = (a +\n b c)")  # the slip is the missing operator before c, on line 2
+    assert info.value.position() == {"offset": 12, "line": 2, "column": 4}
+    with pytest.raises(ParseError) as info:
+        parse("a = 1\ng = (a\n\n")  # open at the end: the caret stays at the end, the message says where
+    assert info.value.message == "expected ')' to close '(' at line 2, column 5"
