@@ -182,14 +182,10 @@ def _hyper(optimizer: str, momentum: float | None, betas: str | None, alpha: flo
 
 def _save(path: Path, problem: Any, result: Any) -> None:
     """Every value the program needs (data columns aside), the parameters as trained."""
-    from .errors import OutputError
+    from .files import write_text
     from .render.train import values_json
 
-    values = {**problem.fixed, **result.params}
-    try:
-        path.write_text(values_json(values), encoding="utf-8")
-    except OSError as err:
-        raise OutputError(f"cannot write {str(path)!r}: {err.strerror or err}") from None
+    write_text(path, values_json({**problem.fixed, **result.params}))
 
 
 class _View:
