@@ -242,7 +242,8 @@ def load_rows(path: str, stdin: Any = None) -> list[dict[str, float]]:
         reader = BatchReader(stream, path)
         for row in reader:
             if row.error is not None or row.values is None:
-                raise ValueBindingError(f"{path}, row {row.number} (line {row.line}): {row.error}")
+                raise ValueBindingError(f"{path}, row {row.number} (line {row.line}): "
+                                        f"{row.error.message if row.error is not None else 'no values'}")
             try:
                 rows.append({k: v if isinstance(v, float) else constant_value(str(v), k)
                              for k, v in _fast(row.values).items()})
