@@ -88,6 +88,16 @@ def _no_duplicates(where: str) -> Callable[[list[tuple[str, object]]], dict[str,
     return hook
 
 
+def json_problem(err: Exception) -> str:
+    """What is wrong with a JSON text, in a user's words rather than the decoder's (which speaks
+    of recursion depth and of sys.set_int_max_str_digits)."""
+    if isinstance(err, RecursionError):
+        return "its brackets are nested too deeply"
+    if "integer string conversion" in str(err):
+        return "it holds a whole number too long to read (more than 4,300 digits)"
+    return str(err)
+
+
 def load_values(path: Path) -> dict[str, Value]:
     """A JSON file holding one object {"x": -2, "w": "-pi/4"}; anything else is a usage error."""
     try:
@@ -99,7 +109,7 @@ def load_values(path: Path) -> dict[str, Value]:
     except BpropError:
         raise
     except (ValueError, RecursionError) as err:
-        raise ValueBindingError(f"the values file {str(path)!r} is not valid JSON: {err}",
+        raise ValueBindingError(f"the values file {str(path)!r} is not valid JSON: {json_problem(err)}",
                                 hint='write one object, as in {"x": -2, "y": 5}') from None
     if not isinstance(data, dict):
         raise ValueBindingError(f"the values file {str(path)!r} must hold one JSON object of NAME: value",
@@ -279,7 +289,7 @@ class BatchReader:
         except BpropError as err:
             return Row(number, line, error=err)
         except (ValueError, RecursionError) as err:
-            return Row(number, line, error=ValueBindingError(f"not valid JSON: {err}"))
+            return Row(number, line, error=ValueBindingError(f"not valid JSON: {json_problem(err)}"))
         if not isinstance(data, dict):
             return Row(number, line, error=ValueBindingError('each line must be one JSON object, as in {"x": -2}'))
         try:

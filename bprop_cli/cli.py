@@ -148,11 +148,26 @@ def main() -> None:
         sys.stdout.flush()  # here, where a failure is still reported, not at exit
     except OSError as err:  # output that could not be written outside any command's boundary (help, ...)
         output_failed(err)
+    except SystemExit as exit_:
+        if _reader_gone(exit_):  # `| head` under Rich (a table, train's lines, Typer's help)
+            raise SystemExit(0) from None
+        raise
     finally:
         # The process is about to end: spare Python's last garbage collection at exit a walk
         # over every object made so far (Rich's and Typer's modules included). This saves
         # 5-15 ms of every start-up; the memory goes back to the system all the same.
         gc.freeze()
+
+
+def _reader_gone(exit_: SystemExit) -> bool:
+    """True for the exit Rich makes when the reader of its output has gone: its Console points
+    stdout at /dev/null and raises SystemExit(1) from on_broken_pipe. bprop's own writes end
+    such a run quietly with 0 (terminal.write, output_failed); so must Rich's, whichever
+    console (bprop's, Typer's help) wrote."""
+    tb = exit_.__traceback__
+    while tb is not None and tb.tb_next is not None:
+        tb = tb.tb_next
+    return exit_.code == 1 and tb is not None and tb.tb_frame.f_code.co_name == "on_broken_pipe"
 
 
 def _prepare_streams() -> None:

@@ -139,8 +139,9 @@ def _usage_message(err, exceptions) -> str:  # type: ignore[no-untyped-def]
         close = sorted(err.possibilities or ())
         return f"no such option {err.option_name}" + (f" (did you mean {close[0]}?)" if close else "")
     message = " ".join(err.format_message().split())
-    command = re.fullmatch(r"No such command '(.*)'\.(?: Did you mean '([^']*)'.*)?", message)
+    command = re.fullmatch(r"No such command ('.*'|\".*\")\.(?: Did you mean '([^']*)'.*)?", message)
     if command:
-        return f"no such command {command[1]!r}" + (f" (did you mean {command[2]}?)" if command[2] else
-                                                     " (bprop --help lists the commands)")
+        # Click quoted the name with repr() already: quoting it again would double every backslash
+        return f"no such command {command[1]}" + (f" (did you mean {command[2]}?)" if command[2] else
+                                                  " (bprop --help lists the commands)")
     return message[:1].lower() + message[1:]

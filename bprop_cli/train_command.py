@@ -13,7 +13,7 @@ from typing import Any, Iterator, List, Optional
 
 from .inputs import program_and_values
 from .terminal import console as _console, error_boundary, say as _say, write as _write
-from .errors import ValueBindingError
+from .errors import ValueBindingError, clip
 from .render import Format
 
 
@@ -39,9 +39,15 @@ def _interruptible() -> Iterator[list[bool]]:
         signal.signal(signal.SIGINT, previous)
 
 
+MAX_STEPS = 1_000_000_000  # hours for the smallest loss (a run to stop with Ctrl-C); 10**20 is a typo
+
+
 def _positive_int(value: int | None, flag: str) -> None:
     if value is not None and value < 1:
         raise ValueBindingError(f"{flag} must be a whole number of at least 1, not {value}")
+    if flag == "--steps" and value is not None and value > MAX_STEPS:
+        raise ValueBindingError(f"--steps {clip(str(value))} is more than bprop runs: at most {MAX_STEPS:,} steps",
+                                hint="run again from the result with --save FILE and --values FILE")
 
 
 def _rate(value: float | None, flag: str) -> None:
@@ -186,14 +192,10 @@ def _hyper(optimizer: str, momentum: float | None, betas: str | None, alpha: flo
 
 def _save(path: Path, problem: Any, result: Any) -> None:
     """Every value the program needs (data columns aside), the parameters as trained."""
-    from .errors import OutputError
+    from .files import write_text
     from .render.train import values_json
 
-    values = {**problem.fixed, **result.params}
-    try:
-        path.write_text(values_json(values), encoding="utf-8")
-    except OSError as err:
-        raise OutputError(f"cannot write {str(path)!r}: {err.strerror or err}") from None
+    write_text(path, values_json({**problem.fixed, **result.params}))
 
 
 class _View:

@@ -245,8 +245,8 @@ def load_rows(path: str, stdin: Any = None) -> list[dict[str, float]]:
                 row = row._replace(error=next(filter(None, (not_a_number(k, v) for k, v in row.values.items())), None))
             if row.error is not None or row.values is None:
                 raise ValueBindingError(f"{path}, row {row.number} (line {row.line}): "
-                                        f"{row.error.message if row.error else 'no values'}",
-                                        hint=row.error.hint if row.error else None)
+                                        f"{row.error.message if row.error is not None else 'no values'}",
+                                        hint=row.error.hint if row.error is not None else None)
             try:
                 rows.append({k: v if isinstance(v, float) else constant_value(str(v), k)
                              for k, v in _fast(row.values).items()})

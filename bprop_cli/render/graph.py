@@ -5,7 +5,8 @@ from __future__ import annotations
 from io import StringIO
 from pathlib import Path
 
-from ..errors import BpropError, OutputError
+from ..errors import BpropError
+from ..files import write_text
 from ..trace import Trace
 from . import DEFAULT_LIMIT, GraphFormat
 from .picture import Picture, build_picture
@@ -54,10 +55,7 @@ def write_graph(trace: Trace, path: Path, fmt: GraphFormat | None, limit: int = 
 
         draw_image(render_dot(pic), path, kind)
         return
-    try:
-        path.write_text(graph_text(pic, kind), encoding="utf-8")
-    except OSError as err:
-        raise OutputError(f"cannot write {str(path)!r}: {err.strerror or err}") from None
+    write_text(path, graph_text(pic, kind))
 
 
 def terminal_picture(pic: Picture, width: int = 80, plain: bool = False):  # type: ignore[no-untyped-def]

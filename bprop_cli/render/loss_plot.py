@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Sequence
 
 from ..errors import OutputError
+from ..files import replacing
 
 INSTALL = "install it with: pip install 'bprop[plot]' (or pip install matplotlib); the terminal chart needs nothing more"
 KINDS = (".png", ".svg", ".pdf")
@@ -48,8 +49,7 @@ def write_loss_plot(path: Path, losses: Sequence[float], norms: Sequence[float],
         bottom.set_yscale("log")
     bottom.grid(True, alpha=0.3)
     try:
-        fig.savefig(path)
-    except OSError as err:
-        raise OutputError(f"cannot write {str(path)!r}: {err.strerror or err}") from None
+        with replacing(path) as temporary:  # a half-drawn picture is not left behind
+            fig.savefig(temporary)
     finally:
         plt.close(fig)

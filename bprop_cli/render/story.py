@@ -95,8 +95,13 @@ def _matrix_cell(formula: str, column: int, width: int) -> str:
     return "\n".join([parts[0][:cut].rstrip(), *(part[cut:] for part in parts)]).lstrip("\n")
 
 
+NARROWEST = 40  # prose is laid out at least this wide; a narrower screen wraps the lines itself
+
+
 def story_plain(blocks: Iterable[Block], width: int = 80) -> str:
-    """Plain text, every line at most `width` characters (long words aside)."""
+    """Plain text, every line at most `width` characters (long words aside); never narrower
+    than NARROWEST (COLUMNS=0 or 5 leaves no room for the step numbers' gutter)."""
+    width = max(width, NARROWEST)
     lines: list[str] = []
     for b in blocks:
         if b.kind == "title":
