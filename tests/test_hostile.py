@@ -305,7 +305,7 @@ def _with_file_size_limit(limit: int):  # type: ignore[no-untyped-def]
 
 
 @pytest.mark.parametrize("args, name", [
-    (("train", "--example", "mazur-matrix", "--steps", "2", "--save"), "trained.json"),
+    (("train", "--example", "mazur", "--steps", "2", "--save"), "trained.json"),
     (("graph", "--example", "mazur", "-o"), "graph.dot"),
     (("graph", "--example", "mazur", "-o"), "graph.txt"),
 ])
