@@ -8,10 +8,12 @@ syntax tree or Graph, never from text handed to sympy.
 from __future__ import annotations
 
 import signal
+import sys
 import threading
 import time
+from contextlib import contextmanager
 from fractions import Fraction
-from typing import Callable, Sequence
+from typing import Callable, Iterator, Sequence
 
 import sympy
 
@@ -205,14 +207,168 @@ def show(x: S) -> str:
 
 
 class _OutOfTime(Exception):
-    pass
+    """Raised by a time limit whose deadline has passed (`limit` says which one, as they nest)."""
+
+    def __init__(self, limit: "_Limit | None" = None) -> None:
+        super().__init__("out of time")
+        self.limit = limit
+
+
+OutOfTime = _OutOfTime
+
+
+class TooBig(ArithmeticError):
+    """An exact number would pass the size allowed while a `bounded` block runs."""
+
+    def __init__(self, bits: int, limit: int) -> None:
+        super().__init__(f"a number of about {digits(bits):,} digits")
+        self.bits = bits
+        self.limit = limit
+
+
+def digits(bits: int) -> int:
+    """Decimal digits of a number of `bits` bits."""
+    return int(bits * 0.30103) + 1
+
+
+class _Limit:
+    __slots__ = ("deadline", "armed", "bits")
+
+    def __init__(self, seconds: float, bits: int | None) -> None:
+        self.deadline = time.monotonic() + seconds
+        self.armed = True
+        self.bits = bits
+
+
+class _Limits(threading.local):
+    def __init__(self) -> None:
+        self.active: list[_Limit] = []  # the limits in force in this thread, outermost first
+
+
+_LIMITS = _Limits()
+
+
+def _expired() -> _Limit | None:
+    now = time.monotonic()
+    return next((lim for lim in _LIMITS.active if lim.armed and now >= lim.deadline), None)
+
+
+def _on_alarm(signum, frame):  # type: ignore[no-untyped-def]
+    lim = _expired()
+    if lim is not None:
+        raise _OutOfTime(lim)
+
+
+def _on_call(frame, event, arg):  # type: ignore[no-untyped-def]
+    lim = _expired()  # off the main thread no signal can stop the work: the clock is read on every call
+    if lim is not None:
+        raise _OutOfTime(lim)
+
+
+def _rearm() -> None:
+    """Point the timer at the nearest deadline still in force."""
+    live = [lim.deadline for lim in _LIMITS.active if lim.armed]
+    if live:
+        # The alarm repeats every 50 ms until the block ends: one that lands while Python runs a
+        # finalizer is reported as "unraisable" and lost, and the next one must still stop it.
+        signal.setitimer(signal.ITIMER_REAL, max(min(live) - time.monotonic(), 1e-4), 0.05)
+
+
+@contextmanager
+def bounded(seconds: float, bits: int | None = None) -> Iterator[_Limit]:
+    """Run a block of sympy work within `seconds` of wall-clock time and, with `bits`, with no
+    power of an exact number past `bits` bits (its numerator or denominator).
+
+    Past the deadline the block raises OutOfTime(limit); a power too large raises TooBig before
+    it is computed (a big-integer power runs in C, where no timer can stop it). In the main
+    thread the deadline is a repeating SIGALRM; in any other thread a profile hook reads the
+    clock on every call (slower, but nothing is left running). Blocks nest, and each thread has
+    its own: an inner block must let an outer one's OutOfTime pass (`err.limit is not lim`).
+    """
+    state = _LIMITS.active
+    main = hasattr(signal, "setitimer") and threading.current_thread() is threading.main_thread()
+    outermost = not state
+    lim = _Limit(seconds, bits)
+    if outermost:
+        previous = signal.signal(signal.SIGALRM, _on_alarm) if main else sys.getprofile()
+        if not main:
+            sys.setprofile(_on_call)
+    state.append(lim)
+    try:
+        if main:
+            _rearm()
+        yield lim
+    finally:
+        lim.armed = False  # first: from here on no alarm raises for this block
+        if outermost:
+            for other in state:
+                other.armed = False
+            if main:
+                signal.setitimer(signal.ITIMER_REAL, 0)
+                signal.signal(signal.SIGALRM, previous)
+            else:
+                sys.setprofile(previous)
+            state.clear()
+        else:
+            if lim in state:
+                state.remove(lim)
+            if main:
+                _rearm()
+
+
+def _power_bits(base: "sympy.Rational", expt: S) -> int:
+    """About how many bits the numerator or denominator of base**expt would have."""
+    if not isinstance(expt, sympy.Rational) or base.p in (0, 1, -1) and base.q == 1:
+        return 0
+    size = max(abs(base.p).bit_length(), base.q.bit_length())
+    return size * abs(expt.p) // expt.q
+
+
+def _size_limit() -> int | None:
+    return next((lim.bits for lim in reversed(_LIMITS.active) if lim.armed and lim.bits is not None), None)
+
+
+def check_size(x: S) -> S:
+    """`x`, unless a rational in it is longer than the `bounded` block in force allows (TooBig):
+    sums and products grow a number one node at a time (x*x squared 400 times over), so each
+    node's result is looked at before the next one is computed."""
+    limit = _size_limit()
+    if limit is None:
+        return x
+    numbers = (x,) if x.is_Rational else x.atoms(sympy.Rational) if x.args else ()
+    for r in numbers:
+        bits = max(abs(r.p).bit_length(), r.q.bit_length())
+        if bits > limit:
+            raise TooBig(bits, limit)
+    return x
+
+
+def _guarded(original):  # type: ignore[no-untyped-def]
+    def _eval_power(self, expt):  # type: ignore[no-untyped-def]
+        limit = _size_limit()
+        if limit is not None and (bits := _power_bits(self, expt)) > limit:
+            raise TooBig(bits, limit)
+        return original(self, expt)
+
+    _eval_power.__wrapped__ = original  # type: ignore[attr-defined]
+    return _eval_power
+
+
+# sympy computes p**n of a Rational or an Integer in C as soon as the power is written, however
+# large (10000001/10000000 to the 1e7 is 70 million digits: minutes and gigabytes), and offers
+# no limit of its own; within a `bounded` block these two methods refuse first. Outside one
+# they behave exactly as sympy's.
+for _cls in (sympy.Integer, sympy.Rational):
+    if not hasattr(_cls.__dict__["_eval_power"], "__wrapped__"):
+        _cls._eval_power = _guarded(_cls.__dict__["_eval_power"])  # type: ignore[method-assign]
 
 
 class Simplifier:
     """sympy.simplify within a time budget shared by a whole trace: simplify can take minutes on
     nested functions (sin(sin(...)) 14 deep: over a minute), and a calculator must not hang.
     What runs out of time, or of memory (sin(x)^1e16 makes simplify build a list of 1e16
-    factors), is shown as computed, unsimplified."""
+    factors), or meets a number too large to compute (nsimplify of exp(2.4e19)), is shown as
+    computed, unsimplified."""
 
     def __init__(self, seconds: float = 3.0) -> None:
         self.deadline = time.monotonic() + seconds
@@ -223,31 +379,15 @@ class Simplifier:
         if left <= 0:
             self.gave_up = True
             return x
-        if not hasattr(signal, "setitimer") or threading.current_thread() is not threading.main_thread():
-            try:
-                return sympy.simplify(x) if sympy.count_ops(x) <= 20 else x  # no timer here: only small ones
-            except (MemoryError, RecursionError):
-                self.gave_up = True
-                return x
-
-        # The alarm repeats every 50 ms until simplify stops: one that lands while Python runs a
-        # finalizer is reported as "unraisable" and lost, and the next one must still stop it.
-        armed = [True]
-
-        def stop(signum, frame):  # type: ignore[no-untyped-def]
-            if armed[0]:
-                raise _OutOfTime
-
-        previous = signal.signal(signal.SIGALRM, stop)
-        signal.setitimer(signal.ITIMER_REAL, left, 0.05)
         try:
-            try:
-                return sympy.simplify(x)
-            finally:
-                armed[0] = False
-                signal.setitimer(signal.ITIMER_REAL, 0)
-        except (_OutOfTime, MemoryError, RecursionError):
+            with bounded(left) as lim:
+                try:
+                    return sympy.simplify(x)
+                except _OutOfTime as err:
+                    if err.limit is not lim:
+                        raise  # an outer block's deadline: not ours to swallow
+                    self.gave_up = True
+                    return x
+        except (TooBig, MemoryError, RecursionError, OverflowError):
             self.gave_up = True
             return x
-        finally:
-            signal.signal(signal.SIGALRM, previous)
