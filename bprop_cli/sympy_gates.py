@@ -69,8 +69,8 @@ FORMS: dict[str, Callable[..., S]] = {
     "softplus": lambda a: sympy.log(1 + sympy.exp(a)),
     "relu": lambda a: sympy.Max(0, a),
     "abs": sympy.Abs,
-    "max": lambda *xs: sympy.Max(*xs),
-    "min": lambda *xs: sympy.Min(*xs),
+    "max": lambda *xs: _choose(sympy.Max, *xs),
+    "min": lambda *xs: _choose(sympy.Min, *xs),
     # On numbers (the array gates' scalar forms; the matrix product never reaches sympy).
     "matmul": lambda a, b: a * b,
     "transpose": lambda a: a,
@@ -83,6 +83,42 @@ FORMS: dict[str, Callable[..., S]] = {
 }
 
 CONSTANTS: dict[str, S] = {"pi": sympy.pi, "e": sympy.E}
+SIGN_DIGITS = 5_000  # the working precision (digits) a comparison of two exact numbers may use
+
+
+def sign(x: S) -> int | None:
+    """-1, 0 or 1 for an exact real number; None when sympy cannot tell it from zero at
+    SIGN_DIGITS digits (then it is, most likely, an exact zero written in two ways)."""
+    from sympy.core.evalf import PrecisionExhausted
+
+    if x.is_zero:
+        return 0
+    try:
+        value = x.evalf(30, strict=True, maxn=SIGN_DIGITS)
+    except (PrecisionExhausted, TypeError, ValueError, OverflowError):
+        return None
+    if value.is_zero:
+        return 0
+    if not value.is_Float:
+        return None
+    return 1 if value > 0 else -1
+
+
+def _choose(kind, *xs: S) -> S:  # type: ignore[no-untyped-def]
+    """max/min of numbers exactly: sympy leaves Max(1e-300, tan(1e-300)) unchosen (its own
+    comparison works at 15 digits, and they differ at the 600th), so the winner is found with
+    `sign` at up to SIGN_DIGITS digits; formulas stay Max/Min."""
+    out = kind(*xs)
+    if not isinstance(out, kind) or not all(_number(x) for x in out.args):
+        return out
+    best = out.args[0]
+    for x in out.args[1:]:
+        s = sign(x - best)
+        if s is None:
+            return out  # cannot be told apart: left as sympy wrote it
+        if (s > 0) == (kind is sympy.Max) and s != 0:
+            best = x
+    return best
 
 
 def _number(x: S) -> bool:
@@ -106,7 +142,7 @@ def _route(*xs: S) -> tuple[S, ...] | None:
     args, out = xs[:-1], xs[-1]
     if not all(_number(x) for x in args):
         return None
-    winners = [bool(sympy.Eq(x, out)) for x in args]
+    winners = [x == out or sign(x - out) in (0, None) for x in args]  # None: equal to SIGN_DIGITS digits
     share = sympy.Rational(1, sum(winners))
     return tuple(share if w else sympy.Integer(0) for w in winners)
 
@@ -367,8 +403,8 @@ class Simplifier:
     """sympy.simplify within a time budget shared by a whole trace: simplify can take minutes on
     nested functions (sin(sin(...)) 14 deep: over a minute), and a calculator must not hang.
     What runs out of time, or of memory (sin(x)^1e16 makes simplify build a list of 1e16
-    factors), or meets a number too large to compute (nsimplify of exp(2.4e19)), is shown as
-    computed, unsimplified."""
+    factors), meets a number too large to compute (nsimplify of exp(2.4e19)) or fails inside
+    sympy, is shown as computed, unsimplified."""
 
     def __init__(self, seconds: float = 3.0) -> None:
         self.deadline = time.monotonic() + seconds
@@ -388,6 +424,10 @@ class Simplifier:
                         raise  # an outer block's deadline: not ours to swallow
                     self.gave_up = True
                     return x
-        except (TooBig, MemoryError, RecursionError, OverflowError):
+        except _OutOfTime:
+            raise  # an outer block's deadline
+        except Exception:  # noqa: BLE001 - simplify is best effort: TooBig, MemoryError, OverflowError,
+            # and sympy's own slips (rewriting a Max of tan(1e-300) to exp, it calls its argument
+            # "not comparable": a ValueError) all leave the formula as computed
             self.gave_up = True
             return x
