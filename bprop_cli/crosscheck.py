@@ -200,15 +200,15 @@ class _SympyEstimates:
         if self._left() <= 0:
             self.why_not = f"sympy ran out of time ({SYMPY_SECONDS:g} s for the whole check)"
             return None
+        limit = bounded(self._left(), SYMPY_BITS)
         try:
-            with bounded(self._left(), SYMPY_BITS) as lim:
-                try:
-                    result = work()
-                    return check_size(result) if isinstance(result, sympy.Basic) else result
-                except OutOfTime as err:
-                    if err.limit is not lim:
-                        raise
-                    self.why_not = f"sympy ran out of time ({SYMPY_SECONDS:g} s for the whole check)"
+            with limit:
+                result = work()
+                return check_size(result) if isinstance(result, sympy.Basic) else result
+        except OutOfTime as err:
+            if not limit.owns(err):
+                raise
+            self.why_not = f"sympy ran out of time ({SYMPY_SECONDS:g} s for the whole check)"
         except TooBig as err:
             self.why_not = f"sympy's derivative needs {err} here"
         except (OverflowError, MemoryError, RecursionError):

@@ -155,14 +155,14 @@ def decimal(x: S, budget: "Decimals | None" = None) -> Approx | None:
         return None
     from sympy.core.evalf import PrecisionExhausted
 
+    limit = bounded(budget.left() if budget else 2.0, MAX_BITS)
     try:
-        with bounded(budget.left() if budget else 2.0, MAX_BITS) as lim:
-            try:
-                value = x.evalf(DECIMAL_DIGITS, strict=True, maxn=DECIMAL_MAXN)
-            except OutOfTime as err:
-                if err.limit is not lim:
-                    raise
-                return Approx(None, "sympy ran out of time computing it")
+        with limit:
+            value = x.evalf(DECIMAL_DIGITS, strict=True, maxn=DECIMAL_MAXN)
+    except OutOfTime as err:
+        if not limit.owns(err):
+            raise
+        return Approx(None, "sympy ran out of time computing it")
     except PrecisionExhausted:
         return Approx(None, f"sympy cannot tell it from zero at {DECIMAL_MAXN:,} digits")
     except (TooBig, OverflowError, MemoryError, RecursionError, ValueError, TypeError):
@@ -344,15 +344,15 @@ def exact_limits(graph: Graph | None = None, where: list[Node] | None = None) ->
         node = where[-1]
         return f" (at node {node.id} = {node.gate.expression([graph.label(j) for j in node.inputs])})"
 
+    limit = bounded(SECONDS, MAX_BITS)
     try:
-        with bounded(SECONDS, MAX_BITS) as lim:
-            try:
-                yield
-            except OutOfTime as err:
-                if err.limit is not lim:
-                    raise
-                raise ValueBindingError(f"exact arithmetic took longer than {SECONDS:g} seconds{at()}; "
-                                        f"{flags}, or trace a smaller program") from None
+        with limit:
+            yield
+    except OutOfTime as err:
+        if not limit.owns(err):
+            raise
+        raise ValueBindingError(f"exact arithmetic took longer than {SECONDS:g} seconds{at()}; "
+                                f"{flags}, or trace a smaller program") from None
     except TooBig as err:
         node = getattr(err, "node", None)
         if node is not None:

@@ -7,13 +7,13 @@ syntax tree or Graph, never from text handed to sympy.
 
 from __future__ import annotations
 
+import math
 import signal
 import sys
 import threading
 import time
-from contextlib import contextmanager
 from fractions import Fraction
-from typing import Callable, Iterator, Sequence
+from typing import Callable, Sequence
 
 import sympy
 
@@ -245,7 +245,7 @@ def show(x: S) -> str:
 class _OutOfTime(Exception):
     """Raised by a time limit whose deadline has passed (`limit` says which one, as they nest)."""
 
-    def __init__(self, limit: "_Limit | None" = None) -> None:
+    def __init__(self, limit: "bounded | None" = None) -> None:
         super().__init__("out of time")
         self.limit = limit
 
@@ -267,30 +267,21 @@ def digits(bits: int) -> int:
     return int(bits * 0.30103) + 1
 
 
-class _Limit:
-    __slots__ = ("deadline", "armed", "bits")
-
-    def __init__(self, seconds: float, bits: int | None) -> None:
-        self.deadline = time.monotonic() + seconds
-        self.armed = True
-        self.bits = bits
-
-
 class _Limits(threading.local):
     def __init__(self) -> None:
-        self.active: list[_Limit] = []  # the limits in force in this thread, outermost first
+        self.active: list[bounded] = []  # the limits in force in this thread, outermost first
 
 
 _LIMITS = _Limits()
 
 
-def _expired() -> _Limit | None:
+def _expired() -> "bounded | None":
     now = time.monotonic()
     return next((lim for lim in _LIMITS.active if lim.armed and now >= lim.deadline), None)
 
 
 def _on_alarm(signum, frame):  # type: ignore[no-untyped-def]
-    lim = _expired()
+    lim = _expired()  # the outermost one out of time: the blocks inside it let it pass
     if lim is not None:
         raise _OutOfTime(lim)
 
@@ -310,45 +301,68 @@ def _rearm() -> None:
         signal.setitimer(signal.ITIMER_REAL, max(min(live) - time.monotonic(), 1e-4), 0.05)
 
 
-@contextmanager
-def bounded(seconds: float, bits: int | None = None) -> Iterator[_Limit]:
-    """Run a block of sympy work within `seconds` of wall-clock time and, with `bits`, with no
-    power of an exact number past `bits` bits (its numerator or denominator).
+class bounded:  # noqa: N801 - used as a `with` block, like contextlib's
+    """A block of sympy work within `seconds` of wall-clock time and, with `bits`, with no power
+    of an exact number past `bits` bits (its numerator or denominator).
 
-    Past the deadline the block raises OutOfTime(limit); a power too large raises TooBig before
-    it is computed (a big-integer power runs in C, where no timer can stop it). In the main
-    thread the deadline is a repeating SIGALRM; in any other thread a profile hook reads the
-    clock on every call (slower, but nothing is left running). Blocks nest, and each thread has
-    its own: an inner block must let an outer one's OutOfTime pass (`err.limit is not lim`).
+    Past the deadline the block raises OutOfTime; a power too large raises TooBig before it is
+    computed (a big-integer power runs in C, where no timer can stop it). In the main thread the
+    deadline is a repeating SIGALRM; in any other thread a profile hook reads the clock on every
+    call (slower, but nothing is left running). Blocks nest, each thread has its own, and the
+    alarm can land anywhere, even in __exit__; so the limit is made before the block and the
+    catch goes around the whole `with`:
+
+        limit = bounded(2.0)
+        try:
+            with limit:
+                ...
+        except OutOfTime as err:
+            if not limit.owns(err):
+                raise  # an outer block's deadline
     """
-    state = _LIMITS.active
-    main = hasattr(signal, "setitimer") and threading.current_thread() is threading.main_thread()
-    outermost = not state
-    lim = _Limit(seconds, bits)
-    if outermost:
-        previous = signal.signal(signal.SIGALRM, _on_alarm) if main else sys.getprofile()
-        if not main:
-            sys.setprofile(_on_call)
-    state.append(lim)
-    try:
-        if main:
+
+    def __init__(self, seconds: float, bits: int | None = None) -> None:
+        self.deadline = time.monotonic() + seconds
+        self.bits = bits
+        self.armed = False
+        self.depth = len(_LIMITS.active)
+        self._previous = None
+        self._main = False
+
+    def owns(self, err: _OutOfTime) -> bool:
+        """True when this block (or one left over inside it) ran out of time, not an outer one."""
+        self.armed = False
+        return err.limit is None or err.limit.depth >= self.depth
+
+    def __enter__(self) -> "bounded":
+        state = _LIMITS.active
+        self._main = hasattr(signal, "setitimer") and threading.current_thread() is threading.main_thread()
+        self.depth = len(state)
+        if not state:
+            self._previous = signal.signal(signal.SIGALRM, _on_alarm) if self._main else sys.getprofile()
+            if not self._main:
+                sys.setprofile(_on_call)
+        self.armed = True
+        state.append(self)
+        if self._main:
             _rearm()
-        yield lim
-    finally:
-        lim.armed = False  # first: from here on no alarm raises for this block
-        if outermost:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.armed = False  # first: from here on no alarm raises for this block
+        state = _LIMITS.active
+        if self.depth == 0:
             for other in state:
                 other.armed = False
-            if main:
+            if self._main:
                 signal.setitimer(signal.ITIMER_REAL, 0)
-                signal.signal(signal.SIGALRM, previous)
+                signal.signal(signal.SIGALRM, self._previous)
             else:
-                sys.setprofile(previous)
+                sys.setprofile(self._previous)
             state.clear()
         else:
-            if lim in state:
-                state.remove(lim)
-            if main:
+            del state[self.depth:]  # this block and any left over inside it
+            if self._main:
                 _rearm()
 
 
@@ -356,8 +370,8 @@ def _power_bits(base: "sympy.Rational", expt: S) -> int:
     """About how many bits the numerator or denominator of base**expt would have."""
     if not isinstance(expt, sympy.Rational) or base.p in (0, 1, -1) and base.q == 1:
         return 0
-    size = max(abs(base.p).bit_length(), base.q.bit_length())
-    return size * abs(expt.p) // expt.q
+    size = max(math.log2(abs(base.p)) if base.p else 0.0, math.log2(base.q))
+    return int(size * abs(expt.p) / expt.q)
 
 
 def _size_limit() -> int | None:
@@ -415,17 +429,15 @@ class Simplifier:
         if left <= 0:
             self.gave_up = True
             return x
+        limit = bounded(left)
         try:
-            with bounded(left) as lim:
-                try:
-                    return sympy.simplify(x)
-                except _OutOfTime as err:
-                    if err.limit is not lim:
-                        raise  # an outer block's deadline: not ours to swallow
-                    self.gave_up = True
-                    return x
-        except _OutOfTime:
-            raise  # an outer block's deadline
+            with limit:
+                return sympy.simplify(x)
+        except _OutOfTime as err:
+            if not limit.owns(err):
+                raise  # an outer block's deadline: not ours to swallow
+            self.gave_up = True
+            return x
         except Exception:  # noqa: BLE001 - simplify is best effort: TooBig, MemoryError, OverflowError,
             # and sympy's own slips (rewriting a Max of tan(1e-300) to exp, it calls its argument
             # "not comparable": a ValueError) all leave the formula as computed
