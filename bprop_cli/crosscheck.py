@@ -23,13 +23,15 @@ from .engine import forward
 from .errors import BpropError
 from .gates import GATES
 from .graph import Graph
-from .sympy_gates import Simplifier, expand_sigmoid, show
-from .symbolic import MAX_NODES, MAX_TERMS, forward_values, size, symbol
+from .sympy_gates import OutOfTime, Simplifier, TooBig, bounded, check_size, expand_sigmoid, show
+from .symbolic import DECIMAL_MAXN, MAX_NODES, MAX_TERMS, forward_values, size, symbol
 from .trace import Trace
 
 EPS = 1e-6
 NUMERIC_TOL = (1e-5, 1e-3)  # (atol, rtol): torch.autograd.gradcheck's defaults for eps = 1e-6
 SYMBOLIC_TOL = (1e-9, 1e-7)  # sympy is exact, so only the engine's rounding separates them
+SYMPY_SECONDS = 6.0  # wall-clock budget of sympy's part of one check
+SYMPY_BITS = 1_000_000  # no exact number sympy computes for a check grows past this (300,000 digits)
 
 OK, WARN, KINK, FAIL, UNCHECKED = "ok", "warn", "kink", "FAIL", "unchecked"
 
@@ -133,9 +135,17 @@ def _numeric(graph: Graph, at: dict[str, float], name: str, seed: float,
     return estimate, None, kink
 
 
+class _Imprecise(Exception):
+    """sympy cannot evaluate a derivative to 30 digits (its terms cancel past its working precision)."""
+
+
 def _real(x: sympy.Expr) -> float | None:
-    try:
-        value = complex(sympy.N(x, 30))
+    from sympy.core.evalf import PrecisionExhausted
+
+    try:  # strictly: sympy.N alone returns a few bits of noise when terms cancel past its precision
+        value = complex(x.evalf(30, strict=True, maxn=DECIMAL_MAXN))
+    except PrecisionExhausted:
+        raise _Imprecise from None
     except (TypeError, ValueError):  # an unevaluated piece (e.g. a derivative of Max at a tie)
         return None
     if not (math.isfinite(value.real) and math.isfinite(value.imag)):
@@ -143,6 +153,102 @@ def _real(x: sympy.Expr) -> float | None:
     if abs(value.imag) > 1e-12 * max(1.0, abs(value.real)):
         return None
     return value.real
+
+
+def _real_at(x: sympy.Expr, floats: dict[sympy.Symbol, sympy.Float]) -> float | None:
+    """x evaluated numerically with its symbols at these (exact) Floats, strictly to 30 digits."""
+    from sympy.core.evalf import PrecisionExhausted
+
+    try:
+        value = complex(x.evalf(30, subs=floats, strict=True, maxn=DECIMAL_MAXN))
+    except PrecisionExhausted:
+        raise _Imprecise from None
+    except (TypeError, ValueError):
+        return None
+    if not (math.isfinite(value.real) and math.isfinite(value.imag)):
+        return None
+    if abs(value.imag) > 1e-12 * max(1.0, abs(value.real)):
+        return None
+    return value.real
+
+
+class _SympyEstimates:
+    """sympy's derivative of the output for each input, at the inputs' exact binary values, each
+    within one shared budget of SYMPY_SECONDS and with no power past SYMPY_BITS bits (x^y at
+    x = 1.0000001, y = 1e7 is a 70-million-digit rational): what runs past either is left out,
+    with the reason, and the check goes on with central differences alone."""
+
+    def __init__(self, graph: Graph, at: Mapping[str, float], seed: float) -> None:
+        import time
+
+        self.deadline = time.monotonic() + SYMPY_SECONDS
+        self.seed = seed
+        self.output = None
+        self.why_not: str | None = None
+        self.point = {symbol(name): sympy.Rational(value) for name, value in at.items()}  # the float's exact value
+        self.floats = {symbol(name): sympy.Float(value, precision=53) for name, value in at.items()}
+        if len(graph.nodes) <= MAX_NODES:
+            self.output = self._bounded(lambda: expand_sigmoid(forward_values(graph, {})[0][graph.output]))
+
+    def _left(self) -> float:
+        import time
+
+        return self.deadline - time.monotonic()
+
+    def _bounded(self, work):  # type: ignore[no-untyped-def]
+        """work(), or None with self.why_not said."""
+        if self._left() <= 0:
+            self.why_not = f"sympy ran out of time ({SYMPY_SECONDS:g} s for the whole check)"
+            return None
+        limit = bounded(self._left(), SYMPY_BITS)
+        try:
+            with limit:
+                result = work()
+                return check_size(result) if isinstance(result, sympy.Basic) else result
+        except OutOfTime as err:
+            if not limit.owns(err):
+                raise
+            self.why_not = f"sympy ran out of time ({SYMPY_SECONDS:g} s for the whole check)"
+        except TooBig as err:
+            self.why_not = f"sympy's derivative needs {err} here"
+        except (OverflowError, MemoryError, RecursionError):
+            self.why_not = "sympy's derivative is too large to evaluate here"
+        return None
+
+    def __call__(self, name: str) -> tuple[float | None, str, str | None]:
+        """(estimate, sympy's derivative as text, why there is no estimate)."""
+        if self.output is None:
+            return None, "", self.why_not  # None with no reason: the program is too large (said once)
+        d = self._bounded(lambda: sympy.diff(self.output, symbol(name)))
+        if d is None:
+            return None, "", self.why_not
+        if size(d) > MAX_TERMS:
+            return None, "", f"sympy's derivative has over {MAX_TERMS:,} terms"
+        derivative = show(d)
+        imprecise = False
+
+        def at_point(x: sympy.Expr, numerically: bool = False) -> float | None:
+            nonlocal imprecise
+            try:
+                return _real_at(x, self.floats) if numerically else _real(x.xreplace(self.point))
+            except _Imprecise:
+                imprecise = True
+                return None
+
+        value = self._bounded(lambda: at_point(d))
+        if value is None and self.why_not is not None and self.why_not.startswith("sympy's derivative needs"):
+            # Too large to evaluate exactly (x^y at x = 1.0000001, y = 1e7): evaluated instead in
+            # mpmath's arithmetic, from the same exact binary values (a double fits a 53-bit Float).
+            self.why_not = None
+            value = self._bounded(lambda: at_point(d, numerically=True))
+        if value is None and self.why_not is None:  # e.g. x^y*y/x at x = 0, which is y*x^(y-1) once simplified
+            value = self._bounded(lambda: at_point(Simplifier(min(1.0, max(self._left(), 0.01)))(d)))
+        if value is None:
+            why, self.why_not = self.why_not, None
+            if why is None and imprecise:
+                why = f"sympy cannot evaluate its derivative here to 30 digits (not at {DECIMAL_MAXN:,} digits of working precision)"
+            return None, derivative, why or "sympy's derivative has no real value here"
+        return self.seed * value, derivative, None
 
 
 def _node_numeric(graph: Graph, at: dict[str, float], index: int, seed: float, h: float,
@@ -166,29 +272,14 @@ def crosscheck(graph: Graph, at: Mapping[str, float], trace: Trace, *, eps: floa
     at = {name: float(at[name]) for name in graph.inputs}
     centre = _kink_states(graph, forward(graph, at))
     notes = {n.id: n.note for n in trace.nodes if n.note}
-    output = None
-    if len(graph.nodes) <= MAX_NODES:
-        output = expand_sigmoid(forward_values(graph, {})[0][graph.output])
-    point = {symbol(name): sympy.Rational(value) for name, value in at.items()}  # the float's exact value
+    sympy_says = _SympyEstimates(graph, at, trace.seed)
     checks = []
     for name, engine in trace.gradients.items():
         numeric, missing, kink = _numeric(graph, at, name, trace.seed, centre, eps, difference)
-        symbolic, derivative, why_symbolic = None, "", None
-        if output is not None:
-            d = sympy.diff(output, symbol(name))
-            if size(d) > MAX_TERMS:
-                checks.append(_judge(name, engine, numeric, None, "", notes, kink,
-                                     [r for r in (missing, f"sympy's derivative has over {MAX_TERMS:,} terms") if r]))
-                continue
-            derivative = show(d)
-            value = _real(d.xreplace(point))
-            if value is None:  # e.g. x^y*y/x at x = 0, which is y*x^(y-1) once simplified
-                value = _real(Simplifier(1.0)(d).xreplace(point))
-            symbolic = None if value is None else trace.seed * value
-            if symbolic is None:
-                why_symbolic = "sympy's derivative has no real value here"
+        symbolic, derivative, why_symbolic = sympy_says(name)
         checks.append(_judge(name, engine, numeric, symbolic, derivative, notes, kink,
                              [r for r in (missing, why_symbolic) if r]))
+    output = sympy_says.output
     if nodes:
         values = forward(graph, at)
         for index, name in sorted(graph.names.items()):
@@ -199,7 +290,7 @@ def crosscheck(graph: Graph, at: Mapping[str, float], trace: Trace, *, eps: floa
             numeric, missing = _node_numeric(graph, at, index, trace.seed, h, difference)
             checks.append(_judge(node_id, trace.node(node_id).grad, numeric, None, "", notes, None,
                                  [r for r in (missing,) if r]))
-    note = None if output is not None else \
+    note = None if output is not None or len(graph.nodes) <= MAX_NODES else \
         f"sympy was not asked: the program has more than {MAX_NODES} nodes ({difference} differences only)"
     return CheckReport(tuple(checks), eps=EPS if eps is None else eps, note=note, difference=difference,
                        absolute=eps is not None)

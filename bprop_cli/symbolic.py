@@ -7,19 +7,28 @@ symbolic mode, an exact number (irrational parts kept symbolic) in exact mode. N
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any, Iterator, Mapping
 
 import sympy
 
 from .errors import BpropError, EvalError, ValueBindingError
 from .graph import CONST, INPUT, Graph, Node
 from .parser import parse_expression
-from .sympy_gates import Simplifier, exact_value, fold, form, is_finite, local_derivatives, rational, show
+from .sympy_gates import (OutOfTime, Simplifier, TooBig, bounded, check_size, exact_value, fold, form, is_finite,
+                          local_derivatives, rational, show)
 
 S = sympy.Expr
 MAX_NODES = 400  # symbolic expressions grow with depth; beyond this the trace is not readable anyway
 MAX_TERMS = 40_000  # total size of every formula in a trace (nested functions grow cubically)
+MAX_DIGITS = 4_000  # of any exact numerator or denominator (Python itself prints ints up to 4,300 digits)
+MAX_BITS = int(MAX_DIGITS / 0.30103)
+SECONDS = 15.0  # wall-clock budget of a whole exact or symbolic trace (simplify's 3 s and decimals' 2 s inside it;
+# the largest built-in example needs about 4 s of it, and a busy machine stretches the rest)
+DECIMAL_DIGITS = 30  # each decimal is asked of sympy to this many digits, strictly
+DECIMAL_MAXN = 5_000  # the working precision (digits) sympy may use to get them
+NORMAL = 2.2250738585072014e-308  # the smallest normal double: below it a double has fewer than 17 digits
 
 
 def size(x: S, _seen: dict[S, int] | None = None) -> int:
@@ -74,17 +83,23 @@ class SymTrace:
     backward: tuple[SymStep, ...]
     seed: S
     simplified: bool = True  # False when sympy.simplify ran out of time and formulas are as computed
+    decimals: Mapping[S, Approx | None] = field(default_factory=dict)  # of every number the trace shows
 
     @property
     def exact(self) -> bool:
         return not self.free
 
+    def decimal(self, x: S) -> Approx | None:
+        """The decimal of a number of this trace (None for a formula)."""
+        return self.decimals.get(x)
+
     def to_dict(self) -> dict[str, Any]:
-        """Every expression in bprop's notation, as strings (numbers carry a 'decimal' too)."""
+        """Every expression in bprop's notation, as strings (numbers carry a 'decimal' too: a
+        double, or null when no double holds it to 17 digits or sympy cannot compute it)."""
 
         def pair(x: S) -> dict[str, Any]:
-            d = decimal(x)
-            return {"exact": show(x), **({"decimal": d} if d is not None else {})}
+            d = self.decimal(x)
+            return {"exact": show(x), **({"decimal": d.double} if d is not None else {})}
 
         return {
             "mode": "exact" if self.exact else "symbolic",
@@ -106,12 +121,88 @@ class SymTrace:
         }
 
 
-def decimal(x: S) -> float | None:
-    """A float approximation of an exact number; None for a formula with free symbols."""
+@dataclass(frozen=True, slots=True)
+class Approx:
+    """The decimal of an exact number, known right to DECIMAL_DIGITS digits, or known not to be."""
+
+    value: Any = None  # an mpmath mpf of DECIMAL_DIGITS digits; None when sympy could not get them
+    why: str | None = None  # why not: it cannot be told from zero at DECIMAL_MAXN digits, say
+
+    @property
+    def known(self) -> bool:
+        return self.value is not None
+
+    @property
+    def double(self) -> float | None:
+        """The nearest double, when the number is 0 or in the doubles' normal range (where a double
+        keeps 17 digits); None outside it (1e-130288 is not 0, 1e400 not inf) or when unknown."""
+        if self.value is None:
+            return None
+        if not self.value:
+            return 0.0
+        import mpmath
+
+        if not NORMAL <= abs(self.value) <= mpmath.mpf(1.7976931348623157e308):
+            return None
+        return float(self.value)
+
+
+def decimal(x: S, budget: "Decimals | None" = None) -> Approx | None:
+    """The decimal of an exact real number; None for a formula with free symbols (or a number
+    that is not real). sympy's N alone can be wrong here: when terms cancel past its working
+    precision it returns a few bits of noise (1/3 - 1/(3 + exp(-300000)) gave 1.3e-166), so it
+    is asked strictly, and a number it cannot pin down says so."""
     if not getattr(x, "is_number", False):
         return None
-    value = complex(sympy.N(x, 30))  # then rounded once, to the nearest double
-    return value.real if value.imag == 0 else None
+    from sympy.core.evalf import PrecisionExhausted
+
+    limit = bounded(budget.left() if budget else 2.0, MAX_BITS)
+    try:
+        with limit:
+            value = x.evalf(DECIMAL_DIGITS, strict=True, maxn=DECIMAL_MAXN)
+    except OutOfTime as err:
+        if not limit.owns(err):
+            raise
+        return Approx(None, "sympy ran out of time computing it")
+    except PrecisionExhausted:
+        return Approx(None, f"sympy cannot tell it from zero at {DECIMAL_MAXN:,} digits")
+    except (TooBig, OverflowError, MemoryError, RecursionError, ValueError, TypeError):
+        return Approx(None, "sympy cannot compute it")
+    if value.is_zero:
+        return Approx(_mpf(0))
+    if not value.is_Float:  # complex: not a real number
+        re, im = value.as_real_imag()
+        if im.is_zero is False:
+            return None
+        value = re
+    if not value.is_Float:
+        return Approx(None, "sympy cannot compute it")
+    return Approx(_mpf(value))
+
+
+def _mpf(x: Any) -> Any:
+    import mpmath
+
+    return mpmath.mpf(x._mpf_) if hasattr(x, "_mpf_") else mpmath.mpf(x)
+
+
+class Decimals:
+    """One time budget for every decimal of a trace (each is ms; a hostile one may be seconds)."""
+
+    def __init__(self, seconds: float = 2.0) -> None:
+        import time
+
+        self._clock = time.monotonic
+        self.deadline = self._clock() + seconds
+        self.found: dict[S, Approx | None] = {}
+
+    def left(self) -> float:
+        return max(self.deadline - self._clock(), 1e-3)
+
+    def __call__(self, x: S) -> None:
+        if x not in self.found:
+            self.found[x] = decimal(x, self) if self.deadline > self._clock() else \
+                (Approx(None, "sympy ran out of time computing it") if getattr(x, "is_number", False) else None)
 
 
 def symbol(name: str) -> sympy.Symbol:
@@ -166,7 +257,7 @@ def constant(graph: Graph, node: Node, env: Mapping[str, S]) -> S:
             value = fold(parse_expression(text), graph.source, dict(env))
             if value.is_number and abs(float(sympy.N(value, 20)) - node.value) <= 1e-12 * max(1.0, abs(node.value)):
                 return value
-        except (BpropError, KeyError, ZeroDivisionError, TypeError):
+        except (BpropError, KeyError, ZeroDivisionError, TypeError, OverflowError, TooBig):
             pass
     return sympy.nsimplify(node.value, [sympy.pi, sympy.E])
 
@@ -181,8 +272,16 @@ def tidy(x: S, simplify: Simplifier) -> S:
     """An exact irrational number in its simplest form (e/(1+e)^2, not (1 - 1/(1+exp(-1)))/(1+exp(-1)));
     rationals and formulas are left as they are (simplifying every formula would be slow)."""
     if getattr(x, "is_number", False) and not x.is_Rational:
-        return simplify(x)
+        return fitting(simplify(x), x)
     return x
+
+
+def fitting(simpler: S, x: S) -> S:
+    """`simpler` unless simplify made a number in it longer than any the trace may hold."""
+    try:
+        return check_size(simpler)
+    except TooBig:
+        return x
 
 
 def forward_values(graph: Graph, bound: Mapping[str, S]) -> tuple[list[S], list[S]]:
@@ -198,7 +297,12 @@ def forward_values(graph: Graph, bound: Mapping[str, S]) -> tuple[list[S], list[
             value = constant(graph, node, env)
             ids.append(value)
         else:
-            value = _check(graph, node, form(node.op, [values[i] for i in node.inputs]), "the value")
+            try:
+                value = check_size(form(node.op, [values[i] for i in node.inputs]))
+            except TooBig as err:
+                err.node = node  # type: ignore[attr-defined]  # for the message
+                raise
+            value = _check(graph, node, value, "the value")
             ids.append(symbol(node.id))
         values.append(value)
     return values, ids
@@ -214,13 +318,56 @@ def _limit(graph: Graph) -> None:
 
 def symbolic_trace(graph: Graph, bound: Mapping[str, S], seed: float = 1.0,
                    notes: Mapping[str, str] | None = None) -> SymTrace:
-    """Forward and backward passes with sympy objects; free variables stay symbols."""
-    nodes = graph.nodes
+    """Forward and backward passes with sympy objects; free variables stay symbols.
+
+    Bounded: within SECONDS of wall-clock time, and with no exact number past MAX_DIGITS digits;
+    past either, a usage error (exit 2) that names the node where it happened."""
     _limit(graph)
     try:
         seed_s = rational(repr(float(seed)))
     except (ValueError, OverflowError):
         raise ValueBindingError(f"--seed-grad must be a finite number, not {seed!r}") from None
+    where: list[Node] = []  # the node being worked on, for the message
+    with exact_limits(graph, where):
+        return _trace(graph, bound, seed_s, notes or {}, where)
+
+
+@contextmanager
+def exact_limits(graph: Graph | None = None, where: list[Node] | None = None) -> Iterator[None]:
+    """The bounds of SECONDS and MAX_DIGITS on a block of exact work, each turned into one clear
+    usage error (exit 2): a calculator should say what it cannot do, not hang or guess."""
+    where = [] if where is None else where
+    flags = "drop --exact/--symbolic/--latex to compute in floats"
+
+    def at() -> str:
+        if graph is None or not where:
+            return ""
+        node = where[-1]
+        return f" (at node {node.id} = {node.gate.expression([graph.label(j) for j in node.inputs])})"
+
+    limit = bounded(SECONDS, MAX_BITS)
+    try:
+        with limit:
+            yield
+    except OutOfTime as err:
+        if not limit.owns(err):
+            raise
+        raise ValueBindingError(f"exact arithmetic took longer than {SECONDS:g} seconds{at()}; "
+                                f"{flags}, or trace a smaller program") from None
+    except TooBig as err:
+        node = getattr(err, "node", None)
+        if node is not None:
+            where.append(node)
+        raise ValueBindingError(f"exact arithmetic would need {err} here{at()}, more than the "
+                                f"{MAX_DIGITS:,} digits an exact trace keeps; {flags}") from None
+    except (OverflowError, MemoryError) as err:
+        what = "memory" if isinstance(err, MemoryError) else "integer size"
+        raise ValueBindingError(f"exact arithmetic ran out of {what}{at()}; {flags}") from None
+
+
+def _trace(graph: Graph, bound: Mapping[str, S], seed_s: S, notes: Mapping[str, str],
+           where: list[Node]) -> SymTrace:
+    nodes = graph.nodes
     simplify = Simplifier()
     values, ids = forward_values(graph, bound)
     values = [tidy(v, simplify) for v in values]
@@ -235,17 +382,18 @@ def symbolic_trace(graph: Graph, bound: Mapping[str, S], seed: float = 1.0,
         node = nodes[index]
         if not live[index] or node.op in (INPUT, CONST):
             continue
+        where.append(node)
         formulas = local_derivatives(node.op, [ids[i] for i in node.inputs], ids[index])
         locals_ = local_derivatives(node.op, [values[i] for i in node.inputs], values[index])
         upstream = grads[index]
         for parent, formula, local in zip(node.inputs, formulas, locals_):
             if nodes[parent].op == CONST:
                 continue
-            local = tidy(_check(graph, node, local, f"the local derivative with respect to {nodes[parent].id}"),
-                         simplify)
-            product = tidy(upstream * local, simplify)
+            local = tidy(_check(graph, node, check_size(local),
+                                f"the local derivative with respect to {nodes[parent].id}"), simplify)
+            product = tidy(check_size(upstream * local), simplify)
             live[parent] = True
-            grads[parent] = tidy(grads[parent] + product, simplify)
+            grads[parent] = tidy(check_size(grads[parent] + product), simplify)
             terms += size(product, memo) + size(local, memo) + size(upstream, memo)
             if terms > MAX_TERMS:
                 raise ValueBindingError(
@@ -253,8 +401,8 @@ def symbolic_trace(graph: Graph, bound: Mapping[str, S], seed: float = 1.0,
                     hint="give every variable a number and drop --symbolic/--exact/--latex, or trace a smaller program",
                 )
             steps.append(SymStep(node.id, nodes[parent].id, upstream, formula, local, product, grads[parent]))
+    where.clear()
 
-    notes = notes or {}
     records = tuple(
         SymNode(n.id, n.op, tuple(nodes[i].id for i in n.inputs),
                 n.id if n.op == INPUT else graph.label(i) if n.op == CONST
@@ -262,15 +410,20 @@ def symbolic_trace(graph: Graph, bound: Mapping[str, S], seed: float = 1.0,
                 values[i], grads[i], notes.get(n.id))
         for i, n in enumerate(nodes)
     )
+    gradients = {name: fitting(simplify(grads[i]), grads[i]) for name, i in graph.inputs.items()}
+    decimals = Decimals()
+    for x in (values[graph.output], *values, *grads, *gradients.values(), *(s.product for s in steps)):
+        decimals(x)
     return SymTrace(
         expression=graph.source,
         output=nodes[graph.output].id,
         value=values[graph.output],
         inputs={name: values[i] for name, i in graph.inputs.items()},
         free=tuple(name for name in graph.inputs if name not in bound),
-        gradients={name: simplify(grads[i]) for name, i in graph.inputs.items()},
+        gradients=gradients,
         nodes=records,
         backward=tuple(steps),
         seed=seed_s,
         simplified=not simplify.gave_up,
+        decimals=decimals.found,
     )

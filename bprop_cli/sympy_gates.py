@@ -7,7 +7,9 @@ syntax tree or Graph, never from text handed to sympy.
 
 from __future__ import annotations
 
+import math
 import signal
+import sys
 import threading
 import time
 from fractions import Fraction
@@ -67,8 +69,8 @@ FORMS: dict[str, Callable[..., S]] = {
     "softplus": lambda a: sympy.log(1 + sympy.exp(a)),
     "relu": lambda a: sympy.Max(0, a),
     "abs": sympy.Abs,
-    "max": lambda *xs: sympy.Max(*xs),
-    "min": lambda *xs: sympy.Min(*xs),
+    "max": lambda *xs: _choose(sympy.Max, *xs),
+    "min": lambda *xs: _choose(sympy.Min, *xs),
     # On numbers (the array gates' scalar forms; the matrix product never reaches sympy).
     "matmul": lambda a, b: a * b,
     "transpose": lambda a: a,
@@ -81,6 +83,42 @@ FORMS: dict[str, Callable[..., S]] = {
 }
 
 CONSTANTS: dict[str, S] = {"pi": sympy.pi, "e": sympy.E}
+SIGN_DIGITS = 5_000  # the working precision (digits) a comparison of two exact numbers may use
+
+
+def sign(x: S) -> int | None:
+    """-1, 0 or 1 for an exact real number; None when sympy cannot tell it from zero at
+    SIGN_DIGITS digits (then it is, most likely, an exact zero written in two ways)."""
+    from sympy.core.evalf import PrecisionExhausted
+
+    if x.is_zero:
+        return 0
+    try:
+        value = x.evalf(30, strict=True, maxn=SIGN_DIGITS)
+    except (PrecisionExhausted, TypeError, ValueError, OverflowError):
+        return None
+    if value.is_zero:
+        return 0
+    if not value.is_Float:
+        return None
+    return 1 if value > 0 else -1
+
+
+def _choose(kind, *xs: S) -> S:  # type: ignore[no-untyped-def]
+    """max/min of numbers exactly: sympy leaves Max(1e-300, tan(1e-300)) unchosen (its own
+    comparison works at 15 digits, and they differ at the 600th), so the winner is found with
+    `sign` at up to SIGN_DIGITS digits; formulas stay Max/Min."""
+    out = kind(*xs)
+    if not isinstance(out, kind) or not all(_number(x) for x in out.args):
+        return out
+    best = out.args[0]
+    for x in out.args[1:]:
+        s = sign(x - best)
+        if s is None:
+            return out  # cannot be told apart: left as sympy wrote it
+        if (s > 0) == (kind is sympy.Max) and s != 0:
+            best = x
+    return best
 
 
 def _number(x: S) -> bool:
@@ -104,7 +142,7 @@ def _route(*xs: S) -> tuple[S, ...] | None:
     args, out = xs[:-1], xs[-1]
     if not all(_number(x) for x in args):
         return None
-    winners = [bool(sympy.Eq(x, out)) for x in args]
+    winners = [x == out or sign(x - out) in (0, None) for x in args]  # None: equal to SIGN_DIGITS digits
     share = sympy.Rational(1, sum(winners))
     return tuple(share if w else sympy.Integer(0) for w in winners)
 
@@ -205,14 +243,182 @@ def show(x: S) -> str:
 
 
 class _OutOfTime(Exception):
-    pass
+    """Raised by a time limit whose deadline has passed (`limit` says which one, as they nest)."""
+
+    def __init__(self, limit: "bounded | None" = None) -> None:
+        super().__init__("out of time")
+        self.limit = limit
+
+
+OutOfTime = _OutOfTime
+
+
+class TooBig(ArithmeticError):
+    """An exact number would pass the size allowed while a `bounded` block runs."""
+
+    def __init__(self, bits: int, limit: int) -> None:
+        super().__init__(f"a number of about {digits(bits):,} digits")
+        self.bits = bits
+        self.limit = limit
+
+
+def digits(bits: int) -> int:
+    """Decimal digits of a number of `bits` bits."""
+    return int(bits * 0.30103) + 1
+
+
+class _Limits(threading.local):
+    def __init__(self) -> None:
+        self.active: list[bounded] = []  # the limits in force in this thread, outermost first
+
+
+_LIMITS = _Limits()
+
+
+def _expired() -> "bounded | None":
+    now = time.monotonic()
+    return next((lim for lim in _LIMITS.active if lim.armed and now >= lim.deadline), None)
+
+
+def _on_alarm(signum, frame):  # type: ignore[no-untyped-def]
+    lim = _expired()  # the outermost one out of time: the blocks inside it let it pass
+    if lim is not None:
+        raise _OutOfTime(lim)
+
+
+def _on_call(frame, event, arg):  # type: ignore[no-untyped-def]
+    lim = _expired()  # off the main thread no signal can stop the work: the clock is read on every call
+    if lim is not None:
+        raise _OutOfTime(lim)
+
+
+def _rearm() -> None:
+    """Point the timer at the nearest deadline still in force."""
+    live = [lim.deadline for lim in _LIMITS.active if lim.armed]
+    if live:
+        # The alarm repeats every 50 ms until the block ends: one that lands while Python runs a
+        # finalizer is reported as "unraisable" and lost, and the next one must still stop it.
+        signal.setitimer(signal.ITIMER_REAL, max(min(live) - time.monotonic(), 1e-4), 0.05)
+
+
+class bounded:  # noqa: N801 - used as a `with` block, like contextlib's
+    """A block of sympy work within `seconds` of wall-clock time and, with `bits`, with no power
+    of an exact number past `bits` bits (its numerator or denominator).
+
+    Past the deadline the block raises OutOfTime; a power too large raises TooBig before it is
+    computed (a big-integer power runs in C, where no timer can stop it). In the main thread the
+    deadline is a repeating SIGALRM; in any other thread a profile hook reads the clock on every
+    call (slower, but nothing is left running). Blocks nest, each thread has its own, and the
+    alarm can land anywhere, even in __exit__; so the limit is made before the block and the
+    catch goes around the whole `with`:
+
+        limit = bounded(2.0)
+        try:
+            with limit:
+                ...
+        except OutOfTime as err:
+            if not limit.owns(err):
+                raise  # an outer block's deadline
+    """
+
+    def __init__(self, seconds: float, bits: int | None = None) -> None:
+        self.deadline = time.monotonic() + seconds
+        self.bits = bits
+        self.armed = False
+        self.depth = len(_LIMITS.active)
+        self._previous = None
+        self._main = False
+
+    def owns(self, err: _OutOfTime) -> bool:
+        """True when this block (or one left over inside it) ran out of time, not an outer one."""
+        self.armed = False
+        return err.limit is None or err.limit.depth >= self.depth
+
+    def __enter__(self) -> "bounded":
+        state = _LIMITS.active
+        self._main = hasattr(signal, "setitimer") and threading.current_thread() is threading.main_thread()
+        self.depth = len(state)
+        if not state:
+            self._previous = signal.signal(signal.SIGALRM, _on_alarm) if self._main else sys.getprofile()
+            if not self._main:
+                sys.setprofile(_on_call)
+        self.armed = True
+        state.append(self)
+        if self._main:
+            _rearm()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.armed = False  # first: from here on no alarm raises for this block
+        state = _LIMITS.active
+        if self.depth == 0:
+            for other in state:
+                other.armed = False
+            if self._main:
+                signal.setitimer(signal.ITIMER_REAL, 0)
+                signal.signal(signal.SIGALRM, self._previous)
+            else:
+                sys.setprofile(self._previous)
+            state.clear()
+        else:
+            del state[self.depth:]  # this block and any left over inside it
+            if self._main:
+                _rearm()
+
+
+def _power_bits(base: "sympy.Rational", expt: S) -> int:
+    """About how many bits the numerator or denominator of base**expt would have."""
+    if not isinstance(expt, sympy.Rational) or base.p in (0, 1, -1) and base.q == 1:
+        return 0
+    size = max(math.log2(abs(base.p)) if base.p else 0.0, math.log2(base.q))
+    return int(size * abs(expt.p) / expt.q)
+
+
+def _size_limit() -> int | None:
+    return next((lim.bits for lim in reversed(_LIMITS.active) if lim.armed and lim.bits is not None), None)
+
+
+def check_size(x: S) -> S:
+    """`x`, unless a rational in it is longer than the `bounded` block in force allows (TooBig):
+    sums and products grow a number one node at a time (x*x squared 400 times over), so each
+    node's result is looked at before the next one is computed."""
+    limit = _size_limit()
+    if limit is None:
+        return x
+    numbers = (x,) if x.is_Rational else x.atoms(sympy.Rational) if x.args else ()
+    for r in numbers:
+        bits = max(abs(r.p).bit_length(), r.q.bit_length())
+        if bits > limit:
+            raise TooBig(bits, limit)
+    return x
+
+
+def _guarded(original):  # type: ignore[no-untyped-def]
+    def _eval_power(self, expt):  # type: ignore[no-untyped-def]
+        limit = _size_limit()
+        if limit is not None and (bits := _power_bits(self, expt)) > limit:
+            raise TooBig(bits, limit)
+        return original(self, expt)
+
+    _eval_power.__wrapped__ = original  # type: ignore[attr-defined]
+    return _eval_power
+
+
+# sympy computes p**n of a Rational or an Integer in C as soon as the power is written, however
+# large (10000001/10000000 to the 1e7 is 70 million digits: minutes and gigabytes), and offers
+# no limit of its own; within a `bounded` block these two methods refuse first. Outside one
+# they behave exactly as sympy's.
+for _cls in (sympy.Integer, sympy.Rational):
+    if not hasattr(_cls.__dict__["_eval_power"], "__wrapped__"):
+        _cls._eval_power = _guarded(_cls.__dict__["_eval_power"])  # type: ignore[method-assign]
 
 
 class Simplifier:
     """sympy.simplify within a time budget shared by a whole trace: simplify can take minutes on
     nested functions (sin(sin(...)) 14 deep: over a minute), and a calculator must not hang.
     What runs out of time, or of memory (sin(x)^1e16 makes simplify build a list of 1e16
-    factors), is shown as computed, unsimplified."""
+    factors), meets a number too large to compute (nsimplify of exp(2.4e19)) or fails inside
+    sympy, is shown as computed, unsimplified."""
 
     def __init__(self, seconds: float = 3.0) -> None:
         self.deadline = time.monotonic() + seconds
@@ -223,31 +429,17 @@ class Simplifier:
         if left <= 0:
             self.gave_up = True
             return x
-        if not hasattr(signal, "setitimer") or threading.current_thread() is not threading.main_thread():
-            try:
-                return sympy.simplify(x) if sympy.count_ops(x) <= 20 else x  # no timer here: only small ones
-            except (MemoryError, RecursionError):
-                self.gave_up = True
-                return x
-
-        # The alarm repeats every 50 ms until simplify stops: one that lands while Python runs a
-        # finalizer is reported as "unraisable" and lost, and the next one must still stop it.
-        armed = [True]
-
-        def stop(signum, frame):  # type: ignore[no-untyped-def]
-            if armed[0]:
-                raise _OutOfTime
-
-        previous = signal.signal(signal.SIGALRM, stop)
-        signal.setitimer(signal.ITIMER_REAL, left, 0.05)
+        limit = bounded(left)
         try:
-            try:
+            with limit:
                 return sympy.simplify(x)
-            finally:
-                armed[0] = False
-                signal.setitimer(signal.ITIMER_REAL, 0)
-        except (_OutOfTime, MemoryError, RecursionError):
+        except _OutOfTime as err:
+            if not limit.owns(err):
+                raise  # an outer block's deadline: not ours to swallow
             self.gave_up = True
             return x
-        finally:
-            signal.signal(signal.SIGALRM, previous)
+        except Exception:  # noqa: BLE001 - simplify is best effort: TooBig, MemoryError, OverflowError,
+            # and sympy's own slips (rewriting a Max of tan(1e-300) to exp, it calls its argument
+            # "not comparable": a ValueError) all leave the formula as computed
+            self.gave_up = True
+            return x

@@ -69,10 +69,12 @@ def evaluate(source: str, given: Mapping[str, str], *, seed: float = 1.0, check:
         return TrustResult(graph, trace, None, check_entries(graph, bind(graph, given), trace) if check else None)
     sym = None
     if partial or symbolic or exact or latex:
-        from .symbolic import bind_exact, symbolic_trace
+        from .symbolic import bind_exact, exact_limits, symbolic_trace
 
         notes = {n.id: n.note for n in trace.nodes if n.note} if trace else {}
-        sym = symbolic_trace(graph, bind_exact(graph, given, partial=partial), seed, notes)
+        with exact_limits():  # a value such as (1/3)^100000 is folded exactly too
+            bound = bind_exact(graph, given, partial=partial)
+        sym = symbolic_trace(graph, bound, seed, notes)
     report = None
     if check:
         from .crosscheck import crosscheck
