@@ -139,31 +139,16 @@ class _Imprecise(Exception):
     """sympy cannot evaluate a derivative to 30 digits (its terms cancel past its working precision)."""
 
 
-def _real(x: sympy.Expr) -> float | None:
-    from sympy.core.evalf import PrecisionExhausted
-
-    try:  # strictly: sympy.N alone returns a few bits of noise when terms cancel past its precision
-        value = complex(x.evalf(30, strict=True, maxn=DECIMAL_MAXN))
-    except PrecisionExhausted:
-        raise _Imprecise from None
-    except (TypeError, ValueError):  # an unevaluated piece (e.g. a derivative of Max at a tie)
-        return None
-    if not (math.isfinite(value.real) and math.isfinite(value.imag)):
-        return None
-    if abs(value.imag) > 1e-12 * max(1.0, abs(value.real)):
-        return None
-    return value.real
-
-
-def _real_at(x: sympy.Expr, floats: dict[sympy.Symbol, sympy.Float]) -> float | None:
-    """x evaluated numerically with its symbols at these (exact) Floats, strictly to 30 digits."""
+def _real(x: sympy.Expr, floats: dict[sympy.Symbol, sympy.Float] | None = None) -> float | None:
+    """x evaluated numerically (its symbols at these exact Floats, if given), strictly to 30 digits:
+    sympy.N alone returns a few bits of noise when terms cancel past its precision."""
     from sympy.core.evalf import PrecisionExhausted
 
     try:
         value = complex(x.evalf(30, subs=floats, strict=True, maxn=DECIMAL_MAXN))
     except PrecisionExhausted:
         raise _Imprecise from None
-    except (TypeError, ValueError):
+    except (TypeError, ValueError):  # an unevaluated piece (e.g. a derivative of Max at a tie)
         return None
     if not (math.isfinite(value.real) and math.isfinite(value.imag)):
         return None
@@ -230,7 +215,7 @@ class _SympyEstimates:
         def at_point(x: sympy.Expr, numerically: bool = False) -> float | None:
             nonlocal imprecise
             try:
-                return _real_at(x, self.floats) if numerically else _real(x.xreplace(self.point))
+                return _real(x, self.floats) if numerically else _real(x.xreplace(self.point))
             except _Imprecise:
                 imprecise = True
                 return None
