@@ -292,6 +292,16 @@ def _on_call(frame, event, arg):  # type: ignore[no-untyped-def]
         raise _OutOfTime(lim)
 
 
+def _unraisable_unless_out_of_time(previous):  # type: ignore[no-untyped-def]
+    """sys.unraisablehook for a bounded block: an alarm that lands in a finalizer or a gc callback
+    is "unraisable", and Python would print it as "Exception ignored in ..." on stderr (the next
+    alarm stops the work); every other unraisable goes to the hook there was before."""
+    def hook(unraisable):  # type: ignore[no-untyped-def]
+        if not isinstance(unraisable.exc_value, _OutOfTime):
+            previous(unraisable)
+    return hook
+
+
 def _rearm() -> None:
     """Point the timer at the nearest deadline still in force."""
     live = [lim.deadline for lim in _LIMITS.active if lim.armed]
@@ -327,6 +337,7 @@ class bounded:  # noqa: N801 - used as a `with` block, like contextlib's
         self.armed = False
         self.depth = len(_LIMITS.active)
         self._previous = None
+        self._unraisable = sys.unraisablehook
         self._main = False
 
     def owns(self, err: _OutOfTime) -> bool:
@@ -342,6 +353,8 @@ class bounded:  # noqa: N801 - used as a `with` block, like contextlib's
             self._previous = signal.signal(signal.SIGALRM, _on_alarm) if self._main else sys.getprofile()
             if not self._main:
                 sys.setprofile(_on_call)
+            self._unraisable = sys.unraisablehook
+            sys.unraisablehook = _unraisable_unless_out_of_time(self._unraisable)
         self.armed = True
         state.append(self)
         if self._main:
@@ -359,6 +372,7 @@ class bounded:  # noqa: N801 - used as a `with` block, like contextlib's
                 signal.signal(signal.SIGALRM, self._previous)
             else:
                 sys.setprofile(self._previous)
+            sys.unraisablehook = self._unraisable
             state.clear()
         else:
             del state[self.depth:]  # this block and any left over inside it

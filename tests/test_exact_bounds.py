@@ -299,3 +299,36 @@ def test_extreme_programs_end_within_seconds(program: str, x: str, y: str, flags
             assert "\n" not in err.message
     # 5 s for an exact trace and 3 s for sympy's part of a check, plus rendering, on a busy machine
     assert time.monotonic() - started < 20, (source, x, y, flags)
+
+
+def test_an_alarm_lost_in_a_finalizer_is_not_reported_as_unraisable() -> None:
+    """The time limit's alarm can land in a gc callback or a __del__: Python then calls
+    sys.unraisablehook ("Exception ignored in ..." on stderr, a failure under pytest), while the
+    next alarm stops the work. Inside a bounded block that one is dropped; any other is not."""
+    from bprop_cli.sympy_gates import OutOfTime, bounded
+
+    seen: list[BaseException] = []
+    before = sys.unraisablehook
+    sys.unraisablehook = lambda u: seen.append(u.exc_value)
+
+    class Finalized:
+        def __del__(self) -> None:
+            time.sleep(0.3)  # the alarm lands here, inside a finalizer
+
+    class Other:
+        def __del__(self) -> None:
+            raise KeyError("not ours")
+
+    limit = bounded(0.1)
+    try:
+        try:
+            with limit:
+                Other()  # before the deadline: reported as ever
+                Finalized()
+                while True:
+                    time.sleep(0.01)  # the next alarm stops the block
+        except OutOfTime as err:
+            assert limit.owns(err)
+    finally:
+        sys.unraisablehook = before
+    assert [type(e) for e in seen] == [KeyError]
