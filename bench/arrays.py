@@ -53,9 +53,10 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # this checkout's bprop, not an installed one
 
-from bprop_cli import compile_program, run  # noqa: E402
-from bprop_cli.arrays import backward, forward, infer_shapes  # noqa: E402
-from bprop_cli.values import bind  # noqa: E402
+from bprop_cli import compile_program  # noqa: E402
+from bprop_cli.engine.arrays import backward, forward, infer_shapes  # noqa: E402
+from bprop_cli.engine.run import run  # noqa: E402
+from bprop_cli.engine.values import bind  # noqa: E402
 
 MLP = "h = relu(X @ W1 + b1); s = h @ W2 + b2; L = -sum(t * log(softmax(s)))/64"
 SMALL = "h1 = relu(X @ W1 + b1); h2 = relu(h1 @ W2 + b2); y = h2 @ W3 + b3; L = mse(y, t)"

@@ -148,9 +148,9 @@ def worker_bprop(shape: str, n: int, memory: bool, phase_runs: int) -> dict:
             return build_graph(parse(source))
 
     try:
-        from bprop_cli.render.json import write_json
+        from bprop_cli.views.json import write_json
     except ImportError:  # a version from before streaming JSON, for before/after figures
-        from bprop_cli.render.json import render_json
+        from bprop_cli.views.json import render_json
 
         def write_json(trace, sink) -> None:  # type: ignore[no-untyped-def]
             sink.write(render_json(trace))

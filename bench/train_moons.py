@@ -30,7 +30,7 @@ def micrograd_loop(steps: int) -> tuple[float, list[float], float]:
     from micrograd.engine import Value
     from micrograd.nn import MLP
 
-    from bprop_cli.train_examples import two_moons
+    from bprop_cli.training.runs import two_moons
 
     rows = two_moons()
     random.seed(1337)  # micrograd's Neuron draws random.uniform(-1, 1); bprop's init draws the same
@@ -70,9 +70,9 @@ def bprop_process(steps: int) -> tuple[float, list[float]]:
 
 
 def bprop_loop(steps: int) -> float:
-    from bprop_cli import optim
-    from bprop_cli.train_examples import train_example
-    from bprop_cli.training import Problem, train
+    from bprop_cli.training import optim
+    from bprop_cli.training.loop import Problem, train
+    from bprop_cli.training.runs import train_example
 
     ex = train_example("moons")
     problem = Problem(ex.program, ex.values, ex.params, ex.rows())

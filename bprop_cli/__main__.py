@@ -1,3 +1,3 @@
-from .cli import main
+from bprop_cli.cli.entry import main
 
 main()

@@ -49,7 +49,7 @@ class BpropError(ValueError):
         return {"offset": self.span.start, "line": line, "column": col}
 
     def __str__(self) -> str:
-        from .render.safe import visible  # user text in a message (a name, a value) shows no control byte
+        from .text import visible  # user text in a message (a name, a value) shows no control byte
 
         lines = [f"{self.kind}: {visible(self.message)}"]
         if self.source and self.source.strip() and self.span is not None:  # a blank text has nothing to point at
@@ -119,7 +119,7 @@ def caret_lines(source: str, span: Span) -> list[str]:
         width = min(width, _SHOWN - start + len(prefix))
     # Invisible, combining and bidi-control characters would shift or reorder the line on
     # screen, so they are shown as '?'; wide characters take two columns before the caret.
-    # (render.safe.visible() escapes them elsewhere; here each must keep one column under the caret.)
+    # (text.visible() escapes them elsewhere; here each must keep one column under the caret.)
     text = "".join(ch if ch.isprintable() and not unicodedata.combining(ch) else "?" for ch in text)
     pad = start + sum(unicodedata.east_asian_width(ch) in "WF" for ch in text[:start])
     where = [f"  at line {line}, column {col}:"] if source.count("\n") else []

@@ -43,20 +43,20 @@ with _instrumented():
     from rich.console import Console
 
     from bprop_cli import backward, bind, build_graph, forward, parse
-    from bprop_cli.batch import Batch, BatchReader
+    from bprop_cli.batch.read import Batch, BatchReader
+    from bprop_cli.engine.values import constant_value, parse_assignments
     from bprop_cli.errors import BpropError
-    from bprop_cli.render.delimited import render_delimited
-    from bprop_cli.render.graph import graph_text
-    from bprop_cli.render.json import render_json
-    from bprop_cli.render.markdown import render_markdown
-    from bprop_cli.render.picture import build_picture
-    from bprop_cli.render.plain import render_plain
-    from bprop_cli.render.story import story_plain
-    from bprop_cli.render.table import render_table
-    from bprop_cli.syntax import sexpr
-    from bprop_cli.tutor import narrate
-    from bprop_cli.unparse import unparse_program
-    from bprop_cli.values import constant_value, parse_assignments
+    from bprop_cli.lang.syntax import sexpr
+    from bprop_cli.lang.unparse import unparse_program
+    from bprop_cli.tutor.narration import narrate
+    from bprop_cli.views.delimited import render_delimited
+    from bprop_cli.views.json import render_json
+    from bprop_cli.views.markdown import render_markdown
+    from bprop_cli.views.picture import build_picture
+    from bprop_cli.views.pictures import graph_text
+    from bprop_cli.views.plain import render_plain
+    from bprop_cli.views.story import story_plain
+    from bprop_cli.views.table import render_table
 
 EDGES = [0.7, 0.0, -0.0, 5e-324, -1e-320, 2.2250738585072014e-308, 1e-300, 1e-160, 1e-20, 0.5, 1.0, -1.0, 2.0,
          -3.0, 30.0, -30.0, 709.7, -745.0, 1e16, 1e154, 1e300, -1e300, 1.7976931348623157e308]

@@ -1,4 +1,4 @@
-"""render/ansi.py writes the table report without importing Rich. Whatever it writes must be
+"""views/ansi.py writes the table report without importing Rich. Whatever it writes must be
 the very bytes Rich prints for the same report (Rich is the oracle here), and whatever it cannot
 write the same way it must leave to Rich. Also: the width and colour it picks are the ones the
 console Rich would have made picks, in a pipe and on a pseudo-terminal."""
@@ -17,14 +17,14 @@ from hypothesis import strategies as st
 from rich.cells import cell_len
 from rich.console import Console
 from rich.style import Style
-
-from bprop_cli import run
-from bprop_cli.catalog import examples
-from bprop_cli.errors import BpropError
-from bprop_cli.render import ansi
-from bprop_cli.render.report import table_parts
-from bprop_cli.render.table import render_table
 from test_render_fuzz import programs
+
+from bprop_cli.engine.run import run
+from bprop_cli.errors import BpropError
+from bprop_cli.lang.catalog import examples
+from bprop_cli.views import ansi
+from bprop_cli.views.report import table_parts
+from bprop_cli.views.table import render_table
 
 WIDTHS = (40, 60, 80, 120)
 
@@ -150,8 +150,8 @@ def test_the_characters_taken_as_one_cell_are_one_cell_for_rich() -> None:
 
 PROBE = (
     "import json, sys\n"
-    "from bprop_cli.render import ansi\n"
-    "from bprop_cli.terminal import console\n"
+    "from bprop_cli.views import ansi\n"
+    "from bprop_cli.cli.terminal import console\n"
     "c = console()\n"
     "s = ansi.screen()\n"
     "print(json.dumps([None if s is None else list(s), [c.width, bool(c.color_system) and not c.no_color]]),"
@@ -227,11 +227,11 @@ def run_on_pty(code: str, env: dict[str, str] | None = None, columns: int = 90) 
 
 
 NO_RICH = "\nassert not [m for m in sys.modules if m == 'rich' or m.startswith('rich.')], 'rich was imported'\n"
-BY_RICH = "import bprop_cli.render.ansi as a\na.screen = lambda stream=None: None\n"  # Rich decides everything
+BY_RICH = "import bprop_cli.views.ansi as a\na.screen = lambda stream=None: None\n"  # Rich decides everything
 
 
 def bprop_on_pty(argv: list[str], rich: bool, env: dict[str, str] | None = None) -> tuple[str, int]:
-    main = f"import sys; sys.argv = {['bprop', *argv]!r}\nfrom bprop_cli.cli import main\n"
+    main = f"import sys; sys.argv = {['bprop', *argv]!r}\nfrom bprop_cli.cli.entry import main\n"
     if rich:
         return run_on_pty(BY_RICH + main + "main()\n", env)
     return run_on_pty(main + "try:\n    main()\nexcept SystemExit as e:\n    code = e.code\nelse:\n    code = 0\n"
@@ -264,7 +264,7 @@ def test_on_a_terminal_errors_are_riches_red_without_rich(argv: list[str], no_co
 def test_a_stream_that_is_not_utf8_gets_riches_output(argv: list[str], encoding: str) -> None:
     """Rich draws a table's rules in ASCII for such a stream; whatever bprop writes must match."""
     env = {**{k: v for k, v in os.environ.items() if k not in ("FORCE_COLOR", "NO_COLOR")}, "PYTHONIOENCODING": encoding}
-    main = f"import sys; sys.argv = {['bprop', *argv]!r}\nfrom bprop_cli.cli import main\nmain()\n"
+    main = f"import sys; sys.argv = {['bprop', *argv]!r}\nfrom bprop_cli.cli.entry import main\nmain()\n"
     got = [subprocess.run([sys.executable, "-c", code], capture_output=True, env=env, timeout=60)
            for code in (main, BY_RICH + main)]
     assert (got[0].stdout, got[0].stderr, got[0].returncode) == (got[1].stdout, got[1].stderr, got[1].returncode)

@@ -16,13 +16,13 @@ from test_ansi import bprop_on_pty, run_on_pty
 from test_architecture import loaded_modules
 from test_render_fuzz import array_programs, programs
 
-from bprop_cli import run
-from bprop_cli.catalog import examples
+from bprop_cli.engine.run import run
 from bprop_cli.errors import BpropError
-from bprop_cli.render import ansi
-from bprop_cli.render.graph import picture_text, terminal_picture
-from bprop_cli.render.picture import build_picture
-from bprop_cli.render.terminal import ASCII, UNICODE, graph_lines
+from bprop_cli.lang.catalog import examples
+from bprop_cli.views import ansi
+from bprop_cli.views.picture import build_picture
+from bprop_cli.views.pictures import picture_text, terminal_picture
+from bprop_cli.views.tree import ASCII, UNICODE, graph_lines
 
 WIDTHS = (40, 60, 80, 120)
 LIMITS = (60, 0, 4, 12)  # the default, everything, and cut trees with '...' boxes
@@ -205,21 +205,21 @@ def test_on_a_terminal_graph_prints_riches_bytes_without_rich(argv: list[str], n
 def test_on_a_terminal_a_cut_tree_is_riches_bytes() -> None:
     """--max-nodes goes through the Typer app (which loads Rich itself): the bytes only."""
     argv = ["graph", "--example", "mazur-scalar", "--max-nodes", "20"]
-    main = f"import sys; sys.argv = {['bprop', *argv]!r}\nfrom bprop_cli.cli import main\nmain()\n"
+    main = f"import sys; sys.argv = {['bprop', *argv]!r}\nfrom bprop_cli.cli.entry import main\nmain()\n"
     fast = run_on_pty(main)
-    slow = run_on_pty("import bprop_cli.render.graph as g\ng.picture_text = lambda *a: None\n" + main)
+    slow = run_on_pty("import bprop_cli.views.pictures as g\ng.picture_text = lambda *a: None\n" + main)
     assert "more nodes not drawn" in fast[0] and "\x1b[36m" in fast[0]
     assert fast == slow and fast[1] == 0
 
 
 def test_on_a_narrow_terminal_rich_still_draws_the_graph() -> None:
     argv = ["graph", "(x+y)*z", "x=-2", "y=5", "z=-4"]
-    main = f"import sys; sys.argv = {['bprop', *argv]!r}\nfrom bprop_cli.cli import main\nmain()\n"
+    main = f"import sys; sys.argv = {['bprop', *argv]!r}\nfrom bprop_cli.cli.entry import main\nmain()\n"
     text, code = run_on_pty(main + "assert 'rich.console' in sys.modules\n", {"COLUMNS": "20"})
     assert code == 0 and "├─ " in text and "\x1b[31m" in text
 
 
 def test_graph_in_a_pipe_loads_no_rich() -> None:
     loaded = loaded_modules("graph", "(x+y)*z", "x=-2", "y=5", "z=-4")
-    assert "bprop_cli.render.terminal" in loaded  # the picture was drawn
+    assert "bprop_cli.views.tree" in loaded  # the picture was drawn
     assert not {m for m in loaded if m == "rich" or m.startswith("rich.")}

@@ -26,7 +26,7 @@ def imported_modules(path: Path) -> set[str]:
 @pytest.mark.parametrize("path", sorted(PACKAGE.rglob("*.py")), ids=lambda p: str(p.relative_to(PACKAGE)))
 def test_only_renderers_and_cli_import_rich(path: Path) -> None:
     rel = path.relative_to(PACKAGE)
-    may_use_rich = rel.parts[0] == "render" or rel.name in ("app.py", "options.py", "terminal.py")
+    may_use_rich = rel.parts[0] == "views" or (rel.parts[0] == "cli" and rel.name in ("app.py", "options.py", "terminal.py"))
     if not may_use_rich:
         assert not {"rich", "typer"} & imported_modules(path), f"{rel} must not import rich or typer"
 
@@ -42,7 +42,7 @@ def loaded_modules(*args: str) -> set[str]:
     """Every module a fresh interpreter has imported after running `bprop ARGS`."""
     code = (
         "import sys, json\n"
-        "from bprop_cli.cli import main\n"
+        "from bprop_cli.cli.entry import main\n"
         f"sys.argv = ['bprop', *{list(args)!r}]\n"
         "try:\n    main()\n"
         "except SystemExit:\n    pass\n"
@@ -53,8 +53,8 @@ def loaded_modules(*args: str) -> set[str]:
 
 
 # Modules that import sympy; only the trust features (--check, --symbolic, --exact, --latex) load them.
-SYMPY_MODULES = {"sympy_gates", "symbolic", "crosscheck", "render.symbolic", "render.latex", "render.check",
-                 "render.trust"}
+SYMPY_MODULES = {"trust.sympy_gates", "trust.symbolic", "trust.crosscheck", "views.symbolic", "views.latex",
+                 "views.gradient_check", "views.trust"}
 
 
 @pytest.mark.parametrize("args", [
@@ -67,7 +67,7 @@ SYMPY_MODULES = {"sympy_gates", "symbolic", "crosscheck", "render.symbolic", "re
 ], ids=lambda a: " ".join(a[1:]))
 def test_eval_imports_no_heavy_modules(args: tuple[str, ...]) -> None:
     loaded = loaded_modules(*args)
-    assert "bprop_cli.engine" in loaded  # the command really ran
+    assert "bprop_cli.engine.scalar" in loaded  # the command really ran
     for heavy in ("sympy", "pydantic", "numpy", "rich.markdown", "hypothesis", "mpmath"):
         assert heavy not in loaded, f"bprop eval imported {heavy}"
     assert not {f"bprop_cli.{m}" for m in SYMPY_MODULES} & loaded
@@ -108,11 +108,12 @@ def _relative_imports(path: Path) -> set[str]:
 
 @pytest.mark.parametrize("module", ["app", "options", "commands", "inputs", "terminal"])
 def test_nothing_imports_the_entry_point(module: str) -> None:
-    """cli.py is the entry point (and the fast path); it may import the Typer app, never the
-    other way round: no module below it imports cli."""
-    assert "cli" not in _relative_imports(PACKAGE / f"{module}.py")
+    """cli/entry.py is the entry point (and the fast path); it may import the Typer app, never the
+    other way round: no module below it imports entry."""
+    assert "entry" not in _relative_imports(PACKAGE / "cli" / f"{module}.py")
 
 
-@pytest.mark.parametrize("module", ["inputs", "commands", "terminal", "cli"])
+@pytest.mark.parametrize("module", ["inputs", "commands", "terminal", "entry"])
 def test_the_fast_path_modules_do_not_import_typer(module: str) -> None:
-    assert "typer" not in imported_modules(PACKAGE / f"{module}.py")
+    assert "typer" not in imported_modules(PACKAGE / "cli" / f"{module}.py")
+

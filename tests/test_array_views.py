@@ -10,12 +10,11 @@ import json
 
 import numpy as np
 import pytest
-
 from conftest import bprop
 
-from bprop_cli import run
-from bprop_cli.render.delimited import render_delimited
-from bprop_cli.render.plain import render_plain
+from bprop_cli.engine.run import run
+from bprop_cli.views.delimited import render_delimited
+from bprop_cli.views.plain import render_plain
 
 MAZUR = {"W1": "[[0.15,0.2],[0.25,0.3]]", "b1": "[0.35,0.35]", "W2": "[[0.4,0.45],[0.5,0.55]]",
          "b2": "[0.6,0.6]", "x": "[0.05,0.1]", "t": "[0.01,0.99]"}
@@ -109,9 +108,9 @@ def test_grad_of_an_array_input_prints_a_json_list() -> None:
 
 import re  # noqa: E402
 
-from bprop_cli.layers import find_layers, squared_error  # noqa: E402
-from bprop_cli.render.story import story_plain  # noqa: E402
-from bprop_cli.tutor import narrate  # noqa: E402
+from bprop_cli.tutor.layers import find_layers, squared_error  # noqa: E402
+from bprop_cli.tutor.narration import narrate  # noqa: E402
+from bprop_cli.views.story import story_plain  # noqa: E402
 
 NUMBER = re.compile(r"-?\d+(?:\.\d+)?(?:e[-+]?\d+)?")
 
@@ -272,7 +271,7 @@ def test_array_tables_keep_every_column_and_entry_at_80_columns(example: str) ->
 
 
 def test_matrix_entries_stand_on_the_decimal_point() -> None:
-    from bprop_cli.render.grid import grid
+    from bprop_cli.text import grid
 
     lines = grid(np.array([[1.5, -0.25], [-10.125, 3.0]])).splitlines()
     assert lines == ["[[  1.5    -0.25]", " [-10.125   3   ]]"]
@@ -281,7 +280,7 @@ def test_matrix_entries_stand_on_the_decimal_point() -> None:
 
 
 def test_a_wide_matrix_drops_columns_to_fit_a_width() -> None:
-    from bprop_cli.render.grid import grid
+    from bprop_cli.text import grid
 
     wide = np.full((3, 40), -0.0123456)
     assert max(map(len, grid(wide).splitlines())) > 64
@@ -294,15 +293,15 @@ def test_a_wide_matrix_drops_columns_to_fit_a_width() -> None:
 import shutil  # noqa: E402
 import subprocess  # noqa: E402
 
-from bprop_cli.render import num  # noqa: E402
-from bprop_cli.render.dot import render_dot  # noqa: E402
-from bprop_cli.render.mermaid import render_mermaid  # noqa: E402
-from bprop_cli.render.picture import build_picture  # noqa: E402
+from bprop_cli.text import num  # noqa: E402
+from bprop_cli.views.dot import render_dot  # noqa: E402
+from bprop_cli.views.mermaid import render_mermaid  # noqa: E402
+from bprop_cli.views.picture import build_picture  # noqa: E402
 
 
 def run_example(name: str):  # type: ignore[no-untyped-def]
-    from bprop_cli.catalog import example
-    from bprop_cli.values import parse_assignments
+    from bprop_cli.engine.values import parse_assignments
+    from bprop_cli.lang.catalog import example
 
     chosen = example(name)
     return run(chosen.program, parse_assignments(chosen.values))
@@ -328,7 +327,7 @@ def test_terminal_graph_draws_each_array_once_with_its_shape() -> None:
 def test_terminal_graph_shows_a_big_array_as_its_shape() -> None:
     from rich.console import Console
 
-    from bprop_cli.render.terminal import render_graph
+    from bprop_cli.views.tree import render_graph
 
     console = Console(width=80, record=True, color_system=None)
     console.print(render_graph(build_picture(big_trace()), ascii=True))
@@ -381,7 +380,7 @@ def test_graph_and_explain_take_a_values_file() -> None:
 def test_colour_narration_keeps_matrix_rows_whole_at_80_columns(example: str) -> None:
     from rich.console import Console
 
-    from bprop_cli.render.story import story_rich
+    from bprop_cli.views.story import story_rich
 
     console = Console(width=80, record=True, color_system=None, force_terminal=True)
     console.print(story_rich(narrate(run_example(example))))
@@ -389,7 +388,7 @@ def test_colour_narration_keeps_matrix_rows_whole_at_80_columns(example: str) ->
     assert max(map(len, lines)) <= 80
     for grad in run_example(example).gradients.values():
         if np.ndim(grad) == 2:  # every row of every gradient matrix on one line of its own
-            from bprop_cli.render.grid import grid
+            from bprop_cli.text import grid
 
             for row in grid(grad).splitlines():
                 assert any(row.strip() in line for line in lines), row
@@ -424,7 +423,7 @@ def test_array_tables_choose_their_layout_from_the_width(columns: str, side_by_s
 def test_array_json_is_to_dict_with_each_array_on_one_line(program: str, values: dict) -> None:
     """The array JSON writer encodes each array once and lays it on one line; what it writes
     must still parse back to exactly Trace.to_dict() (the reference, through json.dumps)."""
-    from bprop_cli.render.json import render_json
+    from bprop_cli.views.json import render_json
 
     trace = run(program, values)
     text = render_json(trace)

@@ -10,12 +10,12 @@ import sys
 
 import numpy as np
 import pytest
+from conftest import ROOT, bprop
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from conftest import ROOT, bprop
-
-from bprop_cli import BpropError, run
+from bprop_cli import BpropError
+from bprop_cli.engine.run import run
 
 MAZUR = {"W1": "[[0.15,0.2],[0.25,0.3]]", "b1": "[0.35,0.35]", "W2": "[[0.4,0.45],[0.5,0.55]]",
          "b2": "[0.6,0.6]", "x": "[0.05,0.1]", "t": "[0.01,0.99]"}
@@ -309,7 +309,7 @@ def test_symbolic_is_refused_for_arrays_with_a_hint() -> None:
 
 def test_scalar_programs_do_not_import_numpy() -> None:
     code = ("import sys; sys.argv = ['bprop', 'eval', '(x+y)*z', 'x=-2', 'y=5', 'z=-4', '--json'];"
-            "from bprop_cli.cli import main\ntry:\n    main()\nexcept SystemExit:\n    pass\n"
+            "from bprop_cli.cli.entry import main\ntry:\n    main()\nexcept SystemExit:\n    pass\n"
             "print('numpy' in sys.modules, file=sys.stderr)")
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=60)
     assert r.stderr.strip().splitlines()[-1] == "False"

@@ -11,8 +11,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bprop_cli import BpropError, run
-from bprop_cli.arrays import _checked, _plain_numbers, array_value
+from bprop_cli import BpropError
+from bprop_cli.engine.arrays import _checked, _plain_numbers, array_value
+from bprop_cli.engine.run import run
 
 LEAVES = st.one_of(
     st.floats(allow_nan=True, allow_infinity=True), st.integers(-10**400, 10**400), st.booleans(),

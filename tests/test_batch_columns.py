@@ -17,11 +17,11 @@ pytest.importorskip("numpy")
 from conftest import ROOT  # noqa: E402
 from test_sympy_oracle import VARS, extend, leaf  # noqa: E402
 
-from bprop_cli import batch_columns  # noqa: E402
-from bprop_cli.batch import Batch, BatchReader  # noqa: E402
+from bprop_cli.batch import vectorised as batch_columns  # noqa: E402
+from bprop_cli.batch.read import Batch, BatchReader  # noqa: E402
 from bprop_cli.errors import BpropError  # noqa: E402
-from bprop_cli.render import Format  # noqa: E402
-from bprop_cli.render.rows import RowWriter  # noqa: E402
+from bprop_cli.views import Format  # noqa: E402
+from bprop_cli.views.rows import RowWriter  # noqa: E402
 
 
 def _more(inner):  # type: ignore[no-untyped-def]
@@ -149,7 +149,7 @@ def test_a_file_in_columns_and_a_pipe_row_by_row_print_the_same(tmp_path, fmt: s
 
 
 def test_scalar_eval_does_not_import_numpy() -> None:
-    code = ("import sys\nfrom bprop_cli.cli import main\nsys.argv = ['bprop', 'eval', 'exp(x)', 'x=1']\n"
+    code = ("import sys\nfrom bprop_cli.cli.entry import main\nsys.argv = ['bprop', 'eval', 'exp(x)', 'x=1']\n"
             "try:\n    main()\nexcept SystemExit:\n    pass\nprint('numpy' in sys.modules)")
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=60)
     assert r.stdout.strip().splitlines()[-1] == "False"
@@ -168,7 +168,7 @@ def test_a_cell_the_columns_read_is_a_plain_number_for_the_row_engine(cell: str)
     """The column engine takes a cell when it has no character a plain decimal number lacks and
     float() reads it; that must be exactly the row engine's plain number (batch._PLAIN_NUMBER),
     for every cell of ASCII digits, signs, points, exponents and blanks, and never more."""
-    from bprop_cli.batch import _PLAIN_NUMBER
+    from bprop_cli.batch.read import _PLAIN_NUMBER
 
     def column_takes(text: str) -> bool:
         if batch_columns._NOT_PLAIN.search(text):

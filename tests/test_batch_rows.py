@@ -8,7 +8,6 @@ import json
 from pathlib import Path
 
 import pytest
-
 from conftest import bprop
 
 # Line 1 is the header (JSON Lines have none); a row of empty fields and a half-empty row sit

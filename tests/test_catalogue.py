@@ -8,11 +8,11 @@ import json
 import re
 
 import pytest
-
-from bprop_cli import run
-from bprop_cli.catalog import examples
-from bprop_cli.inputs import stated_values
 from conftest import bprop
+
+from bprop_cli.cli.inputs import stated_values
+from bprop_cli.engine.run import run
+from bprop_cli.lang.catalog import examples
 
 PUBLISHED = {name: e for name, e in examples().items() if "# published:" in e.program}
 

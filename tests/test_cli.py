@@ -6,7 +6,6 @@ import json
 from pathlib import Path
 
 import pytest
-
 from conftest import bprop
 
 CS231N = ("(x+y)*z", "x=-2", "y=5", "z=-4")

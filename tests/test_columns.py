@@ -1,4 +1,4 @@
-"""The row-vectorised passes (bprop_cli/columns.py) give the scalar engine's numbers: every
+"""The row-vectorised passes (bprop_cli/engine/columns.py) give the scalar engine's numbers: every
 gate's elementwise array rule against its scalar rule, and whole programs against one run per row."""
 
 from __future__ import annotations
@@ -9,10 +9,10 @@ import random
 import numpy as np
 import pytest
 
-from bprop_cli import run
-from bprop_cli.columns import passes
-from bprop_cli.gates import GATES
-from bprop_cli.graph import compile_program
+from bprop_cli.engine.columns import passes
+from bprop_cli.engine.graph import compile_program
+from bprop_cli.engine.run import run
+from bprop_cli.gates.registry import GATES
 
 POINTS = {
     "log": lambda r: r.uniform(0.1, 3), "sqrt": lambda r: r.uniform(0.1, 3), "pow_var": lambda r: r.uniform(0.1, 3),

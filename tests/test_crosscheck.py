@@ -16,9 +16,9 @@ from test_gates import POINTS  # noqa: E402
 from test_sympy_oracle import expressions, points  # noqa: E402
 
 from bprop_cli import EvalError, backward, bind, build_graph, forward, parse  # noqa: E402
-from bprop_cli.crosscheck import FAIL, KINK, OK, crosscheck  # noqa: E402
-from bprop_cli.gates import GATES  # noqa: E402
-from bprop_cli.sympy_gates import FORMS, expand_sigmoid, local_derivatives  # noqa: E402
+from bprop_cli.gates.registry import GATES  # noqa: E402
+from bprop_cli.trust.crosscheck import FAIL, KINK, OK, crosscheck  # noqa: E402
+from bprop_cli.trust.sympy_gates import FORMS, expand_sigmoid, local_derivatives  # noqa: E402
 
 
 def check(src: str, at: dict[str, float]):  # type: ignore[no-untyped-def]
@@ -95,8 +95,8 @@ def test_check_fails_on_a_broken_gate_in_process(broken_mul: None) -> None:
 
 BROKEN_PLUGIN = """
 import sys
-from bprop_cli import gates
-from bprop_cli.cli import main
+from bprop_cli.gates import registry as gates
+from bprop_cli.cli.entry import main
 gates.GATES["exp"] = gates.GATES["exp"]._replace(local=lambda a, out: (2 * out,))
 sys.argv = ["bprop", *sys.argv[1:]]
 main()

@@ -5,9 +5,10 @@ from __future__ import annotations
 import math
 
 import pytest
-
-from bprop_cli import EvalError, run
 from conftest import assert_json_invariants
+
+from bprop_cli import EvalError
+from bprop_cli.engine.run import run
 from bprop_cli.errors import NameResolutionError, ParseError, ValueBindingError
 
 SEED_CASES = [
@@ -196,7 +197,7 @@ def test_json_invariants() -> None:
 
 def test_a_nan_local_derivative_is_called_nan(monkeypatch: pytest.MonkeyPatch) -> None:
     """No built-in scalar gate gives a NaN local derivative inside its domain, so one is swapped in."""
-    from bprop_cli import gates
+    from bprop_cli.gates import registry as gates
 
     monkeypatch.setitem(gates.GATES, "tanh", gates.GATES["tanh"]._replace(local=lambda a, out: (math.nan,)))
     with pytest.raises(EvalError) as info:

@@ -171,7 +171,8 @@ def test_decimals_inside_the_doubles_are_unchanged() -> None:
 
 def test_the_exact_trace_has_a_wall_clock_bound(monkeypatch: pytest.MonkeyPatch) -> None:
     """Past SECONDS, a usage error; the bound passes through simplify's own (nested) budget."""
-    from bprop_cli import build_graph, parse, symbolic
+    from bprop_cli import build_graph, parse
+    from bprop_cli.trust import symbolic
 
     monkeypatch.setattr(symbolic, "SECONDS", 0.3)
     deep = "sin(" * 12 + "x" + ")" * 12  # simplify alone takes over a minute on its derivative
@@ -183,7 +184,7 @@ def test_the_exact_trace_has_a_wall_clock_bound(monkeypatch: pytest.MonkeyPatch)
 
 
 def test_a_power_is_refused_before_it_is_computed() -> None:
-    from bprop_cli.sympy_gates import TooBig, bounded
+    from bprop_cli.trust.sympy_gates import TooBig, bounded
 
     started = time.monotonic()
     with pytest.raises(TooBig), bounded(5.0, bits=10_000):
@@ -193,7 +194,7 @@ def test_a_power_is_refused_before_it_is_computed() -> None:
 
 
 def test_the_time_bound_works_off_the_main_thread_and_leaves_nothing_running() -> None:
-    from bprop_cli.sympy_gates import OutOfTime, bounded
+    from bprop_cli.trust.sympy_gates import OutOfTime, bounded
 
     x = sympy.Symbol("x")
     outcome: list[object] = []
@@ -221,7 +222,7 @@ def test_the_time_bound_works_off_the_main_thread_and_leaves_nothing_running() -
 
 
 def test_nested_bounds_stop_at_the_outer_deadline() -> None:
-    from bprop_cli.sympy_gates import OutOfTime, Simplifier, bounded
+    from bprop_cli.trust.sympy_gates import OutOfTime, Simplifier, bounded
 
     x = sympy.Symbol("x")
     nested = x
@@ -240,7 +241,7 @@ def test_nested_bounds_stop_at_the_outer_deadline() -> None:
 # 5. Found by the fuzz test: max(1e-300, tan(1e-300)) stayed an unchosen Max.
 
 def test_max_of_numbers_that_agree_to_600_digits_picks_the_larger() -> None:
-    from bprop_cli.sympy_gates import form
+    from bprop_cli.trust.sympy_gates import form
 
     tiny = sympy.Rational(1, 10**300)
     with mpmath.workdps(1000):
@@ -250,7 +251,7 @@ def test_max_of_numbers_that_agree_to_600_digits_picks_the_larger() -> None:
 
 
 def test_the_program_the_fuzz_test_found_runs() -> None:
-    from bprop_cli.trust import evaluate
+    from bprop_cli.trust.wiring import evaluate
 
     source = "Q = min(2, aZ)\nb = tan(max(max(aZ, 1e-300), Qb))\na = tan(max(max(aZ, 1e-300), b))"
     result = evaluate(source, {"Qb": "1e-300", "aZ": "0.0"}, check=True, exact=True, latex=True)
@@ -280,10 +281,9 @@ EXTREME = st.recursive(st.sampled_from(["x", "y", "x", "y", "1e16", "1e-300", "3
                         {"symbolic": True}]))
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 def test_extreme_programs_end_within_seconds(program: str, x: str, y: str, flags: dict[str, bool]) -> None:
-    from bprop_cli.render.trust import trust_json, trust_plain, trust_tables
-    from bprop_cli.trust import evaluate
-
-    from bprop_cli import crosscheck, symbolic
+    from bprop_cli.trust import crosscheck, symbolic
+    from bprop_cli.trust.wiring import evaluate
+    from bprop_cli.views.trust import trust_json, trust_plain, trust_tables
 
     source = f"f = {program} + 0*x + 0*y"  # both variables always in the program
     started = time.monotonic()
@@ -305,7 +305,7 @@ def test_an_alarm_lost_in_a_finalizer_is_not_reported_as_unraisable() -> None:
     """The time limit's alarm can land in a gc callback or a __del__: Python then calls
     sys.unraisablehook ("Exception ignored in ..." on stderr, a failure under pytest), while the
     next alarm stops the work. Inside a bounded block that one is dropped; any other is not."""
-    from bprop_cli.sympy_gates import OutOfTime, bounded
+    from bprop_cli.trust.sympy_gates import OutOfTime, bounded
 
     seen: list[BaseException] = []
     before = sys.unraisablehook

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 
 import pytest
-
 from conftest import EXAMPLES, bprop, example_values
 
 # Published numbers (seed file in brackets); the perceptron is checked against its closed form.

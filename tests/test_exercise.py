@@ -12,13 +12,12 @@ import re
 from fractions import Fraction
 
 import pytest
-
-from bprop_cli import run
-from bprop_cli.exercise import exercise
-from bprop_cli.practice import is_right, parse_answer, questions
-from bprop_cli.render import num
-
 from conftest import bprop
+
+from bprop_cli.engine.run import run
+from bprop_cli.practice.exercises import exercise
+from bprop_cli.practice.questions import is_right, parse_answer, questions
+from bprop_cli.text import num
 
 SEEDS = range(1000)
 KINKS = ("relu", "max", "abs")

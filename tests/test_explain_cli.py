@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 
 import pytest
-
 from conftest import bprop
 
 CS231N = ("(x+y)*z", "x=-2", "y=5", "z=-4")

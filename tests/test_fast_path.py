@@ -10,19 +10,19 @@ import subprocess
 import sys
 
 import pytest
+from conftest import ROOT
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from test_architecture import loaded_modules
 from typer.main import get_command
 
-from bprop_cli.app import app
-from bprop_cli.cli import FAST_COMMANDS, FAST_OPTIONS, _fast, _fast_eval
-from bprop_cli.terminal import as_rich_writes
-from bprop_cli.render import Format
-from conftest import ROOT
-from test_architecture import loaded_modules
+from bprop_cli.cli.app import app
+from bprop_cli.cli.entry import FAST_COMMANDS, FAST_OPTIONS, _fast, _fast_eval
+from bprop_cli.cli.terminal import as_rich_writes
+from bprop_cli.views import Format
 
 # The Typer application on its own, skipping main()'s fast path.
-TYPER_APP = "import sys\nfrom bprop_cli.app import main\nsys.argv[0] = 'bprop'\nmain()\n"
+TYPER_APP = "import sys\nfrom bprop_cli.cli.app import main\nsys.argv[0] = 'bprop'\nmain()\n"
 EXPR = ("(x+y)*z", "x=-2", "y=5", "z=-4")
 NEURON = ("sigmoid(w0*x0+w1*x1+w2)", "w0=2", "x0=-1", "w1=-3", "x1=-2", "w2=-pi/4")
 
@@ -254,7 +254,7 @@ def test_the_check_corpus_takes_the_fast_path() -> None:
 @pytest.mark.parametrize("argv", [["explain", *EXPR], ["explain", "mul"], ["graph", *EXPR], ["examples"]])
 def test_explain_and_graph_fast_paths_do_not_import_typer(argv: list[str]) -> None:
     loaded = loaded_modules(*argv)
-    assert "bprop_cli.engine" in loaded or argv[1:] in (["mul"], [])
+    assert "bprop_cli.engine.scalar" in loaded or argv[1:] in (["mul"], [])
     assert not set(HEAVY) & loaded
 
 
@@ -273,15 +273,15 @@ def test_fast_options_are_evals_options() -> None:
     assert short == {"-f", "-h"}
 
 
-HEAVY = ("typer", "typer._click", "click", "pydantic", "sympy", "mpmath", "rich.markdown", "bprop_cli.app")
+HEAVY = ("typer", "typer._click", "click", "pydantic", "sympy", "mpmath", "rich.markdown", "bprop_cli.cli.app")
 
 
 @pytest.mark.parametrize("fmt", [f.value for f in Format])
 def test_fast_path_imports_neither_typer_nor_heavy_modules(fmt: str) -> None:
     loaded = loaded_modules("eval", *EXPR, "--format", fmt)
-    assert "bprop_cli.engine" in loaded  # the command really ran
+    assert "bprop_cli.engine.scalar" in loaded  # the command really ran
     assert not set(HEAVY) & loaded
-    assert not {m for m in loaded if m == "rich" or m.startswith("rich.")}  # the table too (render/ansi.py)
+    assert not {m for m in loaded if m == "rich" or m.startswith("rich.")}  # the table too (views/ansi.py)
 
 
 def test_a_table_rich_must_lay_out_still_loads_rich(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -8,11 +8,11 @@ import json
 from pathlib import Path
 
 import pytest
-
-from bprop_cli import run
-from bprop_cli.render.delimited import render_delimited
-from bprop_cli.render.markdown import cell, fence, render_markdown
 from conftest import bprop
+
+from bprop_cli.engine.run import run
+from bprop_cli.views.delimited import render_delimited
+from bprop_cli.views.markdown import cell, fence, render_markdown
 
 CS231N = ("(x+y)*z", "x=-2", "y=5", "z=-4")
 GOLDEN = Path(__file__).resolve().parent / "data" / "golden"
@@ -99,7 +99,7 @@ def test_missing_values_file() -> None:
 def test_progress_bar_leaves_stdout_alone(monkeypatch, capsys) -> None:  # type: ignore[no-untyped-def]
     from rich.console import Console
 
-    from bprop_cli.render import progress
+    from bprop_cli.views import progress_bar as progress
 
     monkeypatch.setattr(progress, "SHOW_AFTER", 0.0)
     shown = io.StringIO()

@@ -16,7 +16,7 @@ from typing import Callable, Optional, Sequence
 import mpmath
 import pytest
 
-from bprop_cli.gates import GATES
+from bprop_cli.gates.registry import GATES
 
 MAX = 1.7976931348623157e308
 TINY = 2.2250738585072014e-308  # smallest normal double

@@ -11,10 +11,10 @@ from conftest import bprop
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bprop_cli import run
-from bprop_cli.geometry import geometry, norm
-from bprop_cli.graph import compile_program
-from bprop_cli.nudge import nudge
+from bprop_cli.engine.geometry import geometry, norm
+from bprop_cli.engine.graph import compile_program
+from bprop_cli.engine.nudge import nudge
+from bprop_cli.engine.run import run
 
 POLY = ("3*x^2 + 2*x*y + y^2", "x=1", "y=2")  # the article's ∇f(1,2) = (10, 6), |∇f| = 11.66
 

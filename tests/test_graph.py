@@ -15,12 +15,12 @@ import pytest
 from conftest import EXAMPLES, ROOT, bprop, example_values
 from rich.console import Console
 
-from bprop_cli import run
-from bprop_cli.render import num
-from bprop_cli.render.dot import render_dot
-from bprop_cli.render.mermaid import render_mermaid
-from bprop_cli.render.picture import build_picture
-from bprop_cli.render.terminal import render_graph
+from bprop_cli.engine.run import run
+from bprop_cli.text import num
+from bprop_cli.views.dot import render_dot
+from bprop_cli.views.mermaid import render_mermaid
+from bprop_cli.views.picture import build_picture
+from bprop_cli.views.tree import render_graph
 
 GOLDEN = ROOT / "tests" / "golden" / "graph"
 UPDATE = bool(os.environ.get("BPROP_UPDATE_GOLDEN"))  # set it to rewrite the golden files
@@ -117,7 +117,7 @@ def test_dot_of_every_example_is_accepted_by_graphviz_and_shows_every_value(path
                 entries = [num(float(v)) for v in np.ravel(array)]
                 assert all(re.search(rf"(&#91;|, | ){re.escape(e)}(,|&#93;)", mine) for e in entries), node.id
             continue
-        from bprop_cli.render.dot import html  # brackets are written as HTML entities
+        from bprop_cli.views.dot import html  # brackets are written as HTML entities
 
         assert f">{html(num(node.value))}<" in mine, f"value of {node.id} missing"
         grad = html(num(node.grad))
@@ -270,8 +270,8 @@ def test_readme_shows_the_real_terminal_picture() -> None:
 def test_every_handout_picture_may_be_a_pdf() -> None:
     """graph -o and train --plot both take .pdf, as they take .svg and .png."""
     from bprop_cli.errors import ValueBindingError
-    from bprop_cli.render.graph import SUFFIXES
-    from bprop_cli.render.loss_plot import check_plot_path
+    from bprop_cli.views.loss_plot import check_plot_path
+    from bprop_cli.views.pictures import SUFFIXES
 
     assert SUFFIXES[".pdf"] == "pdf"
     check_plot_path(Path("loss.pdf"))

@@ -7,9 +7,9 @@ from __future__ import annotations
 import json
 
 import pytest
-
-from bprop_cli import run
 from conftest import bprop
+
+from bprop_cli.engine.run import run
 
 
 @pytest.mark.parametrize("compound, written_out", [

@@ -21,7 +21,6 @@ from pathlib import Path
 from typing import NamedTuple
 
 import pytest
-
 from conftest import ROOT
 
 ESC, CSI, RLO = "\x1b[2J", "\x9b", "\u202e"  # clears the screen; the one-byte CSI; shows text reversed
@@ -336,7 +335,7 @@ def test_a_file_that_cannot_be_finished_is_not_left_half_written(tmp_path: Path,
 
 
 def test_save_goes_through_a_link_and_to_a_device(tmp_path: Path) -> None:
-    from bprop_cli.files import write_text
+    from bprop_cli.views.files import write_text
 
     real = tmp_path / "real.json"
     real.write_text("old")

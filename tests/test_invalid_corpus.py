@@ -14,9 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from bprop_cli import run
+from bprop_cli.engine.run import run
+from bprop_cli.engine.values import parse_assignments
 from bprop_cli.errors import BpropError
-from bprop_cli.values import parse_assignments
 
 DATA = Path(__file__).resolve().parent / "data" / "invalid"
 CASES = sorted(DATA.glob("*.bp"))

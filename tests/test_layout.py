@@ -6,9 +6,9 @@ from __future__ import annotations
 import re
 
 import pytest
-
-from bprop_cli.render.table import BACKWARD_HEADERS, fold_list, keep_with_number
 from conftest import bprop
+
+from bprop_cli.views.table import BACKWARD_HEADERS, fold_list, keep_with_number
 
 NUMBER = r"-?\d[\d.e+-]*"
 
@@ -90,7 +90,7 @@ def test_prose_is_capped_at_a_wide_terminal() -> None:
 def test_a_long_try_line_folds_as_one_shell_command() -> None:
     import shlex
 
-    from bprop_cli.render.story import shell_lines
+    from bprop_cli.views.story import shell_lines
 
     command = "bprop explain 'sigmoid(w0*x0+w1*x1+w2)' w0=2 x0=-1 w1=-3 x1=-2 w2=-3 --expand"
     lines = shell_lines(command, 80, "    ", "      ")
@@ -152,7 +152,7 @@ def test_at_40_columns_headers_and_numbers_stay_whole(args: tuple[str, ...]) -> 
 
     data = json.loads(bprop("eval", *args, "--json").stdout)  # every gradient's digits on one line
     for name, g in data["gradients"].items():
-        from bprop_cli.render import num
+        from bprop_cli.text import num
 
         assert any(re.fullmatch(rf"{re.escape(name)}\s+\S+\s+{re.escape(num(g))}", line) for line in lines), name
 
@@ -167,7 +167,7 @@ def test_prose_stops_near_88_columns_at_120(command: str, name: str) -> None:
 
 
 def test_folding_helpers() -> None:
-    from bprop_cli.render.fold import fold_formula, fold_items, fold_program_line
+    from bprop_cli.views.fold import fold_formula, fold_items, fold_program_line
 
     assert fold_formula("-0.217072 * 0.17551 = -0.0380982", 19) == "-0.217072 * 0.17551\n  = -0.0380982"
     assert fold_formula("a = (x + y) * z", 40) == "a = (x + y) * z"
@@ -185,10 +185,10 @@ def test_folding_helpers() -> None:
 def test_on_a_terminal_too_a_formula_keeps_its_number() -> None:
     from rich.console import Console
 
-    from bprop_cli import run
-    from bprop_cli.catalog import example
-    from bprop_cli.render.story import story_rich
-    from bprop_cli.tutor import narrate
+    from bprop_cli.engine.run import run
+    from bprop_cli.lang.catalog import example
+    from bprop_cli.tutor.narration import narrate
+    from bprop_cli.views.story import story_rich
 
     chosen = example("mazur-scalar")
     trace = run(chosen.program, dict(v.split("=", 1) for v in chosen.values))

@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bprop_cli import lexer
 from bprop_cli.errors import ParseError
+from bprop_cli.lang import lexer
 
 # The textbook tokenizer: one named group per row of the token table, tried in the table's
 # order at each offset (blanks match no row and are stepped over).

@@ -15,11 +15,20 @@ import math
 from decimal import Decimal
 
 import pytest
-
-from bprop_cli.practice import (BY_DIGITS, BY_TOLERANCE, DEFAULT_MARKING, EXACT, Marking, mark, parse_answer,
-                                parse_tolerance, right_to_digits, within)
-
 from conftest import bprop
+
+from bprop_cli.practice.questions import (
+    BY_DIGITS,
+    BY_TOLERANCE,
+    DEFAULT_MARKING,
+    EXACT,
+    Marking,
+    mark,
+    parse_answer,
+    parse_tolerance,
+    right_to_digits,
+    within,
+)
 
 NEURON = ("1/(1+exp(-(w0*x0+w1*x1+w2)))", "w0=2", "x0=-1", "w1=-3", "x1=-2", "w2=-3")
 _S = 1 / (1 + math.exp(-1.0))  # w0*x0 + w1*x1 + w2 = -2 + 6 - 3 = 1

@@ -7,12 +7,12 @@ import json
 import math
 
 import pytest
+from conftest import bprop
 from typer.main import get_command
 
-from bprop_cli import inputs
-from bprop_cli.app import app
-from bprop_cli.options import ProgramCommand
-from conftest import bprop
+from bprop_cli.cli import inputs
+from bprop_cli.cli.app import app
+from bprop_cli.cli.options import ProgramCommand
 
 PROGRAM_COMMANDS = sorted(name for name, cmd in get_command(app).commands.items()  # type: ignore[attr-defined]
                           if isinstance(cmd, ProgramCommand) and getattr(cmd, "shared_options", True))

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from bprop_cli.errors import BpropError, ParseError
-from bprop_cli.parser import parse
-from bprop_cli.syntax import sexpr
+from bprop_cli.lang.parser import parse
+from bprop_cli.lang.syntax import sexpr
 
 
 def sx(source: str) -> list[str]:

@@ -10,12 +10,11 @@ import json
 import re
 
 import pytest
-
-from bprop_cli import run
-from bprop_cli.render import num
-from bprop_cli.practice import AnswerError, check_answers, is_right, parse_answer, parse_kinds, questions
-
 from conftest import ROOT, bprop
+
+from bprop_cli.engine.run import run
+from bprop_cli.practice.questions import AnswerError, check_answers, is_right, parse_answer, parse_kinds, questions
+from bprop_cli.text import num
 
 CS231N = ("(x+y)*z", "x=-2", "y=5", "z=-4")
 # Every number of the walkthrough, in the order the trace computes them (the CS231n notes):
@@ -305,7 +304,8 @@ def test_explain_step_off_a_terminal_is_the_usual_walkthrough() -> None:
 @pytest.mark.parametrize("path", sorted((ROOT / "bprop_cli" / "examples").glob("*.bp")), ids=lambda p: p.stem)
 def test_every_example_quizzes_and_checks_without_trouble(path) -> None:
     from conftest import example_values
-    from bprop_cli.practice import Quiz, judge, resolve
+
+    from bprop_cli.practice.questions import Quiz, judge, resolve
 
     values = dict(v.split("=", 1) for v in example_values(path))
     if any(v.lstrip().startswith("[") for v in values.values()):  # an array program: refused for now
@@ -345,7 +345,7 @@ def test_generated_programs_quiz_and_check() -> None:
     from hypothesis import strategies as st
     from test_sympy_oracle import expressions, points
 
-    from bprop_cli.practice import Quiz, resolve
+    from bprop_cli.practice.questions import Quiz, resolve
 
     @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.filter_too_much])
     @given(expressions, points, st.randoms(use_true_random=False))

@@ -5,8 +5,8 @@ from __future__ import annotations
 import io
 import time
 
-from bprop_cli import run
-from bprop_cli.progress import Progress
+from bprop_cli.cli.progress import Progress
+from bprop_cli.engine.run import run
 
 
 class FakeTerminal(io.StringIO):

@@ -11,7 +11,6 @@ import time
 import uuid
 
 import pytest
-
 from conftest import ROOT
 
 pytestmark = pytest.mark.skipif(shutil.which("tmux") is None, reason="needs tmux")
@@ -184,10 +183,10 @@ def test_the_graph_above_the_prompt_never_gives_an_answer_away(ask: tuple[str, .
 
     from rich.console import Console
 
-    from bprop_cli import run
-    from bprop_cli.practice import Quiz, questions
-    from bprop_cli.render import num
-    from bprop_cli.render.quiz_tty import _graph
+    from bprop_cli.engine.run import run
+    from bprop_cli.practice.questions import Quiz, questions
+    from bprop_cli.text import num
+    from bprop_cli.views.quiz_tty import _graph
 
     trace = run("q = x*y; f = q*q + x", {"x": 2, "y": 3})
     order = {q.key: i for i, q in enumerate(questions(trace))}

@@ -11,9 +11,10 @@ import sys
 
 import mpmath
 import pytest
-
-from bprop_cli import BpropError, run
 from conftest import ROOT, bprop
+
+from bprop_cli import BpropError
+from bprop_cli.engine.run import run
 
 
 def _true(fn, *xs: float) -> float:  # type: ignore[no-untyped-def]
@@ -126,7 +127,7 @@ def test_control_characters_from_user_text_are_shown_escaped(args: list[str]) ->
 
 
 def test_visible_escapes_exactly_the_unsafe_characters() -> None:
-    from bprop_cli.render.safe import one_line, visible
+    from bprop_cli.text import one_line, visible
 
     assert visible("a\x1bb\u202ec\n\td é ≈ 😀") == "a\\x1bb\\u202ec\n\td é ≈ 😀"
     assert visible("\x9b\x7f\x00\r\udcff") == "\\x9b\\x7f\\x00\\x0d\\udcff"
@@ -194,7 +195,7 @@ def test_a_huge_literal_is_not_echoed_whole() -> None:
 
 
 def test_a_program_that_is_not_utf8_is_refused_like_a_file() -> None:
-    code = ("import sys; from bprop_cli.cli import main; "
+    code = ("import sys; from bprop_cli.cli.entry import main; "
             "sys.argv = ['bprop', 'eval', 'x # caf' + b'\\xe9'.decode('utf-8', 'surrogateescape'), 'x=1', '--json']; main()")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=60)
     assert result.returncode == 2

@@ -10,23 +10,23 @@ import io
 import json
 import re
 
+from conftest import assert_json_invariants
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from rich.console import Console
 
-from bprop_cli import run
+from bprop_cli.engine.run import run
 from bprop_cli.errors import BpropError
-from bprop_cli.render.delimited import render_delimited
-from bprop_cli.render.graph import graph_text
-from bprop_cli.render.json import render_json
-from bprop_cli.render.markdown import render_markdown
-from bprop_cli.render.picture import build_picture
-from bprop_cli.render.plain import render_plain
-from bprop_cli.render.story import story_plain, story_rich
-from bprop_cli.render.table import render_table
-from bprop_cli.render.terminal import render_graph
-from bprop_cli.tutor import narrate
-from conftest import assert_json_invariants
+from bprop_cli.tutor.narration import narrate
+from bprop_cli.views.delimited import render_delimited
+from bprop_cli.views.json import render_json
+from bprop_cli.views.markdown import render_markdown
+from bprop_cli.views.picture import build_picture
+from bprop_cli.views.pictures import graph_text
+from bprop_cli.views.plain import render_plain
+from bprop_cli.views.story import story_plain, story_rich
+from bprop_cli.views.table import render_table
+from bprop_cli.views.tree import render_graph
 
 RAW = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069\ud800-\udfff]")
 SGR = re.compile("\x1b\\[[0-9;]*m")  # Rich's own colour codes
@@ -147,8 +147,8 @@ def test_any_text_as_a_program_renders_safely(text: str) -> None:
 @settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 def test_trust_outputs_of_a_hostile_program_are_safe(program: tuple[str, dict[str, object]]) -> None:
     """--check, --exact and --latex (sympy): few examples, as each costs a symbolic computation."""
-    from bprop_cli.render.trust import trust_json, trust_plain, trust_tables
-    from bprop_cli.trust import evaluate
+    from bprop_cli.trust.wiring import evaluate
+    from bprop_cli.views.trust import trust_json, trust_plain, trust_tables
 
     source, values_ = program
     given_text = {k: repr(v) if isinstance(v, float) else str(v) for k, v in values_.items()}

@@ -11,16 +11,16 @@ import sys
 import threading
 
 import pytest
+from conftest import ROOT, bprop
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bprop_cli import backward, bind, build_graph, forward, parse
 from bprop_cli.errors import BpropError
-from bprop_cli.render.delimited import render_delimited
-from bprop_cli.render.json import render_json
-from bprop_cli.render.markdown import render_markdown
-from bprop_cli.render.plain import render_plain
-from conftest import ROOT, bprop
+from bprop_cli.views.delimited import render_delimited
+from bprop_cli.views.json import render_json
+from bprop_cli.views.markdown import render_markdown
+from bprop_cli.views.plain import render_plain
 
 LANGUAGE = list("xyz2.5e+-*/^()=,;# \n") + ["**", "exp(", "log(", "sqrt(", "max(", "relu(", "1e308", "9^9"]
 PROGRAMS = st.lists(st.sampled_from(LANGUAGE) | st.characters(codec="utf-8"), max_size=30).map("".join)
@@ -123,7 +123,7 @@ def test_no_colour_escapes_in_a_pipe(fmt: str) -> None:
 )
 def test_colour_environment(env: dict[str, str], coloured: bool) -> None:
     env = {"NO_COLOR": "", "TERM": "xterm-256color", **env}
-    code = "import sys\nfrom bprop_cli.cli import main\nsys.argv = ['bprop', 'eval', 'x*y', 'x=2', 'y=3']\nmain()\n"
+    code = "import sys\nfrom bprop_cli.cli.entry import main\nsys.argv = ['bprop', 'eval', 'x*y', 'x=2', 'y=3']\nmain()\n"
     full_env = {**os.environ, "COLUMNS": "80", **env}
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=full_env, cwd=ROOT, timeout=60)
     assert r.returncode == 0
@@ -212,7 +212,7 @@ def test_malformed_batch_text_is_a_usage_error(text: str) -> None:
     """Found by fuzzing: the csv module's own errors must become bprop errors."""
     import io
 
-    from bprop_cli.batch import Batch, BatchReader
+    from bprop_cli.batch.read import Batch, BatchReader
 
     try:
         reader = BatchReader(io.StringIO(text), "-")
@@ -225,10 +225,11 @@ def test_malformed_batch_text_is_a_usage_error(text: str) -> None:
 
 def test_batch_rows_match_the_full_trace() -> None:
     """A batch skips the explanation (steps, formulas) but must give the same numbers as `run`."""
-    from bprop_cli import run
-    from bprop_cli.batch import Batch
     from conftest import EXAMPLES, example_values
-    from bprop_cli.values import parse_assignments
+
+    from bprop_cli.batch.read import Batch
+    from bprop_cli.engine.run import run
+    from bprop_cli.engine.values import parse_assignments
 
     assert EXAMPLES
     for path in EXAMPLES:

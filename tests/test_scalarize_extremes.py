@@ -9,10 +9,9 @@ import json
 
 import numpy as np
 import pytest
+from conftest import assert_json_invariants, bprop
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
-
-from conftest import assert_json_invariants, bprop
 
 
 def _softmax_dot(x: list[float], c: list[float]) -> tuple[float, np.ndarray, np.ndarray]:

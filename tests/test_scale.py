@@ -9,14 +9,15 @@ from collections import Counter
 import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from rich.console import Console
-
-from bprop_cli import BpropError, compile_program, run
-from bprop_cli.render.delimited import write_delimited
-from bprop_cli.render.json import render_json, write_json
-from bprop_cli.render.markdown import write_markdown
-from bprop_cli.render.plain import write_plain
-from bprop_cli.render.table import render_table
 from test_sympy_oracle import expressions, points
+
+from bprop_cli import BpropError, compile_program
+from bprop_cli.engine.run import run
+from bprop_cli.views.delimited import write_delimited
+from bprop_cli.views.json import render_json, write_json
+from bprop_cli.views.markdown import write_markdown
+from bprop_cli.views.plain import write_plain
+from bprop_cli.views.table import render_table
 
 WRITERS = {
     "json": write_json,
@@ -115,7 +116,7 @@ class _Writes(io.StringIO):
 
 
 def _printed(trace, all_rows: bool, width: int) -> tuple[str, int]:  # type: ignore[no-untyped-def]
-    from bprop_cli.render.table import print_table
+    from bprop_cli.views.table import print_table
 
     out = _Writes()
     print_table(trace, all_rows, Console(file=out, width=width, color_system=None, highlight=False, emoji=False))

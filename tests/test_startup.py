@@ -10,11 +10,10 @@ import subprocess
 import sys
 
 import pytest
-
 from conftest import ROOT
 from test_architecture import loaded_modules
 
-RUN_MAIN = "import sys\nfrom bprop_cli.cli import main\nsys.argv = ['bprop', *sys.argv[1:]]\nmain()\n"
+RUN_MAIN = "import sys\nfrom bprop_cli.cli.entry import main\nsys.argv = ['bprop', *sys.argv[1:]]\nmain()\n"
 REAL_FIRST = "import rich.markdown, rich.traceback, rich._emoji_codes\n"  # imported for real first: no stand-ins
 
 
@@ -41,13 +40,13 @@ def test_typer_commands_load_neither_markdown_nor_pygments(args: tuple[str, ...]
     loaded = loaded_modules(*args)
     assert ("typer" in loaded) == (args[-1] == "--help")  # help is Typer's; examples and topics take the fast path
     assert not {m for m in loaded if m.split(".")[0] in ("markdown_it", "pygments")}
-    assert "bprop_cli.render.picture" not in loaded  # the picture code is only for pictures
+    assert "bprop_cli.views.picture" not in loaded  # the picture code is only for pictures
 
 
 def test_a_stand_in_becomes_the_real_module_when_used() -> None:
     code = (
         "import sys\n"
-        "import bprop_cli.deferred\n"
+        "import bprop_cli.cli.deferred\n"
         "from rich.markdown import Markdown\n"
         "assert 'markdown_it' not in sys.modules\n"
         "from rich.console import Console\n"
@@ -67,7 +66,7 @@ def test_a_stand_in_becomes_the_real_module_when_used() -> None:
 def test_the_emoji_codes_are_read_only_for_text_with_a_code() -> None:
     code = (
         "import sys\n"
-        "import bprop_cli.deferred\n"
+        "import bprop_cli.cli.deferred\n"
         "from rich.console import Console\n"
         "console = Console(width=40, color_system=None)\n"
         "def loaded():\n"
@@ -86,7 +85,7 @@ def test_the_emoji_codes_are_read_only_for_text_with_a_code() -> None:
 def test_a_stand_in_mapping_reads_as_the_real_one() -> None:
     code = (
         "import sys\n"
-        "import bprop_cli.deferred\n"
+        "import bprop_cli.cli.deferred\n"
         "from rich._emoji_codes import EMOJI as deferred\n"
         "assert not isinstance(deferred, dict)\n"
         "real = dict(deferred)\n"
@@ -103,16 +102,16 @@ def test_a_stand_in_mapping_reads_as_the_real_one() -> None:
 def test_commands_that_run_no_program_do_not_load_the_engine(args: tuple[str, ...]) -> None:
     loaded = loaded_modules(*args)
     assert ("typer" in loaded) == (args not in (("examples",), ("--version",)))  # Typer ran, but for the fast path's
-    assert not {"bprop_cli.engine", "bprop_cli.graph", "bprop_cli.parser", "bprop_cli.commands"} & loaded
+    assert not {"bprop_cli.engine.scalar", "bprop_cli.engine.graph", "bprop_cli.lang.parser", "bprop_cli.cli.commands"} & loaded
 
 
 def test_the_package_api_is_imported_when_used() -> None:
     code = (
         "import sys\n"
         "import bprop_cli\n"
-        "assert 'bprop_cli.engine' not in sys.modules\n"
+        "assert 'bprop_cli.engine.scalar' not in sys.modules\n"
         "from bprop_cli import Trace, parse, backward, forward, bind, build_graph, compile_program, Graph\n"
-        "from bprop_cli.trace import Trace as T\n"
+        "from bprop_cli.engine.trace import Trace as T\n"
         "assert Trace is T and bprop_cli.Trace is T\n"
         "t = bprop_cli.run('(x+y)*z', {'x': -2, 'y': 5, 'z': -4})\n"
         "assert (t.value, t.gradients) == (-12.0, {'x': -4.0, 'y': -4.0, 'z': 3.0})\n"
@@ -124,13 +123,13 @@ def test_the_package_api_is_imported_when_used() -> None:
 def _story_texts(width: int | None) -> list[str]:
     from rich.console import Console
 
-    from bprop_cli import run
-    from bprop_cli.catalog import examples
-    from bprop_cli.gates import GATES
-    from bprop_cli.lessons import index, lesson
-    from bprop_cli.render.story import story_rich
-    from bprop_cli.tutor import narrate
-    from bprop_cli.values import parse_assignments
+    from bprop_cli.engine.run import run
+    from bprop_cli.engine.values import parse_assignments
+    from bprop_cli.gates.registry import GATES
+    from bprop_cli.lang.catalog import examples
+    from bprop_cli.tutor.lessons import index, lesson
+    from bprop_cli.tutor.narration import narrate
+    from bprop_cli.views.story import story_rich
 
     stories = [index(), lesson("chain-rule"), *(lesson(name) for name in GATES)]
     stories += [narrate(run(e.program, parse_assignments(list(e.values)))) for e in examples().values()]

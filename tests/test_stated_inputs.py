@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from bprop_cli import run
+from bprop_cli.engine.run import run
 from bprop_cli.errors import ParseError, ValueBindingError
 
 # The micrograd lecture's expression, with its inputs written as the lecture's code writes them;

@@ -10,10 +10,10 @@ import re
 import pytest
 from rich.console import Console
 
-from bprop_cli import run
-from bprop_cli.catalog import example
-from bprop_cli.render.step_tty import _draw, frames, lit_graph
-from bprop_cli.tutor import narrate
+from bprop_cli.engine.run import run
+from bprop_cli.lang.catalog import example
+from bprop_cli.tutor.narration import narrate
+from bprop_cli.views.step_tty import _draw, frames, lit_graph
 
 BAR = "  |  "
 

@@ -1,4 +1,4 @@
-"""render/story.py's story_ansi writes lessons and walkthroughs on a colour terminal without
+"""views/story.py's story_ansi writes lessons and walkthroughs on a colour terminal without
 importing Rich. Whatever it writes must be the very bytes Rich prints for story_rich (Rich is the
 oracle here: padding spaces and colour codes included), and whatever it cannot lay out the same
 way it must leave to Rich. In a pipe, `bprop explain` and `bprop examples` print what they
@@ -19,17 +19,18 @@ from rich.text import Text
 from test_ansi import NO_RICH, run_on_pty
 from test_render_fuzz import programs
 
-from bprop_cli import run
-from bprop_cli.catalog import examples
-from bprop_cli.descent_lesson import descent_lesson
+from bprop_cli.cli.listing import examples_blocks
+from bprop_cli.engine.run import run
+from bprop_cli.engine.values import parse_assignments
 from bprop_cli.errors import BpropError
-from bprop_cli.gates import GATES
-from bprop_cli.lessons import TOPICS, index, lesson
-from bprop_cli.listing import examples_blocks
-from bprop_cli.render import ansi
-from bprop_cli.render.story import story_ansi, story_plain, story_rich
-from bprop_cli.tutor import Block, narrate
-from bprop_cli.values import parse_assignments
+from bprop_cli.gates.registry import GATES
+from bprop_cli.lang.catalog import examples
+from bprop_cli.tutor.blocks import Block
+from bprop_cli.tutor.descent import descent_lesson
+from bprop_cli.tutor.lessons import TOPICS, index, lesson
+from bprop_cli.tutor.narration import narrate
+from bprop_cli.views import ansi
+from bprop_cli.views.story import story_ansi, story_plain, story_rich
 
 WIDTHS = (40, 60, 80, 88, 120)
 
@@ -189,11 +190,11 @@ def _run(code: str, tty: bool, env: dict[str, str] | None = None, columns: int =
 
 
 def _main(argv: list[str], before: str = "", after: str = "") -> str:
-    return f"import sys; sys.argv = {['bprop', *argv]!r}\n{before}from bprop_cli.cli import main\nmain()\n{after}"
+    return f"import sys; sys.argv = {['bprop', *argv]!r}\n{before}from bprop_cli.cli.entry import main\nmain()\n{after}"
 
 
-RICH_LAYS_IT_OUT = "import bprop_cli.render.story as s\ns.story_ansi = lambda *a: None\n"
-RICH_DECIDES = "import bprop_cli.render.ansi as a\na.screen = lambda: None\n"  # the code before story_ansi
+RICH_LAYS_IT_OUT = "import bprop_cli.views.story as s\ns.story_ansi = lambda *a: None\n"
+RICH_DECIDES = "import bprop_cli.views.ansi as a\na.screen = lambda: None\n"  # the code before story_ansi
 
 
 @pytest.mark.parametrize("argv", [["explain", "mul"], ["examples"], ["explain", "(x+y)*z", "x=-2", "y=5", "z=-4"]],

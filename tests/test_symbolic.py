@@ -17,9 +17,8 @@ from conftest import bprop  # noqa: E402
 from test_sympy_oracle import SMOOTH, SYMBOLS, VARS, to_sympy  # noqa: E402
 
 from bprop_cli import EvalError, build_graph, parse  # noqa: E402
-from bprop_cli.symbolic import bind_exact, symbolic_trace  # noqa: E402
-from bprop_cli.sympy_gates import expand_sigmoid  # noqa: E402
-
+from bprop_cli.trust.symbolic import bind_exact, symbolic_trace  # noqa: E402
+from bprop_cli.trust.sympy_gates import expand_sigmoid  # noqa: E402
 
 
 def oracle(node):  # type: ignore[no-untyped-def]
@@ -214,7 +213,7 @@ def test_growing_formulas_are_refused_quickly() -> None:
 # Python reports the exception raised there as "unraisable" instead of passing it on.
 @pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
 def test_simplify_has_a_time_budget() -> None:
-    from bprop_cli.sympy_gates import Simplifier
+    from bprop_cli.trust.sympy_gates import Simplifier
 
     x = sympy.Symbol("x", real=True)
     nested = x
@@ -228,7 +227,7 @@ def test_simplify_has_a_time_budget() -> None:
 def test_a_power_too_large_to_simplify_is_shown_unsimplified() -> None:
     """sin(a)^1e16: sympy's simplify multiplies a list by the exponent and runs out of memory;
     that is an answer left unsimplified, not an internal error (found by the fuzz test below)."""
-    from bprop_cli.sympy_gates import Simplifier
+    from bprop_cli.trust.sympy_gates import Simplifier
 
     a = sympy.Symbol("a", real=True)
     simplify = Simplifier(3.0)
@@ -243,7 +242,7 @@ def test_simplify_budget_survives_a_lost_alarm(monkeypatch: pytest.MonkeyPatch) 
     """An alarm landing in a finalizer is swallowed ("unraisable"); the next must still stop simplify."""
     import time
 
-    from bprop_cli import sympy_gates
+    from bprop_cli.trust import sympy_gates
 
     def swallows_the_first_alarm(x):  # type: ignore[no-untyped-def]
         try:

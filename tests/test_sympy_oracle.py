@@ -13,9 +13,10 @@ from hypothesis import strategies as st
 
 sympy = pytest.importorskip("sympy")
 
-from bprop_cli import EvalError, run  # noqa: E402
-from bprop_cli.parser import parse  # noqa: E402
-from bprop_cli.syntax import Assign, Binary, Call, Name, Num, Unary  # noqa: E402
+from bprop_cli import EvalError  # noqa: E402
+from bprop_cli.engine.run import run  # noqa: E402
+from bprop_cli.lang.parser import parse  # noqa: E402
+from bprop_cli.lang.syntax import Assign, Binary, Call, Name, Num, Unary  # noqa: E402
 
 VARS = ("x", "y", "z")
 SYMBOLS = {v: sympy.Symbol(v, real=True) for v in VARS}

@@ -9,7 +9,6 @@ import json
 
 import numpy as np
 import pytest
-
 from conftest import bprop
 
 W1 = np.array([[0.15, 0.2], [0.25, 0.3]])

@@ -16,8 +16,8 @@ from conftest import ROOT, bprop
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bprop_cli import optim
-from bprop_cli.training import Problem, batches, train
+from bprop_cli.training import optim
+from bprop_cli.training.loop import Problem, batches, train
 
 # f(w, b) = (w*x + b - y)^2 + 0.1*w^4: a smooth loss with a known gradient
 PROGRAM = "(w*x + b - y)^2 + 0.1*w^4"
@@ -336,7 +336,7 @@ def test_moons_reaches_full_training_accuracy() -> None:
 
 
 def test_two_moons_are_deterministic_and_shaped_like_scikit_learns() -> None:
-    from bprop_cli.train_examples import mlp_init, mlp_program, two_moons
+    from bprop_cli.training.runs import mlp_init, mlp_program, two_moons
 
     a, b = two_moons(), two_moons()
     assert a == b and len(a) == 100 and sum(r["y"] > 0 for r in a) == 50

@@ -10,20 +10,21 @@ import shlex
 from pathlib import Path
 
 import pytest
+from conftest import EXAMPLES, example_values
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
 
-from bprop_cli import build_graph, parse, run
-from bprop_cli.catalog import examples
-from bprop_cli.cli import app
-from bprop_cli.gates import GATES
-from bprop_cli.graph import expansion_template
-from bprop_cli.lessons import TOPICS, gate_lesson, index, lesson
-from bprop_cli.render.story import story_plain, story_rich
-from bprop_cli.syntax import Call
-from bprop_cli.tutor import narrate
-from conftest import EXAMPLES, example_values
+from bprop_cli import build_graph, parse
+from bprop_cli.cli.entry import app
+from bprop_cli.engine.graph import expansion_template
+from bprop_cli.engine.run import run
+from bprop_cli.gates.registry import GATES
+from bprop_cli.lang.catalog import examples
+from bprop_cli.lang.syntax import Call
+from bprop_cli.tutor.lessons import TOPICS, gate_lesson, index, lesson
+from bprop_cli.tutor.narration import narrate
+from bprop_cli.views.story import story_plain, story_rich
 
 GOLDEN = Path(__file__).resolve().parent / "golden" / "explain"
 UPDATE = os.environ.get("BPROP_UPDATE_GOLDEN") == "1"  # regenerate: BPROP_UPDATE_GOLDEN=1 pytest

@@ -6,11 +6,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from bprop_cli.engine.graph import build_graph, compile_program
 from bprop_cli.errors import BpropError, Span
-from bprop_cli.graph import build_graph, compile_program
-from bprop_cli.parser import parse
-from bprop_cli.syntax import Assign, Binary, Call, Name, Num, Unary, sexpr
-from bprop_cli.unparse import unparse, unparse_program
+from bprop_cli.lang.parser import parse
+from bprop_cli.lang.syntax import Assign, Binary, Call, Name, Num, Unary, sexpr
+from bprop_cli.lang.unparse import unparse, unparse_program
 
 S = Span(0, 0)
 

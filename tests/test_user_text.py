@@ -8,15 +8,15 @@ from __future__ import annotations
 import re
 
 import pytest
+from conftest import ROOT
 from typer.main import get_command
 from typer.testing import CliRunner
 
-from bprop_cli.app import app
-from bprop_cli.catalog import examples
-from bprop_cli.gates import GATES
-from bprop_cli.lessons import TOPICS, index, lesson
-from bprop_cli.render.story import story_plain
-from conftest import ROOT
+from bprop_cli.cli.app import app
+from bprop_cli.gates.registry import GATES
+from bprop_cli.lang.catalog import examples
+from bprop_cli.tutor.lessons import TOPICS, index, lesson
+from bprop_cli.views.story import story_plain
 
 # The words users do not have. The options --seed-grad, --seed and --shuffle-seed are names
 # users type, and "seed" as a JSON key is what scripts read: those are allowed.
