@@ -117,3 +117,25 @@ def test_nothing_imports_the_entry_point(module: str) -> None:
 def test_the_fast_path_modules_do_not_import_typer(module: str) -> None:
     assert "typer" not in imported_modules(PACKAGE / "cli" / f"{module}.py")
 
+
+ROOT = PACKAGE.parent
+
+
+def run_tool(module: str, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", module, *args], cwd=ROOT, capture_output=True, text=True, timeout=300)
+
+
+def test_import_contracts_are_kept() -> None:
+    """import-linter: the folders are layers, no circles, and the fenced libraries stay fenced."""
+    pytest.importorskip("importlinter")
+    r = subprocess.run([str(Path(sys.executable).with_name("lint-imports")), "--no-cache"], cwd=ROOT,
+                       capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-2000:]
+    assert " 0 broken" in r.stdout, r.stdout[-3000:]
+
+
+def test_ruff_is_clean() -> None:
+    """ruff: pyflakes errors, import order and the banned-api fence (no sympify or parse_expr)."""
+    pytest.importorskip("ruff")
+    r = run_tool("ruff", "check", "--no-cache", ".")
+    assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-2000:]
