@@ -193,7 +193,7 @@ def test_seed_neuron_fused_expanded_equals_primitive_program() -> None:
 @pytest.mark.parametrize("name", sorted(GATES))
 def test_every_gate_has_a_lesson(name: str) -> None:
     gate = GATES[name]
-    assert gate.pattern and gate.lesson and gate.example, f"gate {name} needs lesson data in gates.LESSONS"
+    assert gate.pattern and gate.lesson and gate.example, f"gate {name} needs pattern, lesson and example in its registry entry"
     text = story_plain(gate_lesson(gate))
     assert gate.pattern in text.replace("\n", " ").lower() or gate.pattern[1:] in " ".join(text.split())
     assert "Try:" in text and max(map(len, text.splitlines())) <= 80

@@ -1,8 +1,10 @@
-"""Each gate of the registry as a sympy expression, and exact folding of constant syntax trees.
+"""The gates in sympy, and exact folding of constant syntax trees.
 
-Imported only by the features that need sympy (--check, --symbolic, --exact, --latex); the
-plain `bprop eval` path never loads this module. Everything here is built from bprop's own
-syntax tree or Graph, never from text handed to sympy.
+Each registry entry writes its own sympy form against SP (sympy's names plus bprop's fused
+sigmoid and exact max/min); `form` and `local_derivatives` apply them. Imported only by the
+features that need sympy (--check, --symbolic, --exact, --latex); the plain `bprop eval` path
+never loads this module. Everything here is built from bprop's own syntax tree or Graph, never
+from text handed to sympy.
 """
 
 from __future__ import annotations
@@ -13,11 +15,12 @@ import sys
 import threading
 import time
 from fractions import Fraction
-from typing import Callable, Sequence
+from typing import Sequence
 
 import sympy
 
 from bprop_cli.errors import ValueBindingError
+from bprop_cli.gates.registry import BINARY_GATES, FUNCTIONS, GATES
 from bprop_cli.lang.syntax import Binary, Call, Expr, Name, Num, Unary, children
 
 S = sympy.Expr
@@ -48,39 +51,6 @@ class sigmoid(sympy.Function):  # noqa: N801 - named as the user writes it
 def expand_sigmoid(x: S) -> S:
     """The same expression with sigmoid written out as 1/(1+exp(-x)), for independent checks."""
     return x.replace(sigmoid, lambda a: 1 / (1 + sympy.exp(-a)))
-
-# One entry per gate in gates.GATES (a test keeps the two tables in step).
-FORMS: dict[str, Callable[..., S]] = {
-    "add": lambda a, b: a + b,
-    "sub": lambda a, b: a - b,
-    "mul": lambda a, b: a * b,
-    "div": lambda a, b: a / b,
-    "neg": lambda a: -a,
-    "pow": lambda a, c: a**c,
-    "pow_var": lambda a, b: a**b,
-    "exp": sympy.exp,
-    "log": sympy.log,
-    "sqrt": sympy.sqrt,
-    "sin": sympy.sin,
-    "cos": sympy.cos,
-    "tan": sympy.tan,
-    "tanh": sympy.tanh,
-    "sigmoid": sigmoid,
-    "softplus": lambda a: sympy.log(1 + sympy.exp(a)),
-    "relu": lambda a: sympy.Max(0, a),
-    "abs": sympy.Abs,
-    "max": lambda *xs: _choose(sympy.Max, *xs),
-    "min": lambda *xs: _choose(sympy.Min, *xs),
-    # On numbers (the array gates' scalar forms; the matrix product never reaches sympy).
-    "matmul": lambda a, b: a * b,
-    "transpose": lambda a: a,
-    "sum": lambda a: a,
-    "mean": lambda a: a,
-    "softmax": lambda a: sympy.Integer(1),
-    "mse": lambda a, b: (a - b) ** 2,
-    "bce": lambda p, y: -(y * sympy.log(p) + (1 - y) * sympy.log(1 - p)),
-    "bce_logits": lambda z, y: sympy.log(1 + sympy.exp(z)) - y * z,
-}
 
 CONSTANTS: dict[str, S] = {"pi": sympy.pi, "e": sympy.E}
 SIGN_DIGITS = 5_000  # the working precision (digits) a comparison of two exact numbers may use
@@ -125,18 +95,6 @@ def _number(x: S) -> bool:
     return bool(getattr(x, "is_number", False))
 
 
-def _relu_local(a: S, out: S) -> tuple[S, ...]:
-    # Heaviside with H(0) = 0: relu'(0) = 0, PyTorch's convention.
-    return (sympy.Heaviside(a, 0),)
-
-
-def _pow_var_local(a: S, b: S, out: S) -> tuple[S, ...]:
-    # The engine's forms: y*x^(y-1) (sympy.diff would say x^y*y/x, which is 0/0 at x = 0),
-    # and at x = 0 the engine's convention for the exponent: 0^y is flat in y near y > 0.
-    da = sympy.Integer(0) if _number(b) and b == 0 else b * a ** (b - 1)
-    return (da, sympy.Integer(0) if _number(a) and a == 0 else out * sympy.log(a))
-
-
 def _route(*xs: S) -> tuple[S, ...] | None:
     """max/min at numbers: the gradient goes to the winner, split evenly between ties."""
     args, out = xs[:-1], xs[-1]
@@ -147,32 +105,39 @@ def _route(*xs: S) -> tuple[S, ...] | None:
     return tuple(share if w else sympy.Integer(0) for w in winners)
 
 
-# Local derivatives that differ from sympy.diff of the form at a non-differentiable point;
-# returning None falls back to the derivative of the form.
-LOCAL_OVERRIDES: dict[str, Callable[..., tuple[S, ...] | None]] = {
-    "relu": _relu_local,
-    "pow_var": _pow_var_local,
-    "max": _route,
-    "min": _route,
-}
+class _Namespace:
+    """What a gate's sympy form is written against (the `sp` of gates/registry.py): sympy's
+    names, and bprop's own pieces, the fused sigmoid and the exact choice of a max or min."""
+
+    sigmoid = sigmoid
+    choose = staticmethod(_choose)
+    route = staticmethod(_route)
+    is_number = staticmethod(_number)
+
+    def __getattr__(self, name: str):  # type: ignore[no-untyped-def]
+        return getattr(sympy, name)
+
+
+SP = _Namespace()
 
 
 def form(gate: str, args: Sequence[S]) -> S:
     """The gate applied to sympy arguments."""
-    return FORMS[gate](*args)
+    return GATES[gate].sympy(SP, *args)
 
 
 def local_derivatives(gate: str, args: Sequence[S], out: S) -> tuple[S, ...]:
-    """d out / d arg_i for every argument, as sympy expressions."""
-    override = LOCAL_OVERRIDES.get(gate)
-    if override is not None and (result := override(*args, out)) is not None:
+    """d out / d arg_i for every argument, as sympy expressions: the gate's own convention where
+    it has one (a kink), else sympy's derivative of its form."""
+    entry = GATES[gate]
+    if entry.sympy_local is not None and (result := entry.sympy_local(SP, *args, out)) is not None:
         return result
     out_: list[S] = []
     for i, arg in enumerate(args):
         # Only argument i is a dummy: the others keep their values, so x^2 differentiates to 2*x
         # (not x^c*c/x, which is 0/0 at x = 0).
         d = sympy.Dummy("a", real=True)
-        f = FORMS[gate](*args[:i], d, *args[i + 1 :])
+        f = entry.sympy(SP, *args[:i], d, *args[i + 1 :])
         out_.append(sympy.diff(f, d).xreplace({d: arg}))
     return tuple(out_)
 
@@ -188,8 +153,6 @@ def fold(expr: Expr, source: str, env: dict[str, S] | None = None) -> S:
 
     Names are looked up in `env`, then in the constants; anything else raises KeyError.
     """
-    from bprop_cli.gates.registry import BINARY_GATES, FUNCTIONS
-
     env = env or {}
     done: dict[int, S] = {}
     stack: list[tuple[Expr, bool]] = [(expr, False)]
