@@ -120,7 +120,7 @@ def test_row_softmax_and_transpose_against_central_differences() -> None:
 
 # -- random programs -------------------------------------------------------------------------
 
-UNARY = ["exp", "tanh", "sigmoid", "sin", "softplus", "-"]
+UNARY = ["exp", "tanh", "sigmoid", "sin", "softplus", "silu", "-"]
 BINARY = ["+", "-", "*"]
 
 

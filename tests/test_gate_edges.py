@@ -86,6 +86,7 @@ REFERENCE: dict[str, Callable[..., tuple]] = {
     "tanh": lambda a: (mpmath.tanh(a), (mpmath.sech(a) ** 2,)),
     "sigmoid": lambda a: (_sigmoid(a), (mpmath.exp(-a) / (1 + mpmath.exp(-a)) ** 2,)),
     "softplus": lambda a: (mpmath.log1p(mpmath.exp(a)), (_sigmoid(a),)),
+    "silu": lambda a: (a * _sigmoid(a), (_sigmoid(a) + a * mpmath.exp(-a) / (1 + mpmath.exp(-a)) ** 2,)),
     "relu": lambda a: (max(a, _m(0)), (_m(1) if a > 0 else _m(0),)),
     "abs": lambda a: (abs(a), (mpmath.sign(a),)),
     "max": lambda *xs: (max(xs), _ties(xs, max(xs))),

@@ -153,3 +153,14 @@ def test_no_formula_uses_an_unknown_placeholder() -> None:
         for template in (gate.show, *gate.dforms, *gate.rules, gate.expand):
             fields = {field for _, field, _, _ in string.Formatter().parse(template) if field is not None}
             assert fields <= allowed, (gate.name, template)
+
+
+def test_the_worked_example_in_the_docs_is_the_registry_entry() -> None:
+    """docs/adding-a-gate.md shows silu's entry: it must be the code the registry runs."""
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    doc = (root / "docs" / "adding-a-gate.md").read_text()
+    block = doc.split("```python\n", 1)[1].split("```", 1)[0]
+    assert "F(Gate(\n    \"silu\"" in block
+    assert block in (root / "bprop_cli" / "gates" / "registry.py").read_text()

@@ -23,7 +23,7 @@ SYMBOLS = {v: sympy.Symbol(v, real=True) for v in VARS}
 SMOOTH = {
     "exp": sympy.exp, "log": sympy.log, "sqrt": sympy.sqrt, "sin": sympy.sin, "cos": sympy.cos,
     "tan": sympy.tan, "tanh": sympy.tanh, "sigmoid": lambda a: 1 / (1 + sympy.exp(-a)),
-    "softplus": lambda a: sympy.log(1 + sympy.exp(a)),
+    "softplus": lambda a: sympy.log(1 + sympy.exp(a)), "silu": lambda a: a / (1 + sympy.exp(-a)),
 }
 
 

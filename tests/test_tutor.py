@@ -127,6 +127,7 @@ def test_fused_narration_explains_the_saving() -> None:
 
 COMPOSITE = {
     "sigmoid": "sigmoid(x*y + z)", "tanh": "tanh(x*y + z)", "softplus": "softplus(x*y + z)",
+    "silu": "silu(x*y + z)",
     "sub": "x*y - z",
     "bce": "bce(sigmoid(x*y), sigmoid(z))", "bce_logits": "bce_logits(x*y, sigmoid(z))",
 }

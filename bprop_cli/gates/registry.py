@@ -384,6 +384,25 @@ F(Gate(
 ))
 
 
+def _silu_local(x: float, out: float) -> Local:
+    """s*(1 + x*(1 - s)) with s = sigmoid(x), and 1 - s taken as sigmoid(-x): it cancels to a
+    few digits, or to 0, as s nears 1 for a large x."""
+    return (_sigmoid(x) * (1.0 + x * _sigmoid(-x)),)
+
+
+F(Gate(
+    "silu", 1, lambda a: a * _sigmoid(a), _silu_local, "silu({0})", ("sigmoid({0})*(1 + {0}*(1 - sigmoid({0})))",),
+    "silu x*sigmoid(x) sends s*(1 + x*(1-s)) back, with s = sigmoid(x): near 1 for a large x, near 0 for a very negative one",
+    lesson="silu(x) = x*sigmoid(x), also called swish, is a smooth relu that dips below 0 for a "
+           "negative x. It is a product, so the product rule gives sigmoid(x) + x*s*(1-s), which is "
+           "s*(1 + x*(1-s)) with s = sigmoid(x).",
+    example=("silu(x)", "x=1"), expand="{0}*sigmoid({0})",
+    vforward=lambda np, a: a * _vsigmoid(np, a),
+    vlocal=lambda np, a, out: (_vsigmoid(np, a) * (1.0 + a * _vsigmoid(np, -a)),),
+    sympy=lambda sp, a: a * sp.sigmoid(a),
+))
+
+
 def _zero_kink(fn: str, value: str) -> Callable[..., str | None]:
     def note(x: float, out: float) -> str | None:
         return f"not differentiable at 0: {fn}'(0) is taken as {value} (PyTorch's convention)" if x == 0 else None
