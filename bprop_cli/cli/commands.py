@@ -9,7 +9,6 @@ import os
 import sys
 from typing import TYPE_CHECKING, Callable, List, Optional
 
-from bprop_cli.engine.values import seed_gradient
 from bprop_cli.errors import ExitStatus, ValueBindingError
 from bprop_cli.views import Format
 
@@ -19,6 +18,14 @@ from .terminal import console, error_boundary, picture, say, show_renderable, te
 
 if TYPE_CHECKING:
     from pathlib import Path
+
+
+def seed_gradient(text: "str | float | None") -> "float | str":
+    """engine.values.seed_gradient, imported when a command runs a program: it loads the parser
+    and the graph, which `bprop explain` (the lesson index) and `bprop examples` never need."""
+    from bprop_cli.engine.values import seed_gradient as read_seed
+
+    return read_seed(text)
 
 
 def eval_command(
