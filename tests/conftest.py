@@ -1,4 +1,4 @@
-"""Shared test helpers: running the real `bprop` program in a subprocess."""
+"""Shared test helpers: running the real `bprop` command line, in this process or in its own."""
 
 from __future__ import annotations
 
@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 from hypothesis import settings
+
+from bprop_cli.cli.environment import Environment, run
 
 # The same code gets the same verdict: by default (and so in CI) the property tests draw their
 # examples from a fixed seed (derandomize) and keep no replay database, so neither an earlier run's
@@ -23,13 +25,31 @@ ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = sorted((ROOT / "bprop_cli" / "examples").glob("*.bp"))
 
 
-def bprop(*args: str, stdin: str | None = None, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    """Run `python -m bprop_cli ARGS` as a user would, capturing stdout and stderr separately."""
+def bprop(*args: str, stdin: str | None = None, env: dict[str, str] | None = None,
+          process: bool = False) -> subprocess.CompletedProcess[str]:
+    """Run `bprop ARGS` as a user would, with NO_COLOR=1 and 80 columns, capturing stdout and
+    stderr separately.
+
+    The run is in this process (cli/environment.run: the same bytes, tests/test_in_process.py
+    shows it, in about 1/30 of the time) unless `process` is set, an environment variable is
+    one Python reads only at start-up (PYTHON*, LC_*, LANG), or BPROP_TEST_PROCESS=1 asks
+    for every run to be `python -m bprop_cli ARGS` in a process of its own.
+    """
     full_env = {**os.environ, "NO_COLOR": "1", "COLUMNS": "80", **(env or {})}
     full_env.pop("FORCE_COLOR", None)
+    if process or os.environ.get("BPROP_TEST_PROCESS") == "1" or any(
+            name.startswith(("PYTHON", "LC_", "LANG")) for name in (env or {})):
+        return in_a_process(args, stdin, full_env)
+    outcome = run(list(args), Environment(stdin=stdin, env=full_env, cwd=ROOT))
+    return subprocess.CompletedProcess([sys.executable, "-m", "bprop_cli", *args], outcome.status,
+                                       outcome.stdout, outcome.stderr)
+
+
+def in_a_process(args, stdin: str | None, env: dict[str, str]) -> subprocess.CompletedProcess[str]:  # type: ignore[no-untyped-def]
+    """`python -m bprop_cli ARGS` in a process of its own."""
     return subprocess.run(
         [sys.executable, "-m", "bprop_cli", *args], input=stdin, capture_output=True, text=True,
-        env=full_env, timeout=60, cwd=ROOT,
+        env=env, timeout=60, cwd=ROOT, **({"stdin": subprocess.DEVNULL} if stdin is None else {}),
     )
 
 
