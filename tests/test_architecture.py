@@ -139,3 +139,83 @@ def test_ruff_is_clean() -> None:
     pytest.importorskip("ruff")
     r = run_tool("ruff", "check", "--no-cache", ".")
     assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-2000:]
+
+
+def _module_name(path: Path) -> str:
+    parts = list(path.relative_to(PACKAGE.parent).with_suffix("").parts)
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+MODULES = {_module_name(path): path for path in PACKAGE.rglob("*.py")}
+
+
+def _targets(module: str, node: ast.Import | ast.ImportFrom) -> list[str]:
+    """The modules an import statement loads: the one it names, and for `from P import N` also
+    P.N where that is a module."""
+    if isinstance(node, ast.Import):
+        return [alias.name for alias in node.names]
+    if node.level:
+        package = module.split(".") if MODULES[module].name == "__init__.py" else module.split(".")[:-1]
+        base = ".".join(package[:len(package) - node.level + 1] + ([node.module] if node.module else []))
+    else:
+        base = node.module or ""
+    return [base, *(f"{base}.{alias.name}" for alias in node.names if f"{base}.{alias.name}" in MODULES)]
+
+
+def _imports(module: str, tree: ast.AST, in_functions: bool) -> list[tuple[ast.Import | ast.ImportFrom, list[str]]]:
+    """The import statements run when the module is imported (in_functions=False), or those
+    inside its functions (True)."""
+    found = []
+
+    def visit(node: ast.AST, inside: bool) -> None:
+        for child in ast.iter_child_nodes(node):
+            if isinstance(child, (ast.Import, ast.ImportFrom)) and inside == in_functions:
+                found.append((child, _targets(module, child)))
+            elif isinstance(child, ast.If) and "TYPE_CHECKING" in ast.unparse(child.test):
+                continue
+            visit(child, inside or isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)))
+
+    visit(tree, False)
+    return found
+
+
+def _loaded_by_importing(module: str) -> set[str]:
+    """Every module that importing `module` loads, as far as bprop's own top-level imports tell
+    (a third-party module's own imports are not followed)."""
+    loaded: set[str] = set()
+    todo = [module]
+    while todo:
+        name = todo.pop()
+        parts = name.split(".")
+        for k in range(1, len(parts) + 1):  # importing a.b.c runs a, a.b and a.b.c
+            prefix = ".".join(parts[:k])
+            if prefix in loaded:
+                continue
+            loaded.add(prefix)
+            if prefix in MODULES:
+                todo.extend(t for _, targets in _imports(prefix, ast.parse(MODULES[prefix].read_text()), False)
+                            for t in targets)
+    return loaded
+
+
+def needless_imports(module: str, source: str | None = None) -> list[str]:
+    """The imports inside the module's functions whose modules are loaded anyway when the module
+    itself is imported: they defer nothing, so they belong at the top."""
+    tree = ast.parse(source if source is not None else MODULES[module].read_text())
+    loaded = _loaded_by_importing(module)
+    return [f"{module}:{node.lineno}: {ast.unparse(node)}" for node, targets in _imports(module, tree, True)
+            if all(t in loaded for t in targets)]
+
+
+def test_every_import_inside_a_function_defers_a_module() -> None:
+    """An import inside a function is there for start-up time: it must name a module that
+    importing its own module does not load already (or it defers nothing and goes to the top)."""
+    assert [line for module in sorted(MODULES) for line in needless_imports(module)] == []
+
+
+def test_a_needless_import_inside_a_function_is_found() -> None:  # the test above can fail
+    source = MODULES["bprop_cli.cli.listing"].read_text() + (
+        "\n\ndef planted():\n    from bprop_cli.errors import BpropError\n    from .terminal import write\n"
+        "    import numpy\n    return BpropError, write, numpy\n")
+    assert [line.split(": ", 1)[1] for line in needless_imports("bprop_cli.cli.listing", source)] == [
+        "from bprop_cli.errors import BpropError", "from .terminal import write"]

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import sys
+from contextlib import nullcontext
 from typing import TYPE_CHECKING, Callable, List, Optional
 
 from bprop_cli.errors import ExitStatus, ValueBindingError
@@ -165,8 +166,6 @@ MAX_ROW_MESSAGES = 20  # bad rows reported one by one; beyond that only counted
 def _run_batch(job, reader, fmt: Format, grad: str | None, stream) -> int:  # type: ignore[no-untyped-def]
     """Stream one output row per input row; a bad row is reported on stderr and skipped.
     Returns the exit code: 2 if any row had a bad value, else 1 if any failed to evaluate, else 0."""
-    from contextlib import nullcontext
-
     from bprop_cli.batch.read import file_size
     from bprop_cli.views.rows import RowWriter
 

@@ -3,6 +3,8 @@ commands.py so that listing them loads neither the parser nor the engine."""
 
 from __future__ import annotations
 
+from bprop_cli import __version__
+
 from .terminal import tell, write
 
 
@@ -26,6 +28,4 @@ def examples_command() -> None:
 
 def version_command() -> None:
     """`bprop --version`, as the Typer app's eager option prints it."""
-    from bprop_cli import __version__
-
     write(f"bprop {__version__}")

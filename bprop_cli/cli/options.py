@@ -17,6 +17,7 @@ program and its values with one call:
 
 from __future__ import annotations
 
+import difflib
 import sys
 from typing import Any
 
@@ -89,8 +90,6 @@ def _elsewhere(ctx, option: str | None) -> str | None:  # type: ignore[no-untype
                     owned.setdefault(flag, []).append(other)
     slip = ""
     if option not in owned:
-        import difflib
-
         close = difflib.get_close_matches(option, owned, n=1, cutoff=0.7)
         if option[2:] in commands:
             return f"{option[2:]} is a command: bprop {option[2:]} EXPR NAME=VALUE..."

@@ -15,8 +15,8 @@ from bprop_cli.errors import ValueBindingError, clip
 from bprop_cli.views import Format
 
 from .inputs import program_and_values
+from .terminal import NoTrailingSpaces, error_boundary
 from .terminal import console as _console
-from .terminal import error_boundary
 from .terminal import say as _say
 from .terminal import write as _write
 
@@ -216,8 +216,6 @@ class _View:
         self.progress = Progress(sys.stderr)
         self.console = _console() if fmt is Format.table else None
         if self.console is not None and not self.console.is_terminal:  # a pipe or a file: no trailing spaces
-            from .terminal import NoTrailingSpaces
-
             self.console.file = NoTrailingSpaces(self.console.file)
 
     def lines(self, lines: list[str], style: str | None = None) -> None:

@@ -7,6 +7,8 @@ from __future__ import annotations
 import math
 from typing import Mapping, NamedTuple, Sequence
 
+from bprop_cli.errors import ValueBindingError
+
 
 class Geometry(NamedTuple):
     over: tuple[str, ...]  # the inputs the norm is taken over (every input, or the parameters)
@@ -78,8 +80,6 @@ def _scaled(value: object, by: float) -> object:
 
 def parse_params(text: str | None, inputs: Sequence[str]) -> tuple[str, ...] | None:
     """--params a,b,c: every name must be an input of the program (None: no --params given)."""
-    from bprop_cli.errors import ValueBindingError
-
     if text is None:
         return None
     names = tuple(dict.fromkeys(n.strip() for n in text.split(",") if n.strip()))

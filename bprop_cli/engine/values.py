@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Iterable, Mapping
 
 from bprop_cli.errors import ValueBindingError
-from bprop_cli.gates.registry import CONSTANTS, FUNCTIONS
+from bprop_cli.gates.registry import CONSTANTS, FUNCTIONS, GATES
 
 from .graph import Graph
 from .number import as_float, constant_value
@@ -64,8 +64,6 @@ def _looks_like_array(value: object) -> bool:
 def has_arrays(graph: Graph, values: Mapping[str, object]) -> bool:
     """Does this program need the array engine: an array value (as given or bound), or the
     matrix product?"""
-    from bprop_cli.gates.registry import GATES
-
     return any(not isinstance(v, (int, float)) and _looks_like_array(v) for v in values.values()) or any(
         GATES[op].array_only for op in set(graph.ops) if op in GATES)
 

@@ -20,7 +20,7 @@ from itertools import chain, repeat
 from typing import Any, Protocol
 
 from bprop_cli.errors import NameResolutionError, ParseError, Span, clip
-from bprop_cli.gates.registry import FUNCTIONS
+from bprop_cli.gates.registry import FUNCTIONS, GATES
 
 from .lexer import RawToken, Token, TokenKind, scan
 from .syntax import Assign, Binary, Call, Expr, Name, Num, Program, Statement, Unary
@@ -309,8 +309,6 @@ class _Parser:
             if name[1] not in FUNCTIONS:
                 raise self.error(f"unknown method .{name[1]}()", name, method_hint(clip(prev), name[1], args))
             inside = ", ".join([clip(prev), *(args or ["..."])])
-            from bprop_cli.gates.registry import GATES
-
             one = GATES[FUNCTIONS[name[1]]].arity == 1
             hint = f"write {prev}.{name[1]}() or {name[1]}({prev})" if one else f"write {name[1]}({inside})"
             raise self.error(f"the method .{name[1]}() takes no arguments", close,

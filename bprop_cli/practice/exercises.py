@@ -13,6 +13,7 @@ gradient 0, no tie or kink exactly at 0). The same --seed always makes the same 
 from __future__ import annotations
 
 import random as _random
+import re
 from dataclasses import dataclass
 from typing import Union
 
@@ -167,8 +168,6 @@ def _sigmoid_neuron(rng: _random.Random, names: list[str]) -> tuple[str, dict[st
 
 
 def _uses(program: str, name: str) -> bool:
-    import re
-
     return re.search(rf"(?<![A-Za-z0-9_]){name}(?![A-Za-z0-9_(])", program) is not None
 
 

@@ -17,7 +17,7 @@ from bprop_cli.engine.geometry import norm
 from bprop_cli.engine.graph import compile_program
 from bprop_cli.engine.number import constant_value
 from bprop_cli.engine.scalar import backward, forward
-from bprop_cli.engine.values import bind
+from bprop_cli.engine.values import bind, has_arrays
 from bprop_cli.errors import BpropError, EvalError, ValueBindingError
 
 from .optim import Optimizer, Update
@@ -51,8 +51,6 @@ class Problem:
         for c in columns:
             if c not in given:
                 self.fixed.pop(c, None)
-        from bprop_cli.engine.values import has_arrays
-
         self.arrays = has_arrays(self.graph, self.fixed)
         if self.arrays and self.rows is not None:
             raise ValueBindingError("--data rows go with scalar programs; an array program takes its mini-batch "

@@ -14,10 +14,12 @@ eps) the estimates may rightly differ: such an input is reported, not failed.
 from __future__ import annotations
 
 import math
+import time
 from dataclasses import dataclass
 from typing import Any, Mapping, Sequence
 
 import sympy
+from sympy.core.evalf import PrecisionExhausted
 
 from bprop_cli.engine.graph import Graph
 from bprop_cli.engine.scalar import forward
@@ -143,8 +145,6 @@ class _Imprecise(Exception):
 def _real(x: sympy.Expr, floats: dict[sympy.Symbol, sympy.Float] | None = None) -> float | None:
     """x evaluated numerically (its symbols at these exact Floats, if given), strictly to 30 digits:
     sympy.N alone returns a few bits of noise when terms cancel past its precision."""
-    from sympy.core.evalf import PrecisionExhausted
-
     try:
         value = complex(x.evalf(30, subs=floats, strict=True, maxn=DECIMAL_MAXN))
     except PrecisionExhausted:
@@ -165,8 +165,6 @@ class _SympyEstimates:
     with the reason, and the check goes on with central differences alone."""
 
     def __init__(self, graph: Graph, at: Mapping[str, float], seed: float) -> None:
-        import time
-
         self.deadline = time.monotonic() + SYMPY_SECONDS
         self.seed = seed
         self.output = None
@@ -177,8 +175,6 @@ class _SympyEstimates:
             self.output = self._bounded(lambda: expand_sigmoid(forward_values(graph, {})[0][graph.output]))
 
     def _left(self) -> float:
-        import time
-
         return self.deadline - time.monotonic()
 
     def _bounded(self, work):  # type: ignore[no-untyped-def]

@@ -7,15 +7,19 @@ symbolic mode, an exact number (irrational parts kept symbolic) in exact mode. N
 
 from __future__ import annotations
 
+import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, Iterator, Mapping
 
+import mpmath
 import sympy
+from sympy.core.evalf import PrecisionExhausted
 
 from bprop_cli.engine.graph import CONST, INPUT, Graph, Node
 from bprop_cli.errors import BpropError, EvalError, ValueBindingError
-from bprop_cli.lang.parser import parse_expression
+from bprop_cli.lang.parser import parse, parse_expression
+from bprop_cli.lang.syntax import Assign
 
 from .sympy_gates import (
     OutOfTime,
@@ -153,8 +157,6 @@ class Approx:
             return None
         if not self.value:
             return 0.0
-        import mpmath
-
         if not NORMAL <= abs(self.value) <= mpmath.mpf(1.7976931348623157e308):
             return None
         return float(self.value)
@@ -167,8 +169,6 @@ def decimal(x: S, budget: "Decimals | None" = None) -> Approx | None:
     is asked strictly, and a number it cannot pin down says so."""
     if not getattr(x, "is_number", False):
         return None
-    from sympy.core.evalf import PrecisionExhausted
-
     limit = bounded(budget.left() if budget else 2.0, MAX_BITS)
     try:
         with limit:
@@ -194,8 +194,6 @@ def decimal(x: S, budget: "Decimals | None" = None) -> Approx | None:
 
 
 def _mpf(x: Any) -> Any:
-    import mpmath
-
     return mpmath.mpf(x._mpf_) if hasattr(x, "_mpf_") else mpmath.mpf(x)
 
 
@@ -203,8 +201,6 @@ class Decimals:
     """One time budget for every decimal of a trace (each is ms; a hostile one may be seconds)."""
 
     def __init__(self, seconds: float = 2.0) -> None:
-        import time
-
         self._clock = time.monotonic
         self.deadline = self._clock() + seconds
         self.found: dict[S, Approx | None] = {}
@@ -245,9 +241,6 @@ def _balanced(text: str) -> str:
 
 def _constant_names(graph: Graph) -> dict[str, S]:
     """Names the program binds to constant expressions (a = 1/3), folded exactly in order."""
-    from bprop_cli.lang.parser import parse
-    from bprop_cli.lang.syntax import Assign
-
     env: dict[str, S] = {}
     for stmt in parse(graph.source).statements:
         if isinstance(stmt, Assign):

@@ -18,6 +18,7 @@ from fractions import Fraction
 from typing import Sequence
 
 import sympy
+from sympy.core.evalf import PrecisionExhausted
 
 from bprop_cli.errors import ValueBindingError
 from bprop_cli.gates.registry import BINARY_GATES, FUNCTIONS, GATES
@@ -59,8 +60,6 @@ SIGN_DIGITS = 5_000  # the working precision (digits) a comparison of two exact 
 def sign(x: S) -> int | None:
     """-1, 0 or 1 for an exact real number; None when sympy cannot tell it from zero at
     SIGN_DIGITS digits (then it is, most likely, an exact zero written in two ways)."""
-    from sympy.core.evalf import PrecisionExhausted
-
     if x.is_zero:
         return 0
     try:

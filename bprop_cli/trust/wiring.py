@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Mapping
 
 from bprop_cli.engine.graph import Graph, build_graph
 from bprop_cli.engine.trace import Trace
-from bprop_cli.engine.values import has_arrays
+from bprop_cli.engine.values import bind, has_arrays
 from bprop_cli.errors import ValueBindingError
 from bprop_cli.lang.parser import parse
 
@@ -63,8 +63,6 @@ def evaluate(source: str, given: Mapping[str, str], *, seed: float = 1.0, check:
             flag = "--symbolic" if symbolic else "--exact" if exact else "--latex"
             raise ValueBindingError(f"{flag} works on programs of numbers, not on vectors and matrices",
                                     hint="--scalarize writes the program in numbers, one gate per entry")
-        from bprop_cli.engine.values import bind
-
         from .entries import check_entries
 
         return TrustResult(graph, trace, None, check_entries(graph, bind(graph, given), trace) if check else None)
@@ -78,8 +76,6 @@ def evaluate(source: str, given: Mapping[str, str], *, seed: float = 1.0, check:
         sym = symbolic_trace(graph, bound, seed, notes)
     report = None
     if check:
-        from bprop_cli.engine.values import bind
-
         from .crosscheck import crosscheck
 
         assert trace is not None

@@ -8,6 +8,7 @@ import shlex
 from typing import Mapping, Sequence
 
 from bprop_cli.engine.geometry import norm, parse_params
+from bprop_cli.errors import ValueBindingError
 from bprop_cli.text import num
 
 from .blocks import Block
@@ -22,8 +23,6 @@ def _p(x: float) -> str:
 def descent_lesson(source: str, given: Mapping[str, object], args: Sequence[str], params: str | None,
                    lr: float | None) -> list[Block]:
     from bprop_cli.engine.run import run
-    from bprop_cli.errors import ValueBindingError
-
     alpha = DEFAULT_LR if lr is None else lr
     if not alpha > 0:
         raise ValueBindingError(f"--lr must be a positive number, not {lr}")

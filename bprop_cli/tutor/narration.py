@@ -10,7 +10,7 @@ from typing import Callable
 
 from bprop_cli.engine.trace import BackwardStep, NodeRecord, Trace
 from bprop_cli.gates.registry import GATES, Gate
-from bprop_cli.text import num, visible
+from bprop_cli.text import num, shape_text, visible
 
 from .blocks import Block
 
@@ -190,8 +190,6 @@ def _forward(trace: Trace, start: int, layers: list | None = None) -> list[Later
 
 def _array_inputs(trace: Trace, number: int) -> Block:
     """The inputs of an array program, one row each with its shape; matrices as aligned grids."""
-    from bprop_cli.text import shape_text
-
     from .layers import shown
 
     rows = []

@@ -8,7 +8,7 @@ from sympy.printing.latex import LatexPrinter
 from sympy.printing.precedence import PRECEDENCE
 
 from bprop_cli.engine.graph import CONST, INPUT
-from bprop_cli.text import one_line
+from bprop_cli.text import num, one_line
 from bprop_cli.trust.symbolic import SymTrace, symbol
 from bprop_cli.trust.sympy_gates import form, show
 
@@ -22,8 +22,6 @@ def _tex(x) -> str:  # type: ignore[no-untyped-def]
 def _approx(x) -> str:  # type: ignore[no-untyped-def]
     """' \\approx 0.196612' after an exact number that is not an integer (1/(4 cosh^2 1), 3/7, ...):
     the decimal a learner compares with the trace's; '' for an integer or a formula in symbols."""
-    from bprop_cli.text import num
-
     if not isinstance(x, sympy.Basic) or not x.is_number or x.is_Integer:
         return ""
     try:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Sequence
 
-from bprop_cli.errors import OutputError
+from bprop_cli.errors import OutputError, ValueBindingError
 
 from .files import replacing
 
@@ -17,8 +17,6 @@ KINDS = (".png", ".svg", ".pdf")
 def check_plot_path(path: Path) -> None:
     """Refuse a name bprop cannot draw (before any training is done)."""
     if path.suffix.lower() not in KINDS:
-        from bprop_cli.errors import ValueBindingError
-
         raise ValueBindingError(f"--plot writes .png, .svg or .pdf, not {path.name!r}")
 
 

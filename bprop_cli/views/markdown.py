@@ -9,7 +9,7 @@ from typing import Iterator, TextIO
 from bprop_cli.engine.geometry import Geometry, geometry
 from bprop_cli.engine.trace import Tape, Trace
 from bprop_cli.gates.registry import GATES
-from bprop_cli.text import num, visible
+from bprop_cli.text import num, shape_text, visible
 
 from .tape import Expressions, chunks, quick_formula, tape_of
 
@@ -127,8 +127,6 @@ def _array_markdown(trace: Trace) -> str:
     """A program over vectors and matrices: each node with its shape, arrays on one line
     ([[0.15, 0.2], [0.25, 0.3]]; a big one as its shape and a few entries), and each backward
     step with its rule in matrix form."""
-    from bprop_cli.text import shape_text
-
     out = trace.output
     lines = fence(visible(program_text(trace)))
     lines += ["", FORWARD_HEADING, ""]

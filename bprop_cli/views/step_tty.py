@@ -20,8 +20,9 @@ from bprop_cli.engine.trace import Trace
 from bprop_cli.text import num
 from bprop_cli.tutor.blocks import Block
 
-from .picture import build_picture
-from .story import story_rich
+from .fold import fold_program_line
+from .picture import build_picture, wire_text
+from .story import story_plain, story_rich
 from .tree import ASCII, UNICODE, _tree_lines
 
 NEXT, BACK, QUIT = "next", "back", "quit"
@@ -88,8 +89,6 @@ def lit_graph(trace: Trace, frame: Frame, ascii: bool, marker: str = "this step"
     starts a tree of its own (a part continued from above) shows its node's whole gradient
     once every gate it feeds has sent its share. Every line fits in `width` columns: an
     array too long for its column is written as its shape, as the graph drawing does."""
-    from .picture import wire_text
-
     lines, parents, glyphs = _layout(trace, ascii)
     out = trace.output
     records = {n.id: n for n in trace.nodes}
@@ -243,9 +242,6 @@ def _draw(console: Console, head: list[Block], steps: list[Frame], at: int, trac
     """One screen: the title and the program, the values the program is run at, the lit graph,
     the step and the keys, every line within the console's width. When they would not fit its
     height, the program is left out first (the graph draws it too), then the graph."""
-    from .fold import fold_program_line
-    from .story import story_plain
-
     frame = steps[at]
     width = console.width
     console.clear()

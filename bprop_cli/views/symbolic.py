@@ -5,8 +5,10 @@ from __future__ import annotations
 
 from typing import Iterator
 
+import mpmath
 from rich.console import Group, RenderableType
 from rich.text import Text
+from sympy.printing.precedence import PRECEDENCE, precedence
 
 from bprop_cli.text import full, num
 from bprop_cli.trust.symbolic import Approx, SymTrace
@@ -26,8 +28,6 @@ def decimal_text(d: Approx, digits: int) -> str:
     double = d.double
     if double is not None:
         return num(double) if digits == 6 else full(double)
-    import mpmath
-
     return mpmath.nstr(d.value, digits, min_fixed=1, max_fixed=0)
 
 
@@ -48,8 +48,6 @@ def unknown_note(trace: SymTrace) -> str | None:
 
 def factor(x) -> str:  # type: ignore[no-untyped-def]
     """An expression as a factor of a product: parenthesised when it is a sum."""
-    from sympy.printing.precedence import PRECEDENCE, precedence
-
     text = show(x)
     return f"({text})" if precedence(x) < PRECEDENCE["Mul"] else text
 

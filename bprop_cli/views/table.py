@@ -5,13 +5,14 @@ from __future__ import annotations
 from typing import Callable, TextIO
 
 from rich import box
+from rich.color import ColorSystem
 from rich.console import Console, Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
 from bprop_cli.engine.geometry import Geometry, geometry
 from bprop_cli.engine.trace import Trace
-from bprop_cli.text import num, visible
+from bprop_cli.text import grid, num, shape_text, visible
 
 from .fold import fold_items, fold_program_line
 from .report import (  # noqa: F401
@@ -131,8 +132,6 @@ def array_forward_table(trace: Trace, all_rows: bool = False) -> RenderableType:
 
 class _ArrayForward:
     def __init__(self, trace: Trace, all_rows: bool) -> None:
-        from bprop_cli.text import grid, shape_text
-
         self.trace = trace
         self.nodes = list(trace.non_constant_nodes())
         self.cells = [(Text(n.id + (" *" if n.note else "")), Text("input" if n.op == "input" else n.expression),
@@ -176,8 +175,6 @@ def array_backward_table(trace: Trace, all_rows: bool = False) -> RenderableType
 
 class _ArrayBackward:
     def __init__(self, trace: Trace, all_rows: bool) -> None:
-        from bprop_cli.text import grid
-
         out = trace.output
         steps = trace.backward
         self.rows: list[tuple[str, Text, str]] = []  # gate, what is sent back, the product
@@ -219,8 +216,6 @@ def array_step_notes(trace: Trace) -> list[Text]:
 
 def render_array_table(trace: Trace, all_rows: bool = False, geo: Geometry | None = None,
                        width: int = 80) -> RenderableType:
-    from bprop_cli.text import grid, shape_text
-
     out = trace.output
     parts: list[RenderableType] = [array_program_text(trace.expression, width)]
     sizes = ", ".join(f"{name} {shape_text(n.shape)}" for name in trace.inputs
@@ -357,8 +352,6 @@ def _codes(style: str | None, console: Console) -> tuple[str, str]:
     """The escape codes that turn a Rich style on and off on this console."""
     if not style:
         return "", ""
-    from rich.color import ColorSystem
-
     system = {"standard": ColorSystem.STANDARD, "256": ColorSystem.EIGHT_BIT, "truecolor": ColorSystem.TRUECOLOR,
               "windows": ColorSystem.WINDOWS}.get(console.color_system or "", ColorSystem.STANDARD)
     on, _, off = console.get_style(style).render("\0", color_system=system).partition("\0")

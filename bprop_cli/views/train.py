@@ -11,7 +11,7 @@ from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
-from bprop_cli.text import full, num
+from bprop_cli.text import full, grid, num
 from bprop_cli.training.loop import FirstStep, Result
 from bprop_cli.training.optim import OPTIMIZERS
 
@@ -24,8 +24,6 @@ STATE_NAMES = {"buffer": "momentum buffer b", "square_avg": "v (mean square)", "
 def value_text(value: Any) -> str:
     if isinstance(value, (int, float)):
         return num(float(value))
-    from bprop_cli.text import grid
-
     return grid(value, False)
 
 
