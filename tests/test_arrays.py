@@ -260,6 +260,49 @@ def test_matrix_times_vector_runs_but_notes_that_at_is_the_product() -> None:
     assert "@ is the matrix product" in r.stderr
 
 
+X = np.array([[1.0, 8.0], [4.0, 2.0]])
+V = np.array([3.0, -2.0])
+
+
+def _values_of(program: str) -> list[str]:
+    given = {"X": "[[1,8],[4,2]]", "V": "[3,-2]", "B": "[[1,2,3],[4,5,6]]"}
+    return [f"{name}={value}" for name, value in given.items() if name in program]
+
+
+@pytest.mark.parametrize("program, value, words", [
+    # NumPy's np.max(X, 1) is the largest entry of each row (8 and 4); bprop's is entry by entry
+    ("sum(max(X, 1))", np.maximum(X, 1).sum(), "np.max(X, 1) would be the largest entry along axis 1"),
+    ("sum(max(X, 0))", np.maximum(X, 0).sum(), "np.max(X, 0) would be the largest entry along axis 0"),
+    ("sum(min(X, -1))", np.minimum(X, -1).sum(), "np.min(X, -1) would be the smallest entry along axis -1"),
+    ("sum(max(V, -1))", np.maximum(V, -1).sum(), "np.max(V, -1) would be the largest entry along axis -1"),
+    ("sum(X^-1)", (1 / X).sum(), "X^-1 is 1/x for each entry x of X, entry by entry; it is not the inverse matrix"),
+    ("sum(X^(-1))", (1 / X).sum(), "it is not the inverse matrix"),
+    ("sum(X^2)", (X * X).sum(), "X^2 takes each entry of X to the power 2, entry by entry; the matrix power is X @ X"),
+    ("sum(X^3)", (X ** 3).sum(), "the matrix power is X @ X @ X"),
+])
+def test_a_reading_numpy_or_a_textbook_gives_otherwise_gets_a_note(program: str, value: float, words: str) -> None:
+    r = bprop("eval", program, *_values_of(program), "--json")
+    assert r.returncode == 0 and json.loads(r.stdout)["value"] == pytest.approx(value, rel=1e-15)
+    assert r.stderr.count("note:") == 1 and words in r.stderr, r.stderr
+
+
+@pytest.mark.parametrize("program", [
+    "sum(max(0, X))",  # the relu idiom
+    "sum(max(V, 0))",  # a vector has one axis: this is relu, not an axis max
+    "sum(max(V, 1))",  # a vector has no axis 1
+    "sum(max(X, 2))",  # no such axis
+    "sum(max(X, 0.5))",
+    "sum(X^0.5)",
+    "sum(V^-1)",  # no inverse of a vector
+    "sum(B^-1)",  # nor of a matrix that is not square
+    "sum(X^1)",
+    "max(3, 1)",
+])
+def test_readings_that_are_not_in_doubt_get_no_note(program: str) -> None:
+    r = bprop("eval", program, *_values_of(program), "--format", "plain")
+    assert r.returncode == 0 and r.stderr == "", r.stderr
+
+
 @pytest.mark.parametrize("value, words", [
     ("[[1,2],[3]]", "different lengths"),
     ("[[[1]]]", "more than two levels"),

@@ -253,8 +253,40 @@ def infer_shapes(graph: Graph, values: Mapping[str, Any]) -> tuple[list[Shape], 
                                f"@ is the matrix product")
         if len(out) > 2:
             raise _mismatch(graph, i, f"the result would have {len(out)} axes; bprop's arrays have at most 2", names, ins)
+        doubt = _other_reading(graph, i, names, ins)
+        if doubt is not None:
+            remarks.append(doubt)
         shapes.append(tuple(out))
     return shapes, remarks
+
+
+def _other_reading(graph: Graph, i: int, names: Sequence[str], shapes: Sequence[Shape]) -> str | None:
+    """A note for an operation on an array that NumPy's or a textbook's notation reads another
+    way: max(X, 1) (np.max(X, 1) is the largest entry of each row; here it is the larger of each
+    entry and 1) and A^-1 or A^2 on a square matrix (the inverse or the matrix power in a
+    textbook; here entry by entry)."""
+    op, args = graph.ops[i], graph.args[i]
+    if len(args) != 2 or not shapes[0] or graph.ops[args[1]] != CONST:
+        return None
+    c = graph.consts[args[1]]
+    if c != int(c):
+        return None
+    where = graph.span(i)
+    text = graph.source[where.start:where.end] if where else graph.ids[i]
+    rank = len(shapes[0])
+    if op in ("max", "min") and (c in (1, -1) or (c == 0 and rank == 2)) and -rank <= c < rank:
+        larger, most = ("larger", "largest") if op == "max" else ("smaller", "smallest")
+        return (f"note: {text} is the {larger} of each entry of {names[0]} and {int(c)}, entry by entry; "
+                f"NumPy's np.{op}({names[0]}, {int(c)}) would be the {most} entry along axis {int(c)}, "
+                f"which bprop does not compute")
+    if op == "pow" and rank == 2 and shapes[0][0] == shapes[0][1] > 1 and (c == -1 or c >= 2):
+        if c == -1:
+            return (f"note: {text} is 1/x for each entry x of {names[0]}, entry by entry; "
+                    f"it is not the inverse matrix, which bprop does not compute")
+        power = " @ ".join([names[0]] * int(c)) if c <= 4 else f"{names[0]} @ {names[0]} @ ..."
+        return (f"note: {text} takes each entry of {names[0]} to the power {int(c)}, entry by entry; "
+                f"the matrix power is {power}")
+    return None
 
 
 def _mismatch(graph: Graph, i: int, problem: str, names: Sequence[str], shapes: Sequence[Shape],
