@@ -271,10 +271,10 @@ def _values_of(program: str) -> list[str]:
 
 @pytest.mark.parametrize("program, value, words", [
     # NumPy's np.max(X, 1) is the largest entry of each row (8 and 4); bprop's is entry by entry
-    ("sum(max(X, 1))", np.maximum(X, 1).sum(), "np.max(X, 1) would be the largest entry along axis 1"),
-    ("sum(max(X, 0))", np.maximum(X, 0).sum(), "np.max(X, 0) would be the largest entry along axis 0"),
-    ("sum(min(X, -1))", np.minimum(X, -1).sum(), "np.min(X, -1) would be the smallest entry along axis -1"),
-    ("sum(max(V, -1))", np.maximum(V, -1).sum(), "np.max(V, -1) would be the largest entry along axis -1"),
+    ("sum(max(X, 1))", np.maximum(X, 1).sum(), "(NumPy's np.max(X, 1)) write max(X, axis=1)"),
+    ("sum(max(X, 0))", np.maximum(X, 0).sum(), "(NumPy's np.max(X, 0)) write max(X, axis=0)"),
+    ("sum(min(X, -1))", np.minimum(X, -1).sum(), "(NumPy's np.min(X, -1)) write min(X, axis=-1)"),
+    ("sum(max(V, -1))", np.maximum(V, -1).sum(), "(NumPy's np.max(V, -1)) write max(V, axis=-1)"),
     ("sum(X^-1)", (1 / X).sum(), "X^-1 is 1/x for each entry x of X, entry by entry; it is not the inverse matrix"),
     ("sum(X^(-1))", (1 / X).sum(), "it is not the inverse matrix"),
     ("sum(X^2)", (X * X).sum(), "X^2 takes each entry of X to the power 2, entry by entry; the matrix power is X @ X"),
@@ -284,6 +284,11 @@ def test_a_reading_numpy_or_a_textbook_gives_otherwise_gets_a_note(program: str,
     r = bprop("eval", program, *_values_of(program), "--json")
     assert r.returncode == 0 and json.loads(r.stdout)["value"] == pytest.approx(value, rel=1e-15)
     assert r.stderr.count("note:") == 1 and words in r.stderr, r.stderr
+
+
+def test_the_reading_the_note_suggests_is_numpys() -> None:
+    r = bprop("eval", "max(X, axis=1)", "X=[[1,8],[4,2]]", "--seed-grad", "[1,1]", "--json")
+    assert json.loads(r.stdout)["value"] == np.max(X, 1).tolist() == [8, 4]
 
 
 @pytest.mark.parametrize("program", [

@@ -97,6 +97,7 @@ REFERENCE: dict[str, Callable[..., tuple]] = {
     "sum": lambda a: (a, (_m(1),)),
     "mean": lambda a: (a, (_m(1),)),
     "softmax": lambda a: (_m(1), (_m(0),)),
+    "logsumexp": lambda a: (a, (_m(1),)),
     "mse": lambda a, b: ((a - b) ** 2, (2 * (a - b), -2 * (a - b))),
     "bce": lambda p, y: (ERR, ()) if not (0 < p < 1 and 0 <= y <= 1) else (
         -((y * mpmath.log(p) if y != 0 else 0) + ((1 - y) * mpmath.log1p(-p) if y != 1 else 0)),
@@ -104,6 +105,10 @@ REFERENCE: dict[str, Callable[..., tuple]] = {
     "bce_logits": lambda z, y: (ERR, ()) if not 0 <= y <= 1 else (
         mpmath.log1p(mpmath.exp(z)) - y * z, (_sigmoid_minus(z, y), -z)),
 }
+
+# (a reduction along an axis, sum(X, axis=0), is never computed on numbers)
+SCALAR_GATES = [name for name, gate in GATES.items() if not gate.parameters]
+
 
 def grid(name: str) -> list[tuple[float, ...]]:
     arity = GATES[name].arity
@@ -150,10 +155,10 @@ def _run_gate(name: str, xs: Sequence[float]) -> tuple[Optional[float], Optional
 
 
 def test_every_gate_has_a_reference() -> None:
-    assert set(REFERENCE) == set(GATES), "add an mpmath reference for every gate"
+    assert set(REFERENCE) == set(SCALAR_GATES), "add an mpmath reference for every gate"
 
 
-@pytest.mark.parametrize("name", sorted(GATES))
+@pytest.mark.parametrize("name", sorted(SCALAR_GATES))
 def test_gate_at_the_edges_of_double_precision(name: str) -> None:
     failures: list[str] = []
     with mpmath.workdps(60):

@@ -14,7 +14,7 @@ import string
 import pytest
 from test_gates import POINTS
 
-from bprop_cli.gates.registry import BINARY_GATES, FUNCTIONS, GATES, Gate
+from bprop_cli.gates.registry import AXIS_CALLS, BINARY_GATES, FUNCTIONS, GATES, Gate
 from bprop_cli.lang.parser import parse
 
 np = pytest.importorskip("numpy")
@@ -67,9 +67,12 @@ def problems(gate: Gate) -> list[str]:
             parse(gate.expand.format(*names))
         except Exception as err:  # noqa: BLE001 - any refusal is the finding
             found.append(f"expand does not parse: {err}")
-    reachable = gate.name in FUNCTIONS or gate.name in BINARY_GATES.values() or gate.name in SPECIAL
+    reachable = (gate.name in FUNCTIONS or gate.name in BINARY_GATES.values() or gate.name in SPECIAL
+                 or gate.name in AXIS_CALLS.values())  # sum(X, axis=0)
     if not reachable:
         found.append("no way to write it: register it with F (by name) or give it an operator")
+    if gate.parameters and (gate.elementwise or gate.parameters >= max(gate.arity, 1)):
+        found.append("a gate's parameters (axis=) are its last inputs, after the arrays, and it needs a vjp")
     return found
 
 
@@ -120,19 +123,24 @@ def test_elementwise_array_rules_agree_with_the_scalar_rules(name: str) -> None:
 
 
 SHAPES = {"matmul": [(2, 3), (3, 4)], "transpose": [(2, 3)], "sum": [(2, 3)], "mean": [(2, 3)],
-          "softmax": [(2, 3)], "mse": [(2, 3), (2, 3)]}
+          "softmax": [(2, 3)], "mse": [(2, 3), (2, 3)], "logsumexp": [(2, 3)]}
+# A gate with parameters (sum(X, axis=0)): its array input's shape, and the parameter values.
+AXES = [((2, 3), 0.0), ((2, 3), 1.0), ((2, 3), -1.0), ((2, 3), -2.0), ((4,), 0.0), ((4,), -1.0)]
+CASES = [(name, SHAPES.get(name), ()) for name, gate in GATES.items() if not gate.elementwise and not gate.parameters]
+CASES += [(name, [shape], (axis,)) for name, gate in GATES.items() if gate.parameters for shape, axis in AXES]
 
 
-@pytest.mark.parametrize("name", [name for name, gate in GATES.items() if not gate.elementwise])
-def test_vector_jacobian_products_against_central_differences(name: str) -> None:
+@pytest.mark.parametrize("name, shapes, parameters", CASES, ids=[f"{c[0]}{list(c[2]) or ''}" for c in CASES])
+def test_vector_jacobian_products_against_central_differences(name: str, shapes, parameters) -> None:  # type: ignore[no-untyped-def]
     gate = GATES[name]
-    assert name in SHAPES, f"give {name} input shapes to test its vjp with"
+    assert shapes is not None, f"give {name} input shapes to test its vjp with"
     rng = np.random.default_rng(sum(map(ord, name)))
-    inputs = [rng.normal(size=shape) for shape in SHAPES[name]]
-    out = np.asarray(gate.vforward(np, *inputs))
-    assert out.shape == tuple(gate.shape(*(x.shape for x in inputs)))
+    inputs = [rng.normal(size=shape) for shape in shapes]
+    out = np.asarray(gate.vforward(np, *inputs, *parameters))
+    assert out.shape == tuple(gate.shape(*(x.shape for x in inputs), *parameters))
     upstream = rng.normal(size=out.shape)
-    grads = gate.vjp(np, upstream if out.shape else float(upstream), *inputs, out)
+    grads = gate.vjp(np, upstream if out.shape else float(upstream), *inputs, *parameters, out)
+    assert all(g is None for g in grads[len(inputs):])  # the axis gets no gradient
     h = 1e-6
     for k, x in enumerate(inputs):
         numeric = np.zeros_like(x)
@@ -140,7 +148,7 @@ def test_vector_jacobian_products_against_central_differences(name: str) -> None
             plus, minus = [a.copy() for a in inputs], [a.copy() for a in inputs]
             plus[k][index] += h
             minus[k][index] -= h
-            f = lambda args: float(np.sum(upstream * np.asarray(gate.vforward(np, *args))))  # noqa: E731
+            f = lambda args: float(np.sum(upstream * np.asarray(gate.vforward(np, *args, *parameters))))  # noqa: E731
             numeric[index] = (f(plus) - f(minus)) / (2 * h)
         assert np.asarray(grads[k]).shape == x.shape
         assert np.allclose(grads[k], numeric, rtol=1e-6, atol=1e-8), (name, k)

@@ -236,9 +236,10 @@ def infer_shapes(graph: Graph, values: Mapping[str, Any]) -> tuple[list[Shape], 
         ins = [shapes[j] for j in graph.args[i]]
         names = [graph.written(j) for j in graph.args[i]]  # as the user wrote them: a.T, not v1
         if gate.shape is not None:
-            out = gate.shape(*ins)
+            k = len(ins) - gate.parameters  # the axis of sum(X, axis=0): its value, not its shape
+            out = gate.shape(*ins[:k], *[graph.consts[j] for j in graph.args[i][k:]])
             if isinstance(out, str):
-                raise _mismatch(graph, i, out, names, ins)
+                raise _mismatch(graph, i, out, names[:k], ins[:k])
         else:
             out = broadcast_shapes(*ins)
             if out is None:
@@ -277,8 +278,8 @@ def _other_reading(graph: Graph, i: int, names: Sequence[str], shapes: Sequence[
     if op in ("max", "min") and (c in (1, -1) or (c == 0 and rank == 2)) and -rank <= c < rank:
         larger, most = ("larger", "largest") if op == "max" else ("smaller", "smallest")
         return (f"note: {text} is the {larger} of each entry of {names[0]} and {int(c)}, entry by entry; "
-                f"NumPy's np.{op}({names[0]}, {int(c)}) would be the {most} entry along axis {int(c)}, "
-                f"which bprop does not compute")
+                f"for the {most} entry along axis {int(c)} (NumPy's np.{op}({names[0]}, {int(c)})) "
+                f"write {op}({names[0]}, axis={int(c)})")
     if op == "pow" and rank == 2 and shapes[0][0] == shapes[0][1] > 1 and (c == -1 or c >= 2):
         if c == -1:
             return (f"note: {text} is 1/x for each entry x of {names[0]}, entry by entry; "

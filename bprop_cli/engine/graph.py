@@ -14,7 +14,7 @@ from array import array
 from typing import TYPE_CHECKING, NamedTuple
 
 from bprop_cli.errors import EvalError, NameResolutionError, ParseError, Span
-from bprop_cli.gates.registry import BINARY_GATES, CONSTANTS, FUNCTIONS, GATES, Gate
+from bprop_cli.gates.registry import AXIS_CALLS, BINARY_GATES, CONSTANTS, FUNCTIONS, GATES, Gate
 from bprop_cli.lang.parser import parse, parse_expression, parse_into
 from bprop_cli.lang.syntax import Assign, Binary, Call, Expr, Name, Num, Program, Unary, children
 
@@ -314,6 +314,8 @@ class GraphBuilder:
         return _Const(value, text, start, end)
 
     def function(self, func: str, n: int, start: int, end: int, name_end: int) -> Gate:
+        if func in AXIS_CALLS:  # sum(X, axis=0): the parser checked the call
+            return GATES[AXIS_CALLS[func]]
         if func not in FUNCTIONS:
             raise NameResolutionError(
                 f"unknown function {func!r}", self.source, Span(start, name_end), hint=self.function_hint(func, name_end)
@@ -399,8 +401,10 @@ class GraphBuilder:
 
 # sum(x, y) as in a spreadsheet: the array gates take one array.
 _SEVERAL_VALUES = {
-    "sum": "sum(A) adds the entries of one array; for separate values write x + y",
-    "mean": "mean(A) averages the entries of one array; for separate values write (x + y) / 2",
+    "sum": "sum(A) adds the entries of one array, sum(A, axis=0) each column; for separate values write x + y",
+    "mean": "mean(A) averages the entries of one array, mean(A, axis=0) each column; for separate values "
+            "write (x + y) / 2",
+    "logsumexp": "logsumexp(A) takes every entry of one array, logsumexp(A, axis=1) each row",
     "softmax": "softmax(v) takes one vector, as in softmax(v) with v=[1,2]",
 }
 

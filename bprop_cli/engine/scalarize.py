@@ -6,7 +6,8 @@ built with the same GraphBuilder that lowers scalar programs; entries are named 
 array and position (W1[0][1], z1[1]). The matrix product becomes sums of products, sum and mean
 chains of adds, softmax a max, subtractions, exps, a sum and divisions (each entry shifted by
 its row's largest, as the array engine computes it, so that exp cannot overflow nor the sum be
-0), mse squares, a sum and a divide. The result is an ordinary scalar Graph, run by the
+0), mse squares, a sum and a divide; a reduction along an axis (sum(X, axis=0), max, min, mean,
+logsumexp) reduces each line along that axis the same way. The result is an ordinary scalar Graph, run by the
 scalar engine; tests check that both engines agree, extreme values included.
 """
 
@@ -78,6 +79,24 @@ def _cells(item: Any, shape: tuple[int, ...]) -> np.ndarray:
     return np.broadcast_to(cells, shape)
 
 
+def _reduce_line(b: GraphBuilder, name: str, cells: list[Item], start: int, end: int) -> Item:
+    """One line of a reduction in scalar gates: a chain of adds (and a divide, for mean), one
+    max or min of every entry, or logsumexp as the array engine computes it, m + log(sum(exp(x - m)))
+    with m the largest entry (a gate of its own, as in softmax)."""
+    if name in ("sum", "mean"):
+        total = _chain(b, "add", cells, start, end)
+        if name == "mean" and len(cells) > 1:
+            total = b.gate_node("div", [total, _Const(float(len(cells)), str(len(cells)), start, end)], start, end)
+        return total
+    if len(cells) == 1:
+        return cells[0]
+    if name in ("max", "min"):
+        return b.gate_node(name, cells, start, end)
+    top = b.gate_node("max", cells, start, end)
+    exps = [b.gate_node("exp", [b.gate_node("sub", [x, top], start, end)], start, end) for x in cells]
+    return b.gate_node("add", [top, b.gate_node("log", [_chain(b, "add", exps, start, end)], start, end)], start, end)
+
+
 def _chain(b: GraphBuilder, op: str, terms: list[Item], start: int, end: int) -> Item:
     acc = terms[0]
     for term in terms[1:]:
@@ -107,6 +126,16 @@ def _lower(b: GraphBuilder, op: str, args: list[Any], shape: tuple[int, ...], sh
         if op == "mean" and len(cells) > 1:
             total = b.gate_node("div", [total, _Const(float(len(cells)), str(len(cells)), start, end)], start, end)
         return total
+    if op == "logsumexp":
+        return _reduce_line(b, "logsumexp", list(_cells(args[0], shapes[0]).ravel()), start, end)
+    if op.partition("_axis")[1]:  # sum(X, axis=0), ...: each line along the axis reduced on its own
+        name, axis = op.partition("_axis")[0], int(args[1].value) % len(shapes[0])
+        lines = np.moveaxis(np.asarray(_cells(args[0], shapes[0]), dtype=object), axis, -1)
+        reduced = np.empty(lines.shape[:-1], dtype=object)
+        for index in np.ndindex(reduced.shape):
+            reduced[index] = _reduce_line(b, name, list(lines[index]), start, end)
+        result = reduced.reshape(shape)
+        return result if shape else result[()]
     if op == "softmax":
         if not shape:
             return b.gate_node("softmax", [args[0]], start, end)

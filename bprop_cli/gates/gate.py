@@ -48,6 +48,9 @@ class Gate(NamedTuple):  # a NamedTuple, not a dataclass: ten times cheaper to d
     exact_vforward: bool = False
     exact_vlocal: bool = False
     array_only: bool = False  # meaningless for numbers (the matrix product)
+    # The last `parameters` inputs are constants the parser made from keywords (the axis of
+    # sum(X, axis=0)): `shape` is given their values, not their shapes, and they get no gradient.
+    parameters: int = 0
     # sympy (for --check, --symbolic, --exact, --latex): `sympy` (sp, *inputs) -> the gate as a
     # sympy expression; `sympy_local` (sp, *inputs, out) -> the local derivatives where they
     # differ from sympy's derivative of that form (a kink's convention), or None to use it.

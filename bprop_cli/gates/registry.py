@@ -571,6 +571,155 @@ F(Gate(
 ))
 
 
+# -- Reductions along an axis: sum(X, axis=0), mean, max, min and logsumexp, with keepdims ----
+# The axis is a constant the parser takes from `axis=` and gives the gate as its second input
+# (bprop's arrays have two axes at most: 0 is down the rows, 1 along each row, -1 the last);
+# `keepdims=true` is a gate of its own, whose result keeps the reduced axis with length 1.
+# AXIS_CALLS maps the call the parser makes for `sum(X, axis=...)` to the gate.
+
+AXIS_CALLS: dict[str, str] = {}
+
+
+def _axis_of(shape: tuple[int, ...], axis: float) -> int | str:
+    if not shape:
+        return "a number has no axes (leave out axis=)"
+    if not -len(shape) <= axis < len(shape):
+        have = "its axes are 0 and 1, or -2 and -1 from the end" if len(shape) == 2 else "its one axis is 0, or -1"
+        return f"it has no axis {axis:g} ({have})"
+    return int(axis) % len(shape)
+
+
+def _axis_shape(keep: bool) -> Callable[..., tuple[int, ...] | str]:
+    def shape(a: tuple[int, ...], axis: float) -> tuple[int, ...] | str:
+        k = _axis_of(a, axis)
+        if isinstance(k, str):
+            return k
+        return a[:k] + ((1,) if keep else ()) + a[k + 1:]
+    return shape
+
+
+def _kept(np, g, a, axis, keep):  # type: ignore[no-untyped-def]
+    """The upstream gradient (or the output) with the reduced axis back, to broadcast over `a`."""
+    g = np.asarray(g, dtype=float)
+    return g if keep else np.expand_dims(g, int(axis))
+
+
+def _axis_routes(np, g, a, axis, keep, out):  # type: ignore[no-untyped-def]
+    """max and min along an axis: the upstream to the winning entry of each line, a tie split evenly."""
+    winners = (a == _kept(np, out, a, axis, keep)).astype(float)
+    return (_kept(np, g, a, axis, keep) * winners / winners.sum(axis=int(axis), keepdims=True), None)
+
+
+def _vlogsumexp(np, a, axis=None, keep=False):  # type: ignore[no-untyped-def]
+    a = np.asarray(a, dtype=float)
+    k = None if axis is None else int(axis)
+    top = np.max(a, axis=k, keepdims=True)
+    out = top + np.log(np.sum(np.exp(a - top), axis=k, keepdims=True))
+    return out if keep else (np.squeeze(out, axis=k) if k is not None else out.reshape(()))
+
+
+def _logsumexp_vjp(np, g, a, axis, keep, out):  # type: ignore[no-untyped-def]
+    """The gradient of log(sum(exp(a))) is softmax(a) along the axis, times the upstream."""
+    return (_kept(np, g, a, axis, keep) * np.exp(a - _kept(np, out, a, axis, keep)), None)
+
+
+_REDUCTIONS = {
+    # name: (the vjp for X, the array rule, what the gate does to the gradient, the lesson, an example,
+    # and one with keepdims)
+    "sum": (
+        lambda np, g, a, axis, keep, out: (np.broadcast_to(_kept(np, g, a, axis, keep), np.shape(a)).copy(), None),
+        "upstream, copied along axis {1}",
+        "sum along an axis copies each line's upstream gradient to every entry of that line",
+        "sum(X, axis=0) adds each column of X (down the rows) and sum(X, axis=1) each row, giving one "
+        "number per line. Every entry moves its line's sum one for one, so each entry receives its "
+        "line's upstream gradient, copied along the axis that was summed.",
+        ("sum(sum(X, axis=0) * w)", "X=[[1,2],[3,4]]", "w=[1,-1]"),
+        ("sum(X / sum(X, axis=1, keepdims=true))", "X=[[1,3],[2,2]]"),
+    ),
+    "mean": (
+        lambda np, g, a, axis, keep, out: (np.broadcast_to(_kept(np, g, a, axis, keep), np.shape(a))
+                                           / np.shape(a)[int(axis)], None),
+        "upstream / n, copied along axis {1} (n entries in each line)",
+        "mean along an axis gives each entry its line's upstream gradient divided by the line's length",
+        "mean(X, axis=0) averages each column of X and mean(X, axis=1) each row. Each line's mean is its "
+        "sum divided by its n entries, so each entry receives its line's upstream gradient divided by n.",
+        ("sum(mean(X, axis=1) * w)", "X=[[1,2],[3,5]]", "w=[1,-1]"),
+        ("sum((X - mean(X, axis=0, keepdims=true))^2)", "X=[[1,2],[3,5]]"),
+    ),
+    "max": (
+        _axis_routes,
+        "upstream to the largest entry of each line along axis {1}, else 0",
+        "max along an axis routes each line's gradient to that line's largest entry",
+        "max(X, axis=1) is the largest entry of each row. Only that entry affects its row's result, so it "
+        "receives the row's whole upstream gradient and the others 0 (a tie splits it evenly).",
+        ("sum(max(X, axis=1) * w)", "X=[[1,8],[4,2]]", "w=[1,-1]"),
+        ("sum(exp(X - max(X, axis=1, keepdims=true)))", "X=[[1,8],[4,2]]"),
+    ),
+    "min": (
+        _axis_routes,
+        "upstream to the smallest entry of each line along axis {1}, else 0",
+        "min along an axis routes each line's gradient to that line's smallest entry",
+        "min(X, axis=1) is the smallest entry of each row. Only that entry affects its row's result, so it "
+        "receives the row's whole upstream gradient and the others 0 (a tie splits it evenly).",
+        ("sum(min(X, axis=1) * w)", "X=[[1,8],[4,2]]", "w=[1,-1]"),
+        ("sum(X - min(X, axis=0, keepdims=true))", "X=[[1,8],[4,2]]"),
+    ),
+    "logsumexp": (
+        _logsumexp_vjp,
+        "upstream ⊙ softmax({0}) along axis {1}",
+        "logsumexp along an axis sends each line's gradient to its entries in proportion to softmax",
+        "logsumexp(X, axis=1) is log(sum(exp(X), axis=1)), a smooth maximum of each row, computed as "
+        "m + log(sum(exp(X - m))) with m the row's largest entry so that no exp overflows. Its gradient "
+        "is softmax of the row: each entry receives exp(x - logsumexp) times the upstream.",
+        ("sum(logsumexp(X, axis=1) * w)", "X=[[1,2],[3,1]]", "w=[1,-1]"),
+        ("sum((X - logsumexp(X, axis=1, keepdims=true)) * Y)", "X=[[1,2],[3,1]]", "Y=[[0,1],[1,0]]"),
+    ),
+}
+_VREDUCE = {"sum": "sum", "mean": "mean", "max": "max", "min": "min"}
+
+
+def _axis_gate(name: str, keep: bool) -> Gate:
+    vjp, rule, pattern, lesson, example, kept_example = _REDUCTIONS[name]
+    suffix = ", keepdims=true" if keep else ""
+
+    def vforward(np, a, axis):  # type: ignore[no-untyped-def]
+        if name == "logsumexp":
+            return _vlogsumexp(np, a, axis, keep)
+        return getattr(np, _VREDUCE[name])(np.asarray(a, dtype=float), axis=int(axis), keepdims=keep)
+
+    return Gate(
+        f"{name}_axis" + ("_keepdims" if keep else ""), 2, lambda a, axis: a, lambda a, axis, out: (1.0, None),
+        f"{name}({{0}}, axis={{1}}{suffix})", ("1", ""), pattern,
+        domain=lambda a, axis: f"{name}(..., axis=) needs an array: a number has no axes",
+        lesson=lesson + (" With keepdims=true the reduced axis stays, with length 1, so the result "
+                         "broadcasts against X." if keep else ""),
+        example=kept_example if keep else example,
+        vforward=vforward, vjp=lambda np, g, a, axis, out: vjp(np, g, a, axis, keep, out),
+        shape=_axis_shape(keep), rules=(rule, ""), array_only=True, parameters=1,
+        sympy=lambda sp, a, axis: a,
+    )
+
+
+F(Gate(
+    "logsumexp", 1, lambda a: a, lambda a, out: (1.0,), "logsumexp({0})", ("1",),
+    "logsumexp sends each entry exp(x - logsumexp) of the upstream gradient: softmax of the entries",
+    lesson="logsumexp(X) = log(sum(exp(X))) over every entry, a smooth maximum, computed as "
+           "m + log(sum(exp(X - m))) with m the largest entry so that no exp overflows. Its gradient is "
+           "softmax of the entries: each entry receives exp(x - logsumexp(X)) times the upstream. Of a "
+           "single number it is that number.",
+    example=("logsumexp(v)", "v=[1,2,3]"),
+    vforward=lambda np, a: _vlogsumexp(np, a), vjp=lambda np, g, a, out: (g * np.exp(np.asarray(a, dtype=float) - out),),
+    shape=lambda a: (), rules=("upstream ⊙ softmax({0}), over every entry",),
+    sympy=lambda sp, a: a,
+))
+
+
+for _name in _REDUCTIONS:
+    for _keep in (False, True):
+        _gate = R(_axis_gate(_name, _keep))
+        AXIS_CALLS[f"{_name}:axis" + (":keepdims" if _keep else "")] = _gate.name
+
+
 def _softmax(np, x):  # type: ignore[no-untyped-def]
     x = np.asarray(x, dtype=float)
     if x.ndim == 0:

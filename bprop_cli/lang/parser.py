@@ -5,7 +5,9 @@ Grammar:
     program    := statement ((';' | NEWLINE) statement)*      empty statements are skipped
     statement  := NAME '=' expr | NAME ('+=' | '-=' | '*=' | '/=') expr | expr
     expr       := prefix (INFIX expr)*                        binding powers in INFIX_BP
-    prefix     := NUMBER | NAME | NAME '(' expr (',' expr)* ')' | '(' expr ')' | ('-' | '+') expr
+    prefix     := NUMBER | NAME | NAME '(' args ')' | '(' expr ')' | ('-' | '+') expr
+    args       := expr (',' expr)* (',' keyword)* | keyword (',' keyword)*
+    keyword    := NAME '=' ['-'] NUMBER | NAME '=' ('true' | 'false')     axis=0, keepdims=true
 
 Inside parentheses, and right after an operator, a new line does not end the statement.
 
@@ -17,10 +19,10 @@ makes a syntax tree (TreeSink, for parse()) or lowers it straight into the gate 
 from __future__ import annotations
 
 from itertools import chain, repeat
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 
 from bprop_cli.errors import NameResolutionError, ParseError, Span, clip
-from bprop_cli.gates.registry import FUNCTIONS, GATES
+from bprop_cli.gates.registry import AXIS_CALLS, FUNCTIONS, GATES
 
 from .lexer import RawToken, Token, TokenKind, scan
 from .syntax import Assign, Binary, Call, Expr, Name, Num, Program, Statement, Unary
@@ -33,6 +35,22 @@ INFIX_BP: dict[str, tuple[int, int]] = {
 }
 COMPOUND = ("+", "-", "*", "/")  # c += e, c -= e, c *= e, c /= e
 PREFIX_BP = 5  # unary '-' and '+': tighter than '*', looser than '^', so -x^2 == -(x^2)
+
+AXIS_FUNCTIONS = sorted({call.partition(":")[0] for call in AXIS_CALLS})  # sum(X, axis=0), ...
+KEYWORDS = ("axis", "keepdims")
+_TRUTH = {"true": 1.0, "True": 1.0, "false": 0.0, "False": 0.0}
+
+
+class Keyword(NamedTuple):
+    """`axis=0` in a call, until the call is made: the value is a constant, never an expression."""
+
+    name: str
+    value: float
+    text: str  # the value as written
+    start: int  # of the name
+    value_start: int
+    end: int
+
 
 MAX_SOURCE = 16 * 1024 * 1024  # characters; larger programs are refused before tokenizing
 
@@ -129,6 +147,7 @@ class _Parser:
         self._stream = chain(scan(source), repeat((END, "", len(source), len(source))))
         self.cur: RawToken = next(self._stream)
         self.nxt: RawToken = next(self._stream)
+        self._keywords = False  # a keyword argument was read: calls must sort theirs out
 
     def error(self, message: str, token: RawToken, hint: str | None = None) -> ParseError:
         kind, _, start, end = token
@@ -219,6 +238,11 @@ class _Parser:
                             raise self.error(f"{text}() needs an argument, as in {text}(x)", cur)
                         push_pending((CALL, tok, 0, []))
                         depth += 1
+                    elif cur[1] == "=" and pending and pending[-1][0] is CALL and nxt[1] != "=":
+                        self.cur, self.nxt = cur, nxt
+                        push(self._keyword(tok))  # axis=0 inside a call
+                        cur, nxt = self.cur, self.nxt
+                        expect_operand = False
                     else:
                         push((sink.name(text, tok[2], tok[3]), tok[2], tok[3], NAME))
                         expect_operand = False
@@ -262,7 +286,11 @@ class _Parser:
                 if opener_kind is CALL:
                     args.append(inner[0])
                     start = opener[2]
-                    push((sink.call(opener[1], args, start, tok[3], opener[3]), start, tok[3], None))
+                    if self._keywords and any(type(a) is Keyword for a in args):
+                        item = self._keyword_call(opener[1], args, start, tok[3], opener[3])
+                    else:
+                        item = sink.call(opener[1], args, start, tok[3], opener[3])
+                    push((item, start, tok[3], None))
                 else:  # parentheses only group; the operand now spans them
                     push((inner[0], opener[2], tok[3], inner[3]))
             elif text == ".":  # postfix: W.T, or a method call in micrograd's style, x.relu()
@@ -302,6 +330,25 @@ class _Parser:
             )
         paren = self.advance()
         close = self.cur
+        if name[1] in AXIS_FUNCTIONS and (
+                (close[0] is NAME and self.nxt[1] == "=") or close[0] is NUMBER or
+                (close[1] == "-" and self.nxt[0] is NUMBER)):  # X.sum(axis=1), X.max(1, keepdims=true)
+            args: list[Any] = [operand[0]]
+            if close[0] is not NAME:  # the axis given first, without its keyword, as NumPy's methods take it
+                args.append(self._keyword(("axis", "axis", close[2], close[2]), given=False)[0])
+                if self.cur[1] == ",":
+                    self.advance()
+            while self.cur[1] != ")":
+                if self.cur[0] is not NAME or self.nxt[1] != "=":
+                    raise self.error(f"expected a keyword, as in {prev}.{name[1]}(axis=0, keepdims=true)", self.cur)
+                keyword = self.advance()
+                args.append(self._keyword(keyword)[0])
+                if self.cur[1] == ",":
+                    self.advance()
+            close = self.advance()
+            if close[1] != ")":
+                raise self.error(f"expected ')' to close .{name[1]}(", close)
+            return (self._keyword_call(name[1], args, start, close[3], name[3]), start, close[3], None)
         if name[1] not in FUNCTIONS or close[1] != ")":
             from .pasted import call_arguments, method_hint, methods
 
@@ -311,10 +358,70 @@ class _Parser:
             inside = ", ".join([clip(prev), *(args or ["..."])])
             one = GATES[FUNCTIONS[name[1]]].arity == 1
             hint = f"write {prev}.{name[1]}() or {name[1]}({prev})" if one else f"write {name[1]}({inside})"
+            if name[1] in AXIS_FUNCTIONS and len(args) == 1 and args[0].lstrip("-").isdigit():  # X.sum(1)
+                hint = f"along an axis write {prev}.{name[1]}(axis={args[0]}); over every entry {prev}.{name[1]}()"
             raise self.error(f"the method .{name[1]}() takes no arguments", close,
                              hint if len(prev) <= 40 else f"methods call a function of one argument: {methods()}")
         self.advance()
         return (self.sink.call(name[1], [operand[0]], start, close[3], name[3]), start, close[3], None)
+
+    def _keyword(self, name: tuple, given: bool = True) -> tuple[Keyword, int, int, None]:
+        """`axis=0` or `keepdims=true` in a call, as an operand; self.cur is the '=' (or, for the
+        axis of a method given without its keyword, X.sum(1), the value). The value must be a
+        constant as written (a whole number, true or false), and the argument ends there."""
+        self._keywords = True
+        if given:
+            self.advance()  # '='
+        sign = self.advance() if self.cur[1] in ("-", "+") else None
+        value_tok = self.advance()
+        value_start = (sign or value_tok)[2]
+        example = "keepdims=true" if name[1] == "keepdims" else "axis=0"
+        if value_tok[0] is NUMBER and not (sign and value_tok[0] is NAME):
+            value = float(value_tok[1]) * (-1.0 if sign and sign[1] == "-" else 1.0)
+        elif value_tok[0] is NAME and value_tok[1] in _TRUTH and sign is None:
+            value = _TRUTH[value_tok[1]]
+        else:
+            raise self.error(f"{name[1]}= takes a number or true/false as written, as in {example}", value_tok)
+        if self.cur[1] not in (",", ")"):
+            raise self.error(f"{name[1]}= takes a number or true/false as written, as in {example}", self.cur)
+        text = self.source[value_start:value_tok[3]]
+        return (Keyword(name[1], value, text, name[2], value_start, value_tok[3]), name[2], value_tok[3], None)
+
+    def _keyword_call(self, func: str, args: list[Any], start: int, end: int, name_end: int) -> Any:
+        """A call with keywords: sum(X, axis=0), max(X, axis=1, keepdims=true), X.mean(axis=0)."""
+        positional = [a for a in args if type(a) is not Keyword]
+        keywords: dict[str, Keyword] = {}
+        for a in args:
+            if type(a) is not Keyword:
+                if keywords:
+                    raise ParseError(f"{func}(...): an argument after a keyword must be a keyword too",
+                                     self.source, Span(start, end), f"write {func}(X, axis=0)")
+                continue
+            where = Span(a.start, a.end)
+            if func not in AXIS_FUNCTIONS:
+                raise ParseError(f"{func}() takes no keyword arguments", self.source, where,
+                                 f"axis= and keepdims= belong to {', '.join(AXIS_FUNCTIONS)}")
+            if a.name not in KEYWORDS:
+                raise ParseError(f"unknown keyword {a.name}= ({func} takes axis= and keepdims=)", self.source, where)
+            if a.name in keywords:
+                raise ParseError(f"{a.name}= is given twice", self.source, where)
+            keywords[a.name] = a
+        axis, keep = keywords.get("axis"), keywords.get("keepdims")
+        if axis is None:
+            raise ParseError(f"keepdims= needs axis=, as in {func}(X, axis=0, keepdims=true)", self.source,
+                             Span(start, end))
+        if len(positional) != 1:
+            raise ParseError(f"{func}(..., axis=) takes one array, got {len(positional)}", self.source,
+                             Span(start, end), "for the largest of several arrays, entry by entry, leave out axis="
+                             if func in ("max", "min") else None)
+        if axis.value != int(axis.value):
+            raise ParseError("axis= takes a whole number: 0 (down the rows), 1 (along each row) or -1 (the last)",
+                             self.source, Span(axis.value_start, axis.end))
+        if keep is not None and keep.value not in (0.0, 1.0):
+            raise ParseError("keepdims= takes true or false", self.source, Span(keep.value_start, keep.end))
+        call = f"{func}:axis" + (":keepdims" if keep is not None and keep.value else "")
+        index = self.sink.number(axis.value, axis.text, axis.value_start, axis.end)
+        return self.sink.call(call, [positional[0], index], start, end, name_end)
 
     def _prefixed(self, prefix: str, name: RawToken) -> NameResolutionError:
         """The error for Python's module prefixes: np.dot(W, x), torch.nn.functional.relu(x), np.pi."""

@@ -270,7 +270,8 @@ def gate_lesson(gate: Gate) -> list[Block]:
 def index() -> list[Block]:
     from bprop_cli.lang.catalog import examples
 
-    gates = tuple((f"bprop explain {g.name}", f"{g.expression(generic_names(g))}: {g.pattern}") for g in GATES.values())
+    gates = tuple((f"bprop explain {g.name}", f"{g.expression(generic_names(g))}: {g.pattern}") for g in GATES.values()
+                  if not g.name.endswith("_keepdims"))  # (its lesson is the axis gate's, with a sentence more)
     return [
         Block("title", "bprop explain: lessons, gates and worked examples"),
         Block("text", "Narrate backpropagation for any expression: bprop explain EXPR NAME=VALUE ..."),

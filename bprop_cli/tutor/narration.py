@@ -39,6 +39,8 @@ def generic_names(gate: Gate) -> list[str]:
         return ["x"]
     if gate.arity == 0:
         return ["a", "b", "c"]
+    if gate.parameters:  # sum(X, axis=k)
+        return ["X", "k"]
     return {"pow": ["x", "c"], "pow_var": ["x", "y"]}.get(gate.name, ["a", "b"])
 
 
@@ -71,7 +73,7 @@ def gate_rules(gate: Gate, names: list[str] | None = None) -> list[str]:
     """The local-derivative rule of a gate as formulas, e.g. ['d(x * y)/dx = y', 'd(x * y)/dy = x']."""
     names = names or generic_names(gate)
     expression = gate.expression(names)
-    count = 1 if gate.arity == 0 else gate.arity
+    count = 1 if gate.arity == 0 else gate.arity - gate.parameters  # (an axis gets no gradient)
     rules = []
     if not gate.elementwise:  # the gates over arrays: their rules in matrix notation
         return [f"gradient of {names[i]} = {gate.rule(i, names, 'out')}" for i in range(count)]

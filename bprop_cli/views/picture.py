@@ -147,6 +147,8 @@ def symbol(node: NodeRecord, nodes: dict[str, NodeRecord]) -> str:
         return f"{gate.name}({', '.join(c or '·' for c in consts)})"
     if node.op in SYMBOLS:
         return SYMBOLS[node.op]
+    if gate.parameters:  # sum(X, axis=1): "sum axis=1"
+        return gate.show.format("", *consts[1:]).replace("(, ", " ").rstrip(")").replace(", ", " ")
     bare = gate.show.format(*[""] * len(node.inputs)).replace(" ", "")
     if bare.endswith("()"):
         return bare[:-2]  # a function: exp, log, ...
