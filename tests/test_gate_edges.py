@@ -98,6 +98,7 @@ REFERENCE: dict[str, Callable[..., tuple]] = {
     "mean": lambda a: (a, (_m(1),)),
     "softmax": lambda a: (_m(1), (_m(0),)),
     "logsumexp": lambda a: (a, (_m(1),)),
+    "log_softmax": lambda a: (_m(0), (_m(0),)),
     "mse": lambda a, b: ((a - b) ** 2, (2 * (a - b), -2 * (a - b))),
     "bce": lambda p, y: (ERR, ()) if not (0 < p < 1 and 0 <= y <= 1) else (
         -((y * mpmath.log(p) if y != 0 else 0) + ((1 - y) * mpmath.log1p(-p) if y != 1 else 0)),
@@ -107,7 +108,7 @@ REFERENCE: dict[str, Callable[..., tuple]] = {
 }
 
 # (a reduction along an axis, sum(X, axis=0), is never computed on numbers)
-SCALAR_GATES = [name for name, gate in GATES.items() if not gate.parameters]
+SCALAR_GATES = [name for name, gate in GATES.items() if not gate.parameters and gate.array_domain is None]
 
 
 def grid(name: str) -> list[tuple[float, ...]]:

@@ -123,19 +123,26 @@ def test_elementwise_array_rules_agree_with_the_scalar_rules(name: str) -> None:
 
 
 SHAPES = {"matmul": [(2, 3), (3, 4)], "transpose": [(2, 3)], "sum": [(2, 3)], "mean": [(2, 3)],
-          "softmax": [(2, 3)], "mse": [(2, 3), (2, 3)], "logsumexp": [(2, 3)]}
+          "softmax": [(2, 3)], "mse": [(2, 3), (2, 3)], "logsumexp": [(2, 3)], "log_softmax": [(3, 4)]}
 # A gate with parameters (sum(X, axis=0)): its array input's shape, and the parameter values.
 AXES = [((2, 3), 0.0), ((2, 3), 1.0), ((2, 3), -1.0), ((2, 3), -2.0), ((4,), 0.0), ((4,), -1.0)]
 CASES = [(name, SHAPES.get(name), ()) for name, gate in GATES.items() if not gate.elementwise and not gate.parameters]
 CASES += [(name, [shape], (axis,)) for name, gate in GATES.items() if gate.parameters for shape, axis in AXES]
+# Gates over labels: scores, and labels as whole numbers or as one-hot rows (no gradient).
+LABELS = {"whole numbers": np.array([0.0, 3.0, 1.0]), "one-hot rows": np.eye(4)[[2, 0, 3]],
+          "of a vector": np.array(2.0), "weights": np.full((3, 4), 0.25)}
+CASES = [c for c in CASES if c[0] not in ("pick", "cross_entropy")] + [
+    (name, [(4,) if kind == "of a vector" else (3, 4), LABELS[kind]], ())
+    for name in ("pick", "cross_entropy") for kind in LABELS]
 
 
-@pytest.mark.parametrize("name, shapes, parameters", CASES, ids=[f"{c[0]}{list(c[2]) or ''}" for c in CASES])
+@pytest.mark.parametrize("name, shapes, parameters", CASES,
+                         ids=[f"{c[0]}{list(c[2]) or ''}{'-' + str(np.shape(c[1][1])) if c[1] and len(c[1]) > 1 and not isinstance(c[1][1], tuple) else ''}" for c in CASES])
 def test_vector_jacobian_products_against_central_differences(name: str, shapes, parameters) -> None:  # type: ignore[no-untyped-def]
     gate = GATES[name]
     assert shapes is not None, f"give {name} input shapes to test its vjp with"
     rng = np.random.default_rng(sum(map(ord, name)))
-    inputs = [rng.normal(size=shape) for shape in shapes]
+    inputs = [rng.normal(size=shape) if isinstance(shape, tuple) else shape for shape in shapes]
     out = np.asarray(gate.vforward(np, *inputs, *parameters))
     assert out.shape == tuple(gate.shape(*(x.shape for x in inputs), *parameters))
     upstream = rng.normal(size=out.shape)
@@ -143,6 +150,9 @@ def test_vector_jacobian_products_against_central_differences(name: str, shapes,
     assert all(g is None for g in grads[len(inputs):])  # the axis gets no gradient
     h = 1e-6
     for k, x in enumerate(inputs):
+        if grads[k] is None:  # labels get no gradient (one-hot rows, or rows of weights, do)
+            assert not isinstance(shapes[k], tuple) and np.shape(x) != np.shape(inputs[0]), (name, k)
+            continue
         numeric = np.zeros_like(x)
         for index in np.ndindex(x.shape):
             plus, minus = [a.copy() for a in inputs], [a.copy() for a in inputs]

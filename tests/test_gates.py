@@ -11,7 +11,7 @@ from bprop_cli.gates.registry import FUNCTIONS, GATES, Gate
 H = 1e-6
 
 # Points away from kinks and domain edges; variadic gates get three inputs.
-SCALAR_GATES = [name for name, gate in GATES.items() if not gate.parameters]
+SCALAR_GATES = [name for name, gate in GATES.items() if not gate.parameters and gate.array_domain is None]
 POINTS: dict[str, list[tuple[float, ...]]] = {
     "add": [(1.5, -2.0), (0.0, 3.0)],
     "sub": [(1.5, -2.0), (-4.0, 0.25)],
@@ -41,6 +41,7 @@ POINTS: dict[str, list[tuple[float, ...]]] = {
     "mean": [(0.5,)],
     "softmax": [(0.3,), (-2.0,)],
     "logsumexp": [(1.5,), (-2.0,)],
+    "log_softmax": [(0.3,), (-2.0,)],
     "mse": [(0.5, 2.0), (-1.0, 3.0)],
     "bce": [(0.7, 1.0), (0.2, 0.0), (0.4, 0.3)],
     "bce_logits": [(0.5, 1.0), (-3.0, 0.0), (2.0, 0.25), (40.0, 1.0)],

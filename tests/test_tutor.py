@@ -9,6 +9,7 @@ import re
 import shlex
 from pathlib import Path
 
+import numpy as np
 import pytest
 from conftest import EXAMPLES, example_values
 from hypothesis import given, settings
@@ -132,10 +133,29 @@ COMPOSITE = {
     "bce": "bce(sigmoid(x*y), sigmoid(z))", "bce_logits": "bce_logits(x*y, sigmoid(z))",
 }
 
+# Composites over arrays: a program, and how to draw its values.
+ARRAY_COMPOSITE = {"cross_entropy": "cross_entropy(Z * w, y) + cross_entropy(Z, Y)"}
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_expanded_and_fused_array_gradients_agree(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    n, k = rng.integers(1, 5), rng.integers(2, 5)
+    at = {"Z": rng.normal(size=(n, k)) * 3, "w": rng.normal(size=k), "y": rng.integers(0, k, size=n).astype(float),
+          "Y": np.eye(k)[rng.integers(0, k, size=n)]}
+    source = ARRAY_COMPOSITE["cross_entropy"]
+    fused, expanded = run(source, at), run(source, at, expand=True)
+    assert "cross_entropy" in {node.op for node in fused.nodes}
+    assert "cross_entropy" not in {node.op for node in expanded.nodes}
+    assert expanded.value == pytest.approx(fused.value, rel=1e-12, abs=1e-14)
+    for name in ("Z", "w"):
+        assert np.allclose(expanded.gradients[name], fused.gradients[name], rtol=1e-11, atol=1e-14)
+
 
 def test_the_spec_composites_have_expansions() -> None:
     assert {"sigmoid", "tanh", "softplus"} <= {g.name for g in GATES.values() if g.expand}
-    assert set(COMPOSITE) == {g.name for g in GATES.values() if g.expand}, "add a test program for the new composite"
+    assert set(COMPOSITE) | set(ARRAY_COMPOSITE) == {g.name for g in GATES.values() if g.expand}, \
+        "add a test program for the new composite"
 
 
 def test_expansions_terminate_and_use_only_known_functions() -> None:

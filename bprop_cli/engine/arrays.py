@@ -351,6 +351,8 @@ def _problem(gate: Any, xs: list[Any], y: Any) -> str:
         shown = ", ".join(_num(x) for x in entries)
         reason = message or "overflow: the result is too large for double precision"
         return f"{reason} at entry {where} ({gate.name} of {shown})" if where else f"{reason} ({gate.name} of {shown})"
+    if gate.array_domain is not None and (message := gate.array_domain(np, *xs)):
+        return message
     return f"overflow: the result is too large for double precision{' at entry ' + where if where else ''}"
 
 

@@ -18,6 +18,7 @@ from typing import Any, Mapping
 import numpy as np
 
 from bprop_cli.errors import ShapeError
+from bprop_cli.gates.registry import GATES
 
 from .arrays import infer_shapes
 from .graph import CONST, INPUT, Graph, GraphBuilder, _Const
@@ -58,6 +59,8 @@ def scalarize(graph: Graph, values: Mapping[str, Any]) -> tuple[Graph, dict[str,
             items.append(_Const(graph.consts[i], graph.text(i), start, end))
             continue
         args = [items[j] for j in graph.args[i]]
+        if op in ("pick", "cross_entropy"):  # which entries are picked is read off the labels' values
+            args[1] = _picks(graph, graph.args[i][1], values, args[1], shapes[graph.args[i][0]])
         out = _lower(b, op, args, shapes[i], [shapes[j] for j in graph.args[i]], start, end)
         name = graph.names.get(i)
         if name is not None:
@@ -77,6 +80,27 @@ def _cells(item: Any, shape: tuple[int, ...]) -> np.ndarray:
     cells = np.empty((), dtype=object)
     cells[()] = item
     return np.broadcast_to(cells, shape)
+
+
+def _picks(graph: Graph, j: int, values: Mapping[str, Any], item: Any, scores: tuple[int, ...]) -> Any:
+    """The labels of pick or cross_entropy as one-hot rows: numbers (weights) when the labels are
+    given as whole numbers, the items themselves when they are rows of the scores' shape."""
+
+    given = np.asarray(values[graph.ids[j]], dtype=float) if graph.ops[j] == INPUT else None
+    if given is not None and given.shape == scores:
+        return item
+    if given is None:
+        raise ShapeError("--scalarize needs the labels of pick and cross_entropy given as values",
+                         hint="give them as NAME=VALUE, not computed in the program")
+    problem = GATES["pick"].array_domain(np, np.zeros(scores), given)  # type: ignore[misc]
+    if problem:
+        raise ShapeError(problem)
+    eye = np.zeros(scores)
+    np.put_along_axis(eye, given.astype(int)[..., None], 1.0, axis=-1)
+    out = np.empty(scores, dtype=object)
+    for index in np.ndindex(scores):
+        out[index] = float(eye[index])
+    return out
 
 
 def _reduce_line(b: GraphBuilder, name: str, cells: list[Item], start: int, end: int) -> Item:
@@ -126,6 +150,35 @@ def _lower(b: GraphBuilder, op: str, args: list[Any], shape: tuple[int, ...], sh
         if op == "mean" and len(cells) > 1:
             total = b.gate_node("div", [total, _Const(float(len(cells)), str(len(cells)), start, end)], start, end)
         return total
+    if op in ("log_softmax", "pick", "cross_entropy"):
+        if not shapes[0]:
+            return b.gate_node(op, list(args), start, end)
+        rows = np.asarray(args[0], dtype=object).reshape(-1, shapes[0][-1])
+        if op != "pick":  # log_softmax of each row: x - (m + log(sum(exp(x - m))))
+            done = np.empty(rows.shape, dtype=object)
+            for r, row in enumerate(rows):
+                lse = _reduce_line(b, "logsumexp", list(row), start, end)
+                for k, x in enumerate(row):
+                    done[r, k] = b.gate_node("sub", [x, lse], start, end)
+            if op == "log_softmax":
+                return done.reshape(shape)
+            rows = done
+        weights = np.asarray(args[1], dtype=object).reshape(rows.shape)  # one-hot rows (from labels)
+        picked = []
+        for row, weight in zip(rows, weights):
+            terms = []
+            for x, w in zip(row, weight):
+                if not isinstance(w, float):  # a one-hot row given as a value: its entries are inputs
+                    terms.append(b.gate_node("mul", [x, w], start, end))
+                elif w != 0.0:  # a label: the picked entry itself
+                    terms.append(x if w == 1.0 else b.gate_node("mul", [x, _Const(w, repr(w), start, end)], start, end))
+            picked.append(_chain(b, "add", terms, start, end) if terms else _Const(0.0, "0", start, end))
+        if op == "pick":
+            result = np.empty(len(picked), dtype=object)
+            result[:] = picked
+            return result.reshape(shape) if shape else result[0]
+        mean = _reduce_line(b, "mean", picked, start, end)
+        return b.gate_node("neg", [mean], start, end)
     if op == "logsumexp":
         return _reduce_line(b, "logsumexp", list(_cells(args[0], shapes[0]).ravel()), start, end)
     if op.partition("_axis")[1]:  # sum(X, axis=0), ...: each line along the axis reduced on its own

@@ -51,6 +51,9 @@ class Gate(NamedTuple):  # a NamedTuple, not a dataclass: ten times cheaper to d
     # The last `parameters` inputs are constants the parser made from keywords (the axis of
     # sum(X, axis=0)): `shape` is given their values, not their shapes, and they get no gradient.
     parameters: int = 0
+    # A gate over arrays whose inputs can be wrong in their values, not their shapes (a label out
+    # of range): (np, *inputs) -> the message, or None. Its vforward gives NaN for such inputs.
+    array_domain: Callable[..., str | None] | None = None
     # sympy (for --check, --symbolic, --exact, --latex): `sympy` (sp, *inputs) -> the gate as a
     # sympy expression; `sympy_local` (sp, *inputs, out) -> the local derivatives where they
     # differ from sympy's derivative of that form (a kink's convention), or None to use it.

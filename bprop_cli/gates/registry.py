@@ -747,6 +747,131 @@ F(Gate(
 ))
 
 
+# -- Labels: picking each row's entry, log_softmax, and the cross-entropy over labels ---------
+# The labels y are whole numbers, one per row of Z (a number for a vector Z); one-hot rows Y
+# (or any rows of weights, the shape of Z) are accepted in their place. Labels get no gradient.
+
+
+def _vlog_softmax(np, x):  # type: ignore[no-untyped-def]
+    x = np.asarray(x, dtype=float)
+    if x.ndim == 0:
+        return np.float64(0.0)
+    top = np.max(x, axis=-1, keepdims=True)
+    return x - top - np.log(np.sum(np.exp(x - top), axis=-1, keepdims=True))
+
+
+def _log_softmax_vjp(np, g, x, out):  # type: ignore[no-untyped-def]
+    if np.ndim(out) == 0:
+        return (np.zeros_like(x),)
+    return (g - np.exp(out) * np.sum(g, axis=-1, keepdims=True),)
+
+
+F(Gate(
+    "log_softmax", 1, lambda a: 0.0, lambda a, out: (0.0,), "log_softmax({0})", ("0",),
+    "log_softmax sends upstream - softmax * sum(upstream) back along each row",
+    lesson="log_softmax(Z) = Z - logsumexp(Z, axis=-1, keepdims=true), the log of softmax row by row, "
+           "computed without the exp that would overflow. Each row's entries all depend on the row's "
+           "logsumexp, so an entry's gradient is its upstream minus softmax(Z) times the row's summed "
+           "upstream.",
+    example=("sum(log_softmax(z) * t)", "z=[1,2,3]", "t=[0,0,1]"),
+    vforward=_vlog_softmax, vjp=_log_softmax_vjp, shape=lambda a: a,
+    rules=("upstream - exp({out}) ⊙ sum(upstream, along each row)",),
+    sympy=lambda sp, a: sp.Integer(0),
+))
+
+
+def _labels(np, z, y):  # type: ignore[no-untyped-def]
+    """The one-hot rows the labels y name (y itself if it has the shape of z)."""
+    z, y = np.asarray(z, dtype=float), np.asarray(y, dtype=float)
+    if y.shape == z.shape:
+        return y
+    eye = np.zeros_like(z)
+    np.put_along_axis(eye, y.astype(int)[..., None], 1.0, axis=-1)
+    return eye
+
+
+def _label_problem(np, z, y):  # type: ignore[no-untyped-def]
+    """Why the labels cannot index z's rows, or None."""
+    z, y = np.asarray(z, dtype=float), np.asarray(y, dtype=float)
+    if y.shape == z.shape:
+        return None
+    k = z.shape[-1]
+    bad = (y != np.round(y)) | (y < 0) | (y >= k)
+    if bad.any():
+        at = tuple(int(i) for i in np.argwhere(bad)[0]) if bad.ndim else ()
+        where = "".join(f"[{i}]" for i in at)
+        return (f"a label must be a whole number from 0 to {k - 1} (a column of the scores), "
+                f"not {float(y[at]):g}" + (f" at entry {where}" if where else ""))
+    return None
+
+
+def _label_shape(what: str) -> Callable[..., tuple[int, ...] | str]:
+    def shape(z: tuple[int, ...], y: tuple[int, ...]) -> tuple[int, ...] | str:
+        if not z:
+            return f"{what} needs a vector or a matrix of scores, one row per example"
+        if y != z and y != z[:-1]:
+            rows = "a number" if len(z) == 1 else f"a vector of {z[0]} labels"
+            return (f"{what} needs {rows} (one whole number per row of scores) or one-hot rows of "
+                    f"the scores' shape")
+        return z[:-1] if what == "pick" else ()
+    return shape
+
+
+def _pick_forward(np, z, y):  # type: ignore[no-untyped-def]
+    if _label_problem(np, z, y):
+        return np.full(np.shape(z)[:-1], np.nan)
+    return np.sum(np.asarray(z, dtype=float) * _labels(np, z, y), axis=-1)
+
+
+def _cross_entropy(np, z, y):  # type: ignore[no-untyped-def]
+    if _label_problem(np, z, y):
+        return np.nan
+    rows = np.sum(_vlog_softmax(np, z) * _labels(np, z, y), axis=-1)
+    return -np.mean(rows)
+
+
+def _cross_entropy_vjp(np, g, z, y, out):  # type: ignore[no-untyped-def]
+    n = max(int(np.prod(np.shape(z)[:-1])), 1)
+    logp = _vlog_softmax(np, z)
+    labels = np.shape(y) != np.shape(z)
+    return g * (np.exp(logp) - _labels(np, z, y)) / n, None if labels else -g * logp / n
+
+
+F(Gate(
+    "pick", 2, lambda a, b: a, lambda a, b, out: (1.0, None), "pick({0}, {1})", ("1", ""),
+    "pick sends each row's upstream gradient to the entry its label picked, and 0 to the others",
+    lesson="pick(Z, y) is Z[i, y_i]: from each row of Z, the entry in the column its label y_i names "
+           "(NumPy's Z[range(n), y]; one-hot rows Y pick the same entries). Only the picked entries "
+           "reach the output, so the gradient is scattered into zeros: each row's upstream goes to "
+           "its picked column. Whole-number labels get no gradient (rows of weights get Z's entries).",
+    example=("-mean(pick(log_softmax(Z), y))", "Z=[[1,2,3],[1,0,0]]", "y=[2,0]"),
+    domain=lambda a, b: "pick needs a vector or a matrix of scores and labels",
+    vforward=_pick_forward,
+    vjp=lambda np, g, z, y, out: (np.asarray(g, dtype=float)[..., None] * _labels(np, z, y),
+                                  None if np.shape(y) != np.shape(z) else np.asarray(g, dtype=float)[..., None] * z),
+    shape=_label_shape("pick"), rules=("upstream, scattered into the picked entries (0 elsewhere)", "upstream ⊙ {0} (rows of weights only)"),
+    array_only=True, array_domain=lambda np, z, y: _label_problem(np, z, y),
+    sympy=lambda sp, a, b: a,
+))
+
+F(Gate(
+    "cross_entropy", 2, lambda a, b: a, lambda a, b, out: (1.0, None), "cross_entropy({0}, {1})", ("1", ""),
+    "cross-entropy over labels sends (softmax(Z) - Y)/n back to the scores",
+    lesson="cross_entropy(Z, y) is the mean over the n rows of -log(softmax(Z)[i, y_i]): the softmax "
+           "cross-entropy of scores (logits) Z against labels y (whole numbers, or one-hot rows Y), as "
+           "PyTorch's F.cross_entropy. Written out, it is softmax, log, pick and mean; their steps "
+           "collapse to one gradient, dL/dZ = (softmax(Z) - Y)/n, the prediction minus the target "
+           "(the CS231n notes derive it). --expand shows the steps.",
+    example=("cross_entropy(Z, y)", "Z=[[2,1,0],[0,1,3]]", "y=[0,2]"),
+    expand="-mean(pick(log_softmax({0}), {1}))",
+    domain=lambda a, b: "cross_entropy needs a vector or a matrix of scores and labels",
+    vforward=_cross_entropy, vjp=_cross_entropy_vjp,
+    shape=_label_shape("cross_entropy"), rules=("upstream * (softmax({0}) - one_hot({1}))/n", "-upstream * log_softmax({0})/n (rows of weights only)"),
+    array_only=True, array_domain=lambda np, z, y: _label_problem(np, z, y),
+    sympy=lambda sp, a, b: a,
+))
+
+
 def _mse_vjp(np, g, a, b, out):  # type: ignore[no-untyped-def]
     d = a - b
     ga = g * 2.0 * d / max(np.size(d), 1)

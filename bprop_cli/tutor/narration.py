@@ -41,6 +41,8 @@ def generic_names(gate: Gate) -> list[str]:
         return ["a", "b", "c"]
     if gate.parameters:  # sum(X, axis=k)
         return ["X", "k"]
+    if gate.array_domain is not None:  # scores and labels: pick(Z, y)
+        return ["Z", "y"]
     return {"pow": ["x", "c"], "pow_var": ["x", "y"]}.get(gate.name, ["a", "b"])
 
 
@@ -90,6 +92,12 @@ def expansion_gates(gate: Gate) -> list[str]:
     """The primitive gates a composite gate expands into, in forward order (e.g. neg, exp, add, div)."""
     from bprop_cli.engine.run import run
 
+    if gate.array_only:  # (cross_entropy): on its example's arrays, which is the gate alone
+        from bprop_cli.engine.values import parse_assignments
+
+        program, *values = gate.example
+        trace = run(program, parse_assignments(values), expand=True)
+        return [n.op for n in trace.nodes if n.op not in ("input", "const")]
     names = generic_names(gate)[: max(gate.arity, 1)]
     trace = run(gate.expression(names), {n: 0.5 for n in names}, expand=True)
     return [n.op for n in trace.nodes if n.op not in ("input", "const")]
