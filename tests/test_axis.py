@@ -197,3 +197,18 @@ def test_every_reduction_has_a_lesson_that_runs() -> None:
         assert r.returncode == 0 and f"{name}(X, axis=k)" in r.stdout, r.stderr
     with pytest.raises(BpropError):
         run("sum(X, axis=1)", {"X": np.ones(3)})
+
+
+WORDS = ["sum", "max", "mean", "logsumexp", "pick", "cross_entropy", "relu", "(", ")", ",", "X", "y", "axis", "=",
+         "keepdims", "true", "False", "0", "1", "-1", "2", "-", "+", "*", ".", " ", "\n", ";", "x", "1.5"]
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(st.sampled_from(WORDS), min_size=1, max_size=14))
+def test_any_mix_of_calls_and_keywords_runs_or_is_a_bprop_error(words: list[str]) -> None:
+    """Keywords in calls and methods, in any order and any state of completion: a result or one
+    of bprop's errors, never a crash (the parser's keyword paths and the label and axis gates)."""
+    try:
+        run("".join(words), {"X": np.array([[1.0, 2.0], [3.0, 0.0]]), "y": np.array([1.0, 0.0]), "x": 2.0})
+    except BpropError:
+        pass

@@ -382,9 +382,10 @@ class _Parser:
             value = _TRUTH[value_tok[1]]
         else:
             raise self.error(f"{name[1]}= takes a number or true/false as written, as in {example}", value_tok)
-        if self.cur[1] not in (",", ")"):
-            raise self.error(f"{name[1]}= takes a number or true/false as written, as in {example}", self.cur)
         text = self.source[value_start:value_tok[3]]
+        if self.cur[1] not in (",", ")"):
+            raise self.error(f"expected ',' or ')' after {name[1]}={text}: {name[1]}= takes a number or true/false "
+                             f"as written, as in {example}", self.cur)
         return (Keyword(name[1], value, text, name[2], value_start, value_tok[3]), name[2], value_tok[3], None)
 
     def _keyword_call(self, func: str, args: list[Any], start: int, end: int, name_end: int) -> Any:
