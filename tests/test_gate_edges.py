@@ -99,6 +99,8 @@ REFERENCE: dict[str, Callable[..., tuple]] = {
     "softmax": lambda a: (_m(1), (_m(0),)),
     "logsumexp": lambda a: (a, (_m(1),)),
     "log_softmax": lambda a: (_m(0), (_m(0),)),
+    "batchnorm": lambda x, g, b: (b, (_m(0), _m(0), _m(1))),
+    "layernorm": lambda x, g, b: (b, (_m(0), _m(0), _m(1))),
     "mse": lambda a, b: ((a - b) ** 2, (2 * (a - b), -2 * (a - b))),
     "bce": lambda p, y: (ERR, ()) if not (0 < p < 1 and 0 <= y <= 1) else (
         -((y * mpmath.log(p) if y != 0 else 0) + ((1 - y) * mpmath.log1p(-p) if y != 1 else 0)),
@@ -119,6 +121,8 @@ def grid(name: str) -> list[tuple[float, ...]]:
         return [(x, c) for x in PAIRED for c in EXPONENTS] + [(x, -c) for x in PAIRED for c in (3.0, 1e16)]
     if arity == 0:  # max, min: pairs, and triples with ties
         return [(a, b) for a in PAIRED for b in PAIRED] + [(a, a, b) for a in PAIRED[::3] for b in PAIRED[::3]]
+    if arity == 3:  # batchnorm, layernorm on numbers: beta
+        return [(a, b, c) for a in PAIRED[::3] for b in PAIRED[::3] for c in PAIRED[::3]]
     return [(a, b) for a in PAIRED for b in PAIRED]
 
 

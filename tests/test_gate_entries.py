@@ -123,7 +123,8 @@ def test_elementwise_array_rules_agree_with_the_scalar_rules(name: str) -> None:
 
 
 SHAPES = {"matmul": [(2, 3), (3, 4)], "transpose": [(2, 3)], "sum": [(2, 3)], "mean": [(2, 3)],
-          "softmax": [(2, 3)], "mse": [(2, 3), (2, 3)], "logsumexp": [(2, 3)], "log_softmax": [(3, 4)]}
+          "softmax": [(2, 3)], "mse": [(2, 3), (2, 3)], "logsumexp": [(2, 3)], "log_softmax": [(3, 4)],
+          "batchnorm": [(4, 3), (3,), (3,)], "layernorm": [(2, 4), (4,), ()]}
 # A gate with parameters (sum(X, axis=0)): its array input's shape, and the parameter values.
 AXES = [((2, 3), 0.0), ((2, 3), 1.0), ((2, 3), -1.0), ((2, 3), -2.0), ((4,), 0.0), ((4,), -1.0)]
 CASES = [(name, SHAPES.get(name), ()) for name, gate in GATES.items() if not gate.elementwise and not gate.parameters]

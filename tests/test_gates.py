@@ -42,6 +42,8 @@ POINTS: dict[str, list[tuple[float, ...]]] = {
     "softmax": [(0.3,), (-2.0,)],
     "logsumexp": [(1.5,), (-2.0,)],
     "log_softmax": [(0.3,), (-2.0,)],
+    "batchnorm": [(0.3, 2.0, -1.0)],  # (on numbers: beta; the arrays are tested in test_norms.py)
+    "layernorm": [(0.3, 2.0, -1.0)],
     "mse": [(0.5, 2.0), (-1.0, 3.0)],
     "bce": [(0.7, 1.0), (0.2, 0.0), (0.4, 0.3)],
     "bce_logits": [(0.5, 1.0), (-3.0, 0.0), (2.0, 0.25), (40.0, 1.0)],

@@ -250,8 +250,9 @@ def infer_shapes(graph: Graph, values: Mapping[str, Any]) -> tuple[list[Shape], 
             if op == "mul" and sorted(map(len, ins)) == [1, 2]:
                 where = graph.span(i)
                 text = graph.source[where.start:where.end] if where else graph.ids[i]
-                remarks.append(f"note: {text} multiplies entry by entry ({_are(names, ins)}: NumPy broadcasting); "
-                               f"@ is the matrix product")
+                if "*" in text:  # (not a step of a gate's --expand: batchnorm's gamma * xhat)
+                    remarks.append(f"note: {text} multiplies entry by entry ({_are(names, ins)}: NumPy broadcasting); "
+                                   f"@ is the matrix product")
         if len(out) > 2:
             raise _mismatch(graph, i, f"the result would have {len(out)} axes; bprop's arrays have at most 2", names, ins)
         doubt = _other_reading(graph, i, names, ins)

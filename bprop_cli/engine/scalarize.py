@@ -216,6 +216,9 @@ def _lower(b: GraphBuilder, op: str, args: list[Any], shape: tuple[int, ...], sh
         total = _chain(b, "add", squares, start, end)
         n = len(squares)
         return b.gate_node("div", [total, _Const(float(n), str(n), start, end)], start, end) if n > 1 else total
+    if not GATES[op].elementwise:  # a fused gate over arrays with no lowering of its own (batchnorm)
+        raise ShapeError(f"--scalarize does not write {op} entry by entry by itself",
+                         hint="add --expand: its steps (means, squares, a square root) are then lowered one by one")
     # An elementwise gate: one scalar gate per entry, over the broadcast inputs.
     if not shape:
         return b.gate_node(op, list(args), start, end)

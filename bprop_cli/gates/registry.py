@@ -872,6 +872,95 @@ F(Gate(
 ))
 
 
+# -- Normalisations: batchnorm (each column over the rows of a batch) and layernorm (each row)
+# xhat = (X - mean) / sqrt(var + eps), the biased variance and eps = 1e-5 as PyTorch's
+# BatchNorm1d (in training) and LayerNorm; then gamma * xhat + beta.
+
+NORM_EPS = 1e-5
+
+
+def _norm_axis(kind: str, x):  # type: ignore[no-untyped-def]
+    return 0 if kind == "batchnorm" else -1
+
+
+def _normalised(np, kind, x):  # type: ignore[no-untyped-def]
+    x = np.asarray(x, dtype=float)
+    k = _norm_axis(kind, x)
+    centred = x - np.mean(x, axis=k, keepdims=True)
+    s = np.sqrt(np.mean(centred * centred, axis=k, keepdims=True) + NORM_EPS)
+    return centred / s, s
+
+
+def _summed_to(np, part, shape):  # type: ignore[no-untyped-def]
+    """A gradient summed over the axes its input was broadcast along (gamma and beta over the rows)."""
+    part = np.asarray(part, dtype=float)
+    while part.ndim > len(shape):
+        part = part.sum(axis=0)
+    for axis, size in enumerate(shape):
+        if size == 1 and part.shape[axis] != 1:
+            part = part.sum(axis=axis, keepdims=True)
+    return part
+
+
+def _norm_forward(kind: str):  # type: ignore[no-untyped-def]
+    def forward(np, x, gamma, beta):  # type: ignore[no-untyped-def]
+        return gamma * _normalised(np, kind, x)[0] + beta
+    return forward
+
+
+def _norm_vjp(kind: str):  # type: ignore[no-untyped-def]
+    def vjp(np, g, x, gamma, beta, out):  # type: ignore[no-untyped-def]
+        """The fused backward pass (the makemore lecture's one-line batchnorm formula):
+        dX = (dxhat - mean(dxhat) - xhat * mean(dxhat * xhat)) / s, with dxhat = gamma * upstream."""
+        xhat, s = _normalised(np, kind, x)
+        k = _norm_axis(kind, x)
+        dxhat = g * gamma
+        dx = (dxhat - np.mean(dxhat, axis=k, keepdims=True)
+              - xhat * np.mean(dxhat * xhat, axis=k, keepdims=True)) / s
+        return dx, _summed_to(np, g * xhat, np.shape(gamma)), _summed_to(np, np.broadcast_to(g, np.shape(out)), np.shape(beta))
+    return vjp
+
+
+def _norm_shape(kind: str):  # type: ignore[no-untyped-def]
+    def shape(x: tuple[int, ...], gamma: tuple[int, ...], beta: tuple[int, ...]) -> tuple[int, ...] | str:
+        if len(x) != 2 and (kind == "batchnorm" or not x):
+            return (f"{kind} needs a matrix: one row per example" if kind == "batchnorm"
+                    else "layernorm needs a vector or a matrix (each row is normalised)")
+        for name, p in (("gamma", gamma), ("beta", beta)):
+            if broadcast_shapes(x, p) != x:
+                return f"{kind}'s {name} must be a number or a vector of {x[-1]} entries (one per column)"
+        return x
+    return shape
+
+
+for _kind, _axis, _example, _what in (
+        ("batchnorm", 0, ("sum(batchnorm(X, g, b) * W)", "X=[[1,2],[3,5],[0,1]]", "g=[1,2]", "b=[0,1]",
+                          "W=[[1,0],[0,1],[2,-1]]"), "each column over the rows of the batch"),
+        ("layernorm", -1, ("sum(layernorm(X, g, b) * W)", "X=[[1,2,4],[3,5,0]]", "g=[1,2,1]", "b=0",
+                           "W=[[1,0,2],[0,1,-1]]"), "each row over its entries")):
+    F(Gate(
+        _kind, 3, lambda x, g, b: b, lambda x, g, b, out: (0.0, 0.0, 1.0), f"{_kind}({{0}}, {{1}}, {{2}})",
+        ("0", "0", "1"),
+        f"{_kind} sends back (dxhat - mean(dxhat) - xhat*mean(dxhat*xhat))/s, the steps of the mean and the "
+        f"variance in one",
+        lesson=f"{_kind}(X, gamma, beta) normalises {_what}: xhat = (X - mean)/sqrt(var + 1e-5), with the "
+               f"biased variance (as PyTorch), then gamma*xhat + beta. Every entry of a "
+               f"{'column' if _kind == 'batchnorm' else 'row'} moves its mean and variance, so the gradient "
+               f"is not just upstream*gamma/s: written out, the mean, the squares, the variance and the square "
+               f"root each send a gradient back, and they collapse to dX = (dxhat - mean(dxhat) - "
+               f"xhat*mean(dxhat*xhat))/s with dxhat = gamma*upstream. gamma receives sum(upstream*xhat) and "
+               f"beta sum(upstream). --expand shows the steps.",
+        example=_example,
+        expand=(f"{{1}} * (({{0}} - mean({{0}}, axis={_axis}, keepdims=true)) / sqrt(mean(({{0}} - mean({{0}}, "
+                f"axis={_axis}, keepdims=true))^2, axis={_axis}, keepdims=true) + {NORM_EPS!r})) + {{2}}"),
+        vforward=_norm_forward(_kind), vjp=_norm_vjp(_kind), shape=_norm_shape(_kind),
+        rules=("(dxhat - mean(dxhat) - xhat ⊙ mean(dxhat ⊙ xhat))/s, dxhat = upstream ⊙ {1}",
+               "sum(upstream ⊙ xhat)", "sum(upstream)"),
+        array_only=True,
+        sympy=lambda sp, x, g, b: b,
+    ))
+
+
 def _mse_vjp(np, g, a, b, out):  # type: ignore[no-untyped-def]
     d = a - b
     ga = g * 2.0 * d / max(np.size(d), 1)

@@ -43,6 +43,8 @@ def generic_names(gate: Gate) -> list[str]:
         return ["X", "k"]
     if gate.array_domain is not None:  # scores and labels: pick(Z, y)
         return ["Z", "y"]
+    if gate.arity == 3:  # batchnorm(X, gamma, beta)
+        return ["X", "gamma", "beta"]
     return {"pow": ["x", "c"], "pow_var": ["x", "y"]}.get(gate.name, ["a", "b"])
 
 
