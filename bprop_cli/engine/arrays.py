@@ -14,6 +14,7 @@ from typing import Any, Mapping, Sequence
 import numpy as np
 
 from bprop_cli.errors import BpropError, EvalError, ShapeError, Span, ValueBindingError
+from bprop_cli.gates.gate import summed_to
 from bprop_cli.gates.registry import GATES, broadcast_shapes, describe_shape
 
 from .graph import CONST, INPUT, Graph, _num
@@ -373,13 +374,7 @@ def _bad_local(gate: Any, names: Sequence[str], k: int, local: Any, xs: list[Any
 
 def unbroadcast(grad: Any, shape: Shape) -> Any:
     """Sum a gradient over the axes its input was broadcast along, back to the input's shape."""
-    grad = np.asarray(grad, dtype=float)
-    while grad.ndim > len(shape):
-        grad = grad.sum(axis=0)
-    for axis, size in enumerate(shape):
-        if size == 1 and grad.shape[axis] != 1:
-            grad = grad.sum(axis=axis, keepdims=True)
-    return float(grad) if not shape else grad
+    return summed_to(np, grad, shape)
 
 
 def _broadcast_note(name: str, shape: Shape, out: Shape) -> str | None:

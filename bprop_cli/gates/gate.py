@@ -108,6 +108,18 @@ def broadcast_shapes(*shapes: tuple[int, ...]) -> tuple[int, ...] | None:
     return tuple(out)
 
 
+def summed_to(np, grad, shape: tuple[int, ...]):  # type: ignore[no-untyped-def]
+    """A gradient summed over the axes its input was broadcast along, back to the input's shape
+    (a float for a number)."""
+    grad = np.asarray(grad, dtype=float)
+    while grad.ndim > len(shape):
+        grad = grad.sum(axis=0)
+    for axis, size in enumerate(shape):
+        if size == 1 and grad.shape[axis] != 1:
+            grad = grad.sum(axis=axis, keepdims=True)
+    return float(grad) if not shape else grad
+
+
 def describe_shape(shape: tuple[int, ...]) -> str:
     """'a number', 'a vector of 3 entries', 'a 2x3 matrix': a shape in a message."""
     if not shape:

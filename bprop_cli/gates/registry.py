@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 from typing import Callable
 
-from .gate import Gate, Local, broadcast_shapes, describe_shape
+from .gate import Gate, Local, broadcast_shapes, describe_shape, summed_to
 
 __all__ = ["BINARY_GATES", "CONSTANTS", "FUNCTIONS", "GATES", "Gate", "Local", "broadcast_shapes",
            "describe_shape", "register"]
@@ -891,17 +891,6 @@ def _normalised(np, kind, x):  # type: ignore[no-untyped-def]
     return centred / s, s
 
 
-def _summed_to(np, part, shape):  # type: ignore[no-untyped-def]
-    """A gradient summed over the axes its input was broadcast along (gamma and beta over the rows)."""
-    part = np.asarray(part, dtype=float)
-    while part.ndim > len(shape):
-        part = part.sum(axis=0)
-    for axis, size in enumerate(shape):
-        if size == 1 and part.shape[axis] != 1:
-            part = part.sum(axis=axis, keepdims=True)
-    return part
-
-
 def _norm_forward(kind: str):  # type: ignore[no-untyped-def]
     def forward(np, x, gamma, beta):  # type: ignore[no-untyped-def]
         return gamma * _normalised(np, kind, x)[0] + beta
@@ -917,7 +906,7 @@ def _norm_vjp(kind: str):  # type: ignore[no-untyped-def]
         dxhat = g * gamma
         dx = (dxhat - np.mean(dxhat, axis=k, keepdims=True)
               - xhat * np.mean(dxhat * xhat, axis=k, keepdims=True)) / s
-        return dx, _summed_to(np, g * xhat, np.shape(gamma)), _summed_to(np, np.broadcast_to(g, np.shape(out)), np.shape(beta))
+        return dx, summed_to(np, g * xhat, np.shape(gamma)), summed_to(np, np.broadcast_to(g, np.shape(out)), np.shape(beta))
     return vjp
 
 
