@@ -16,8 +16,10 @@ from hypothesis import strategies as st
 from test_architecture import loaded_modules
 from typer.main import get_command
 
+from bprop_cli.cli import entry
 from bprop_cli.cli.app import app
 from bprop_cli.cli.entry import FAST_COMMANDS, FAST_OPTIONS, _fast, _fast_eval
+from bprop_cli.cli.environment import Environment, run
 from bprop_cli.cli.terminal import as_rich_writes
 from bprop_cli.views import Format
 
@@ -28,9 +30,22 @@ NEURON = ("sigmoid(w0*x0+w1*x1+w2)", "w0=2", "x0=-1", "w1=-3", "x1=-2", "w2=-pi/
 
 
 def _run(argv: list[str], args: tuple[str, ...], stdin: str | None, env: dict[str, str]) -> tuple[str, str, int]:
+    """A process of its own: for what only a process shows (colours on a terminal, start-up)."""
     full_env = {**{k: v for k, v in os.environ.items() if k != "FORCE_COLOR"}, "NO_COLOR": "1", "COLUMNS": "80", **env}
     r = subprocess.run([*argv, *args], input=stdin, capture_output=True, text=True, env=full_env, cwd=ROOT, timeout=60)
     return r.stdout, r.stderr, r.returncode
+
+
+def _both(args: tuple[str, ...], stdin: str | None = None) -> tuple[tuple[str, str, int], tuple[str, str, int]]:
+    """The command line run in this process twice (cli/environment.run, whose output is a
+    process's, tests/test_in_process.py): as main() runs it, fast path first, and as the Typer
+    application alone runs it (main() with the fast path turned down)."""
+    env = {**{k: v for k, v in os.environ.items() if k != "FORCE_COLOR"}, "NO_COLOR": "1", "COLUMNS": "80"}
+    fast = run(list(args), Environment(stdin, env, ROOT))
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(entry, "_fast", lambda argv: None)
+        typer = run(list(args), Environment(stdin, env, ROOT))
+    return (fast.stdout, fast.stderr, fast.status), (typer.stdout, typer.stderr, typer.status)
 
 
 @pytest.fixture(scope="module")
@@ -96,8 +111,7 @@ CORPUS = [
 @pytest.mark.parametrize("args, stdin", CORPUS, ids=[" ".join(a) or "(nothing)" for a, _ in CORPUS])
 def test_fast_path_and_typer_app_agree(args: tuple[str, ...], stdin: str | None, files) -> None:  # type: ignore[no-untyped-def]
     argv = ("eval", *(a.replace("{dir}", str(files)) for a in args))
-    fast = _run([sys.executable, "-m", "bprop_cli"], argv, stdin, {})
-    typer = _run([sys.executable, "-c", TYPER_APP], argv, stdin, {})
+    fast, typer = _both(argv, stdin)
     assert fast == typer
     assert "Traceback" not in fast[1]
 
@@ -162,8 +176,7 @@ GRAPH_CORPUS = [
 def test_explain_and_graph_fast_paths_and_typer_agree(command: str, args: tuple[str, ...], files) -> None:  # type: ignore[no-untyped-def]
     argv = (command, *(a.replace("{dir}", str(files)) for a in args))
     assert _fast(list(argv)) is not None or "--all-steps" in args
-    fast = _run([sys.executable, "-m", "bprop_cli"], argv, None, {})
-    typer = _run([sys.executable, "-c", TYPER_APP], argv, None, {})
+    fast, typer = _both(argv)
     assert fast == typer
     assert "Traceback" not in fast[1]
 
@@ -171,16 +184,14 @@ def test_explain_and_graph_fast_paths_and_typer_agree(command: str, args: tuple[
 @pytest.mark.parametrize("args", [(), ("x",), ("--bogus",)])
 def test_examples_fast_path_and_typer_agree(args: tuple[str, ...]) -> None:
     assert (_fast(["examples", *args]) is not None) == (not args)
-    fast = _run([sys.executable, "-m", "bprop_cli"], ("examples", *args), None, {})
-    typer = _run([sys.executable, "-c", TYPER_APP], ("examples", *args), None, {})
+    fast, typer = _both(("examples", *args))
     assert fast == typer and "Traceback" not in fast[1]
 
 
 @pytest.mark.parametrize("args", [("--version",), ("--version", "--help"), ("--version", "eval")])
 def test_version_fast_path_and_typer_agree(args: tuple[str, ...]) -> None:
     assert (_fast(list(args)) is not None) == (args == ("--version",))
-    fast = _run([sys.executable, "-m", "bprop_cli"], args, None, {})
-    typer = _run([sys.executable, "-c", TYPER_APP], args, None, {})
+    fast, typer = _both(args)
     assert fast == typer and fast[2] == 0 and "Traceback" not in fast[1]
     if args == ("--version",):
         assert "typer" not in loaded_modules(*args)
@@ -237,8 +248,7 @@ CHECK_CORPUS = [
 @pytest.mark.parametrize("args", CHECK_CORPUS, ids=[" ".join(a) for a in CHECK_CORPUS])
 def test_check_fast_path_and_typer_agree(args: tuple[str, ...], files) -> None:  # type: ignore[no-untyped-def]
     argv = ("check", *(a.replace("{dir}", str(files)) for a in args))
-    fast = _run([sys.executable, "-m", "bprop_cli"], argv, None, {})
-    typer = _run([sys.executable, "-c", TYPER_APP], argv, None, {})
+    fast, typer = _both(argv)
     assert fast == typer
     assert "Traceback" not in fast[1]
 
